@@ -1,0 +1,99 @@
+package httpapi
+
+import (
+	"bytes"
+	"encoding/json"
+	"log/slog"
+	"net/http"
+	"sync"
+
+	"github.com/onestroke/onestroke/domain"
+)
+
+// SessionErrorKey marks a session error body for the client library
+// (PROTOCOL §2).
+const SessionErrorKey = "F2C224D4-2BCE-4C64-AF9F-A6D872000D1A"
+
+const contentTypeJSON = "application/json; charset=utf-8"
+
+var bufPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+func getBuf() *bytes.Buffer {
+	b := bufPool.Get().(*bytes.Buffer)
+	b.Reset()
+	return b
+}
+
+func putBuf(b *bytes.Buffer) {
+	if b.Cap() <= 1<<20 { // do not keep a huge list's buffer alive
+		bufPool.Put(b)
+	}
+}
+
+func writeBody(w http.ResponseWriter, status int, body []byte) {
+	h := w.Header()
+	h["Content-Type"] = []string{contentTypeJSON}
+	h["Cache-Control"] = []string{"no-store"}
+	w.WriteHeader(status)
+	_, _ = w.Write(body)
+}
+
+// writeJSONString appends s as a JSON string without HTML escaping.
+func writeJSONString(b *bytes.Buffer, s string) {
+	enc := json.NewEncoder(b)
+	enc.SetEscapeHTML(false)
+	_ = enc.Encode(s)
+	b.Truncate(b.Len() - 1)
+}
+
+var successEmpty = []byte(`{"code":0,"msg":"success","data":{}}`)
+
+// writeBusinessError answers {"code":-1,"msg":"fail","error":{"reason":…,"message":…}}.
+func (s *Server) writeBusinessError(w http.ResponseWriter, r *http.Request, err error) {
+	o := outcomeOf(err)
+	s.logError(r, o.status, err)
+	b := getBuf()
+	defer putBuf(b)
+	b.WriteString(`{"code":-1,"msg":"fail","error":{"reason":`)
+	writeJSONString(b, o.reason)
+	b.WriteString(`,"message":`)
+	writeJSONString(b, domain.ErrorMessage(err))
+	b.WriteString(`}}`)
+	writeBody(w, o.status, b.Bytes())
+}
+
+// writeSessionError answers the session error body of PROTOCOL §2, members
+// in the order the original wrote them.
+func (s *Server) writeSessionError(w http.ResponseWriter, r *http.Request, err error) {
+	o := outcomeOf(err)
+	s.logError(r, o.status, err)
+	b := getBuf()
+	defer putBuf(b)
+	b.WriteString(`{"` + SessionErrorKey + `":1`)
+	if o.sessionReason != "" {
+		b.WriteString(`,"reason":`)
+		writeJSONString(b, o.sessionReason)
+	}
+	b.WriteString(`,"error":{"name":"Error","message":`)
+	writeJSONString(b, domain.ErrorMessage(err))
+	b.WriteString(`,"detail":`)
+	detail, mErr := json.Marshal(domain.ErrorDetail(err))
+	if mErr != nil || string(detail) == "null" {
+		detail = []byte("{}")
+	}
+	b.Write(detail)
+	b.WriteString(`}}`)
+	writeBody(w, o.status, b.Bytes())
+}
+
+// logError logs failures that operators must see (5xx) at error level and
+// the rest at debug; never a secret, never a session header value.
+func (s *Server) logError(r *http.Request, status int, err error) {
+	level := slog.LevelDebug
+	if status >= 500 {
+		level = slog.LevelError
+	}
+	s.logger.LogAttrs(r.Context(), level, "request failed",
+		slog.String("method", r.Method), slog.String("path", r.URL.Path), slog.Int("status", status),
+		slog.String("code", domain.ErrorCode(err)), slog.String("error", err.Error()))
+}

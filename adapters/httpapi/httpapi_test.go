@@ -1,0 +1,329 @@
+package httpapi_test
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/onestroke/onestroke/adapters/boltstore"
+	"github.com/onestroke/onestroke/adapters/httpapi"
+	"github.com/onestroke/onestroke/adapters/memstore"
+	"github.com/onestroke/onestroke/adapters/wechat"
+	"github.com/onestroke/onestroke/adapters/wechat/wechattest"
+	"github.com/onestroke/onestroke/app"
+	"github.com/onestroke/onestroke/domain"
+)
+
+// env is the real router with the real use cases, the in-process stores and
+// the mock WeChat, all over HTTP.
+type env struct {
+	t        *testing.T
+	api      *httptest.Server
+	wx       *wechattest.Server
+	sessions *memstore.SessionStore
+	repo     *boltstore.Repository
+}
+
+const maxActions = 4 << 10
+
+func newEnv(t *testing.T, mutate func(*httpapi.Config)) *env {
+	t.Helper()
+	wx := wechattest.New("wxAPP", "s3cr3t-app-secret", nil)
+	wxSrv := httptest.NewServer(wx)
+	t.Cleanup(wxSrv.Close)
+	repo, err := boltstore.Open(t.TempDir())
+	require.NoError(t, err)
+	t.Cleanup(func() { repo.Close() })
+	sessions := memstore.NewSessionStore(nil)
+	cfg := httpapi.Config{
+		MaxBodyBytes: 16 << 10,
+		Sessions: &app.SessionService{Store: sessions, TTL: time.Hour,
+			Exchanger: wechat.NewClient("wxAPP", "s3cr3t-app-secret", wxSrv.URL, 2*time.Second)},
+		Drawings: &app.DrawingService{Repo: repo, MaxActionsBytes: maxActions},
+		Checks:   []httpapi.Check{{Name: "drawings", Ping: repo.Ping}},
+	}
+	if mutate != nil {
+		mutate(&cfg)
+	}
+	api := httptest.NewServer(httpapi.New(cfg))
+	t.Cleanup(api.Close)
+	return &env{t: t, api: api, wx: wx, sessions: sessions, repo: repo}
+}
+
+type response struct {
+	status int
+	header http.Header
+	body   map[string]any
+	raw    string
+}
+
+func (e *env) do(method, path string, header http.Header, contentType, body string) response {
+	e.t.Helper()
+	req, err := http.NewRequest(method, e.api.URL+path, strings.NewReader(body))
+	require.NoError(e.t, err)
+	for k, vs := range header {
+		req.Header[k] = vs
+	}
+	if contentType != "" {
+		req.Header.Set("Content-Type", contentType)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(e.t, err)
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(resp.Body)
+	require.NoError(e.t, err)
+	r := response{status: resp.StatusCode, header: resp.Header, raw: string(raw)}
+	if len(raw) > 0 && method != http.MethodHead {
+		require.NoError(e.t, json.Unmarshal(raw, &r.body), "body is JSON: %s", raw)
+	}
+	return r
+}
+
+// login performs a device's first request and returns the code-only
+// headers of its later requests.
+func (e *env) login(user string) http.Header {
+	e.t.Helper()
+	d, err := e.wx.Mint(user, wechattest.Profile{})
+	require.NoError(e.t, err)
+	r := e.do(http.MethodGet, "/applet/session", d.Headers(), "", "")
+	require.Equal(e.t, http.StatusOK, r.status, r.raw)
+	return http.Header{"X-Wx-Code": {d.Code}}
+}
+
+func (e *env) drawings(owner string) []*domain.Drawing {
+	e.t.Helper()
+	ds, err := e.repo.List(context.Background(), owner, 1000)
+	require.NoError(e.t, err)
+	return ds
+}
+
+func sessionReason(t *testing.T, r response) (string, bool) {
+	t.Helper()
+	require.EqualValues(t, 1, r.body[httpapi.SessionErrorKey], "session error body: %s", r.raw)
+	errObj, ok := r.body["error"].(map[string]any)
+	require.True(t, ok, "error object: %s", r.raw)
+	assert.Equal(t, "Error", errObj["name"])
+	assert.NotEmpty(t, errObj["message"])
+	reason, has := r.body["reason"].(string)
+	return reason, has
+}
+
+func businessReason(t *testing.T, r response) string {
+	t.Helper()
+	assert.EqualValues(t, -1, r.body["code"], r.raw)
+	assert.Equal(t, "fail", r.body["msg"], r.raw)
+	errObj, ok := r.body["error"].(map[string]any)
+	require.True(t, ok, "error object: %s", r.raw)
+	assert.NotEmpty(t, errObj["message"])
+	return errObj["reason"].(string)
+}
+
+func TestSessionRoute_FirstCachedAndAnonymous(t *testing.T) {
+	e := newEnv(t, nil)
+	d, err := e.wx.Mint("alice", wechattest.Profile{NickName: "一笔到底🎨", AvatarURL: "https://x/y.png?a=1&b=2"})
+	require.NoError(t, err)
+
+	first := e.do(http.MethodGet, "/applet/session", d.Headers(), "", "")
+	require.Equal(t, http.StatusOK, first.status, first.raw)
+	assert.Equal(t, "application/json; charset=utf-8", first.header.Get("Content-Type"))
+	user := first.body["wxUserInfo"].(map[string]any)
+	assert.Equal(t, "一笔到底🎨", user["nickName"])
+	assert.Equal(t, "https://x/y.png?a=1&b=2", user["avatarUrl"])
+	assert.Equal(t, e.wx.OpenID("alice"), user["openId"])
+
+	cached := e.do(http.MethodGet, "/applet/session", http.Header{"X-Wx-Code": {d.Code}}, "", "")
+	assert.Equal(t, first.raw, cached.raw, "the cached answer is byte-for-byte the first")
+
+	anon := e.do(http.MethodGet, "/applet/session", nil, "", "")
+	assert.Equal(t, `{"wxUserInfo":null}`, anon.raw)
+	assert.Equal(t, 1, e.wx.Exchanges())
+}
+
+func TestSessionErrors_ReasonsAndStatuses(t *testing.T) {
+	e := newEnv(t, nil)
+	d, err := e.wx.Mint("alice", wechattest.Profile{})
+	require.NoError(t, err)
+
+	r := e.do(http.MethodGet, "/applet/session", http.Header{"X-Wx-Code": {"never-seen"}}, "", "")
+	reason, _ := sessionReason(t, r)
+	assert.Equal(t, "ERR_SESSION_EXPIRED", reason)
+	assert.Equal(t, http.StatusUnauthorized, r.status)
+
+	forged := d.Headers()
+	forged.Set("X-Wx-Signature", strings.Repeat("a", 40))
+	r = e.do(http.MethodGet, "/applet/session", forged, "", "")
+	reason, _ = sessionReason(t, r)
+	assert.Equal(t, "ERR_UNTRUSTED_RAW_DATA", reason)
+
+	e.wx.FailNext(wechat.ErrInvalidCode, 1)
+	d2, _ := e.wx.Mint("bob", wechattest.Profile{})
+	r = e.do(http.MethodGet, "/applet/session", d2.Headers(), "", "")
+	reason, _ = sessionReason(t, r)
+	assert.Equal(t, "ERR_SESSION_KEY_EXCHANGE_FAILED", reason)
+	assert.Equal(t, http.StatusUnauthorized, r.status)
+	assert.EqualValues(t, wechat.ErrInvalidCode, r.body["error"].(map[string]any)["detail"].(map[string]any)["errcode"])
+	assert.NotContains(t, r.raw, "s3cr3t-app-secret")
+
+	e.wx.FailNext(wechat.ErrSystemBusy, 5)
+	d3, _ := e.wx.Mint("carol", wechattest.Profile{})
+	r = e.do(http.MethodGet, "/applet/session", d3.Headers(), "", "")
+	reason, _ = sessionReason(t, r)
+	assert.Equal(t, "ERR_SESSION_KEY_EXCHANGE_FAILED", reason)
+	assert.Equal(t, http.StatusServiceUnavailable, r.status)
+}
+
+func TestHostileInputs_ClearErrorAndNothingStored(t *testing.T) {
+	e := newEnv(t, nil)
+	alice := e.login("alice")
+	openID := e.wx.OpenID("alice")
+	// Each case gets its own device: a code is spent once it reaches WeChat.
+	device := func() wechattest.Device {
+		d, err := e.wx.Mint("mallory", wechattest.Profile{})
+		require.NoError(t, err)
+		return d
+	}
+	withRaw := func(raw string) http.Header {
+		d := device()
+		return http.Header{"X-Wx-Code": {d.Code}, "X-Wx-Rawdata": {raw}, "X-Wx-Signature": {d.Signature}}
+	}
+	unsigned := device()
+	merge := func(h http.Header, k, v string) http.Header {
+		out := h.Clone()
+		out.Set(k, v)
+		return out
+	}
+	const jsonCT, formCT = "application/json", "application/x-www-form-urlencoded"
+	save, del, list, sess := "/applet/session/paints/save", "/applet/session/paints/delete", "/applet/session/paints/list", "/applet/session"
+
+	cases := []struct {
+		name         string
+		method, path string
+		header       http.Header
+		contentType  string
+		body         string
+		status       int
+		sessionError bool   // session error body instead of the business envelope
+		reason       string // "" with sessionError: no reason
+	}{
+		{"rawData broken percent-encoding", "GET", sess, withRaw("%7B%22a%22%3A%2"), "", "", 400, true, ""},
+		{"rawData truncated UTF-8", "GET", sess, withRaw("%7B%22a%22%3A%22%E4%B8%22%7D"), "", "", 400, true, ""},
+		{"rawData not JSON", "GET", sess, withRaw("hello"), "", "", 400, true, ""},
+		{"rawData a JSON array", "GET", sess, withRaw("%5B1%2C2%5D"), "", "", 400, true, ""},
+		{"rawData with trailing data", "GET", sess, withRaw("%7B%7D%7B%7D"), "", "", 400, true, ""},
+		{"rawData oversized", "GET", sess, withRaw(strings.Repeat("a", domain.MaxRawDataLength+1)), "", "", 400, true, ""},
+		{"code oversized", "GET", sess, http.Header{"X-Wx-Code": {strings.Repeat("c", 200)}}, "", "", 400, true, ""},
+		{"code not ASCII", "GET", sess, http.Header{"X-Wx-Code": {"c\xc3\xb6de"}}, "", "", 400, true, ""},
+		{"signature forged", "GET", sess, merge(device().Headers(), "X-Wx-Signature", strings.Repeat("0", 40)), "", "", 401, true, "ERR_UNTRUSTED_RAW_DATA"},
+		{"signature missing", "GET", sess, http.Header{"X-Wx-Code": {unsigned.Code}, "X-Wx-Rawdata": {wechattest.EncodeURIComponent(unsigned.RawData)}}, "", "", 401, true, "ERR_UNTRUSTED_RAW_DATA"},
+		{"code unknown on a paints route", "POST", save, http.Header{"X-Wx-Code": {"nope"}}, jsonCT, `{"id":"d1","actions":"[]"}`, 401, true, "ERR_SESSION_EXPIRED"},
+		{"headers oversized in total", "GET", sess, merge(alice, "X-Junk", strings.Repeat("j", 20<<10)), "", "", 431, false, "ERR_TOO_LARGE"},
+		{"save without session", "POST", save, nil, jsonCT, `{"id":"d1","actions":"[]"}`, 401, false, "ERR_NO_SESSION"},
+		{"list without session", "GET", list, nil, "", "", 401, false, "ERR_NO_SESSION"},
+		{"id missing", "POST", save, alice, jsonCT, `{"actions":"[]"}`, 400, false, "ERR_INVALID_REQUEST"},
+		{"id too long", "POST", save, alice, jsonCT, `{"id":"` + strings.Repeat("a", 65) + `","actions":"[]"}`, 400, false, "ERR_INVALID_REQUEST"},
+		{"id with a slash", "POST", save, alice, jsonCT, `{"id":"../etc","actions":"[]"}`, 400, false, "ERR_INVALID_REQUEST"},
+		{"id not ASCII", "POST", save, alice, jsonCT, `{"id":"画","actions":"[]"}`, 400, false, "ERR_INVALID_REQUEST"},
+		{"id with a NUL", "POST", save, alice, formCT, "id=a%00b&actions=%5B%5D", 400, false, "ERR_INVALID_REQUEST"},
+		{"id a number", "POST", save, alice, jsonCT, `{"id":123,"actions":"[]"}`, 400, false, "ERR_INVALID_REQUEST"},
+		{"actions missing", "POST", save, alice, jsonCT, `{"id":"d1"}`, 400, false, "ERR_INVALID_REQUEST"},
+		{"actions not JSON", "POST", save, alice, jsonCT, `{"id":"d1","actions":"[{\"t\":"}`, 400, false, "ERR_INVALID_REQUEST"},
+		{"actions an array, not a string", "POST", save, alice, jsonCT, `{"id":"d1","actions":[1,2]}`, 400, false, "ERR_INVALID_REQUEST"},
+		{"actions too large", "POST", save, alice, jsonCT, `{"id":"d1","actions":"[` + strings.Repeat("1,", maxActions/2) + `1]"}`, 413, false, "ERR_TOO_LARGE"},
+		{"body too large", "POST", save, alice, jsonCT, `{"id":"d1","actions":"` + strings.Repeat(" ", 20<<10) + `[]"}`, 413, false, "ERR_TOO_LARGE"},
+		{"body not JSON", "POST", save, alice, jsonCT, `id=d1&actions=[]`, 400, false, "ERR_INVALID_REQUEST"},
+		{"body a JSON array", "POST", save, alice, jsonCT, `[{"id":"d1","actions":"[]"}]`, 400, false, "ERR_INVALID_REQUEST"},
+		{"body with trailing data", "POST", save, alice, jsonCT, `{"id":"d1","actions":"[]"} {}`, 400, false, "ERR_INVALID_REQUEST"},
+		{"body empty", "POST", save, alice, jsonCT, ``, 400, false, "ERR_INVALID_REQUEST"},
+		{"form with broken percent-encoding", "POST", save, alice, formCT, "id=d1&actions=%5B%5", 400, false, "ERR_INVALID_REQUEST"},
+		{"content type text/plain", "POST", save, alice, "text/plain", `{"id":"d1","actions":"[]"}`, 415, false, "ERR_UNSUPPORTED_MEDIA_TYPE"},
+		{"content type missing", "POST", save, alice, "", `{"id":"d1","actions":"[]"}`, 415, false, "ERR_UNSUPPORTED_MEDIA_TYPE"},
+		{"content type malformed", "POST", save, alice, "application/json; charset", `{"id":"d1","actions":"[]"}`, 415, false, "ERR_UNSUPPORTED_MEDIA_TYPE"},
+		{"charset not UTF-8", "POST", save, alice, "application/json; charset=gbk", `{"id":"d1","actions":"[]"}`, 415, false, "ERR_UNSUPPORTED_MEDIA_TYPE"},
+		{"GET on save", "GET", save, alice, "", "", 405, false, "ERR_METHOD_NOT_ALLOWED"},
+		{"POST on list", "POST", list, alice, jsonCT, `{}`, 405, false, "ERR_METHOD_NOT_ALLOWED"},
+		{"DELETE on the session", "DELETE", sess, alice, "", "", 405, false, "ERR_METHOD_NOT_ALLOWED"},
+		{"unknown route", "GET", "/applet/session/paints/export", alice, "", "", 404, false, "ERR_NOT_FOUND"},
+		{"delete without id", "POST", del, alice, jsonCT, `{}`, 400, false, "ERR_INVALID_REQUEST"},
+		{"delete of an id nobody has", "POST", del, alice, formCT, "id=ghost", 404, false, "ERR_NOT_FOUND"},
+	}
+	require.GreaterOrEqual(t, len(cases), 25)
+	sessionsBefore := e.sessions.Len()
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			r := e.do(c.method, c.path, c.header, c.contentType, c.body)
+			assert.Equal(t, c.status, r.status, r.raw)
+			assert.Equal(t, "application/json; charset=utf-8", r.header.Get("Content-Type"))
+			if c.sessionError {
+				reason, has := sessionReason(t, r)
+				assert.Equal(t, c.reason != "", has, "reason present: %s", r.raw)
+				assert.Equal(t, c.reason, reason)
+			} else {
+				assert.Equal(t, c.reason, businessReason(t, r))
+			}
+			assert.Empty(t, e.drawings(openID), "nothing stored")
+			assert.Equal(t, sessionsBefore, e.sessions.Len(), "no session stored")
+		})
+	}
+}
+
+func TestSkipPrefixes_RunAnonymously(t *testing.T) {
+	e := newEnv(t, func(c *httpapi.Config) { c.SkipSessionPrefixes = []string{"/applet/session/paints/list"} })
+	r := e.do(http.MethodGet, "/applet/session/paints/list", http.Header{"X-Wx-Code": {"expired-code"}}, "", "")
+	assert.Equal(t, "ERR_NO_SESSION", businessReason(t, r), "skipped the session layer, so no ERR_SESSION_EXPIRED")
+	r = e.do(http.MethodGet, "/applet/session", http.Header{"X-Wx-Code": {"expired-code"}}, "", "")
+	reason, _ := sessionReason(t, r)
+	assert.Equal(t, "ERR_SESSION_EXPIRED", reason, "other routes keep the session layer")
+}
+
+func TestBasePath_IsConfigurable(t *testing.T) {
+	e := newEnv(t, func(c *httpapi.Config) { c.BasePath = "/v1/draw/" })
+	assert.Equal(t, `{"wxUserInfo":null}`, e.do(http.MethodGet, "/v1/draw/session", nil, "", "").raw)
+	assert.Equal(t, http.StatusNotFound, e.do(http.MethodGet, "/applet/session", nil, "", "").status)
+}
+
+func TestPaints_FormAndJSONBodiesBothWork(t *testing.T) {
+	e := newEnv(t, nil)
+	alice := e.login("alice")
+	r := e.do(http.MethodPost, "/applet/session/paints/save", alice, "application/json; charset=utf-8", `{"id":"j1","actions":"[{\"x\":1}]"}`)
+	assert.Equal(t, `{"code":0,"msg":"success","data":{}}`, r.raw)
+	r = e.do(http.MethodPost, "/applet/session/paints/save", alice, "application/x-www-form-urlencoded", "id=f1&actions=%5B%7B%22x%22%3A2%7D%5D")
+	assert.Equal(t, `{"code":0,"msg":"success","data":{}}`, r.raw)
+	r = e.do(http.MethodGet, "/applet/session/paints/list", alice, "", "")
+	assert.Equal(t, `{"code":0,"msg":"success","data":[{"id":"f1","actions":"[{\"x\":2}]"},{"id":"j1","actions":"[{\"x\":1}]"}]}`, r.raw)
+}
+
+func TestHealthAndReadiness(t *testing.T) {
+	e := newEnv(t, nil)
+	assert.Equal(t, `{"status":"ok"}`, e.do(http.MethodGet, "/healthz", nil, "", "").raw)
+	r := e.do(http.MethodGet, "/readyz", nil, "", "")
+	assert.Equal(t, http.StatusOK, r.status)
+	assert.Equal(t, "ready", r.body["status"])
+
+	down := newEnv(t, func(c *httpapi.Config) {
+		c.Checks = append(c.Checks, httpapi.Check{Name: "redis", Ping: func(context.Context) error {
+			return domain.Errorf(domain.EUNAVAILABLE, "dial tcp 10.0.0.1:6379: password=hunter2")
+		}})
+	})
+	r = down.do(http.MethodGet, "/readyz", nil, "", "")
+	assert.Equal(t, http.StatusServiceUnavailable, r.status)
+	assert.Equal(t, "down", r.body["checks"].(map[string]any)["redis"])
+	assert.NotContains(t, r.raw, "hunter2")
+}
+
+func TestPanics_AreAnsweredInTheEnvelope(t *testing.T) {
+	e := newEnv(t, func(c *httpapi.Config) {
+		c.Drawings = &app.DrawingService{Repo: nil} // any repository call panics
+	})
+	alice := e.login("alice")
+	r := e.do(http.MethodGet, "/applet/session/paints/list", alice, "", "")
+	assert.Equal(t, http.StatusInternalServerError, r.status)
+	assert.Equal(t, "ERR_INTERNAL", businessReason(t, r))
+}

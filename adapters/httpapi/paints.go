@@ -1,0 +1,130 @@
+package httpapi
+
+import (
+	"encoding/json"
+	"errors"
+	"io"
+	"mime"
+	"net/http"
+	"net/url"
+
+	"github.com/onestroke/onestroke/domain"
+)
+
+// getSession answers {"wxUserInfo": {...}} or {"wxUserInfo": null}.
+func (s *Server) getSession(w http.ResponseWriter, r *http.Request) {
+	user := userOf(r)
+	if user == nil {
+		writeBody(w, http.StatusOK, []byte(`{"wxUserInfo":null}`))
+		return
+	}
+	b := getBuf()
+	defer putBuf(b)
+	b.WriteString(`{"wxUserInfo":`)
+	b.Write(user.JSON())
+	b.WriteByte('}')
+	writeBody(w, http.StatusOK, b.Bytes())
+}
+
+func (s *Server) listPaints(w http.ResponseWriter, r *http.Request) {
+	drawings, err := s.cfg.Drawings.List(r.Context(), userOf(r))
+	if err != nil {
+		s.writeBusinessError(w, r, err)
+		return
+	}
+	b := getBuf()
+	defer putBuf(b)
+	b.WriteString(`{"code":0,"msg":"success","data":[`)
+	for i, d := range drawings {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString(`{"id":`)
+		writeJSONString(b, d.ID())
+		b.WriteString(`,"actions":`)
+		writeJSONString(b, d.Actions())
+		b.WriteByte('}')
+	}
+	b.WriteString(`]}`)
+	writeBody(w, http.StatusOK, b.Bytes())
+}
+
+func (s *Server) savePaint(w http.ResponseWriter, r *http.Request) {
+	form, err := s.readPaintForm(w, r)
+	if err == nil {
+		err = s.cfg.Drawings.Save(r.Context(), userOf(r), form.ID, form.Actions)
+	}
+	if err != nil {
+		s.writeBusinessError(w, r, err)
+		return
+	}
+	writeBody(w, http.StatusOK, successEmpty)
+}
+
+func (s *Server) deletePaint(w http.ResponseWriter, r *http.Request) {
+	form, err := s.readPaintForm(w, r)
+	if err == nil {
+		err = s.cfg.Drawings.Delete(r.Context(), userOf(r), form.ID)
+	}
+	if err != nil {
+		s.writeBusinessError(w, r, err)
+		return
+	}
+	writeBody(w, http.StatusOK, successEmpty)
+}
+
+// paintForm is the body of save and delete: {id, actions}.
+type paintForm struct {
+	ID      string `json:"id"`
+	Actions string `json:"actions"`
+}
+
+// readPaintForm reads a JSON or form-encoded body within the body limit.
+// It checks the session first, so that an anonymous request learns it needs
+// one rather than that its body is wrong.
+func (s *Server) readPaintForm(w http.ResponseWriter, r *http.Request) (paintForm, error) {
+	var f paintForm
+	if u := userOf(r); u == nil {
+		return f, domain.Errorf(domain.EUNAUTHORIZED, "This route needs a session: send X-WX-Code (and on the first request X-WX-RawData and X-WX-Signature).")
+	}
+	mediaType := ""
+	if ct := r.Header.Get("Content-Type"); ct != "" {
+		mt, params, err := mime.ParseMediaType(ct)
+		if err != nil {
+			return f, &domain.Error{Code: codeUnsupportedMediaType, Message: "Content-Type is malformed."}
+		}
+		if cs, ok := params["charset"]; ok && cs != "utf-8" && cs != "UTF-8" {
+			return f, &domain.Error{Code: codeUnsupportedMediaType, Message: "Only UTF-8 bodies are accepted."}
+		}
+		mediaType = mt
+	}
+	if mediaType != "application/json" && mediaType != "application/x-www-form-urlencoded" {
+		return f, &domain.Error{Code: codeUnsupportedMediaType, Message: "Send the body as application/json or application/x-www-form-urlencoded."}
+	}
+
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.cfg.MaxBodyBytes))
+	if err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			return f, domain.Errorf(domain.ETOOLARGE, "The request body is larger than %d bytes.", s.cfg.MaxBodyBytes)
+		}
+		return f, domain.Wrap(domain.EINVALID, err, "The request body could not be read.")
+	}
+
+	if mediaType == "application/json" {
+		if err := json.Unmarshal(body, &f); err != nil {
+			var typeErr *json.UnmarshalTypeError
+			if errors.As(err, &typeErr) && typeErr.Field != "" {
+				return f, domain.Errorf(domain.EINVALID, "Field %q must be a string.", typeErr.Field)
+			}
+			return f, domain.Errorf(domain.EINVALID, "The body is not a JSON object.")
+		}
+		return f, nil
+	}
+	values, err := url.ParseQuery(string(body))
+	if err != nil {
+		return f, domain.Errorf(domain.EINVALID, "The body is not valid form encoding.")
+	}
+	f.ID, f.Actions = values.Get("id"), values.Get("actions")
+	return f, nil
+}

@@ -1,0 +1,232 @@
+// Package httpapi is onestroke's HTTP adapter on gorilla/mux: the legacy
+// routes of PROTOCOL §3 under a configurable base path, the session layer of
+// §1–2, health and readiness, limits and timeouts.
+package httpapi
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"runtime/debug"
+	"strings"
+	"time"
+
+	"github.com/gorilla/mux"
+
+	"github.com/onestroke/onestroke/app"
+	"github.com/onestroke/onestroke/domain"
+)
+
+// Defaults for Config's limits and timeouts.
+const (
+	DefaultBasePath     = "/applet"
+	DefaultMaxBodyBytes = 4 << 20 // a 1 MiB action list can triple when form-encoded
+	// MaxHeaderBytes is the hard cap net/http enforces (it answers 431 in
+	// plain text beyond it). Below it, headers over MaxHeaderTotal are
+	// answered in the protocol's envelope.
+	MaxHeaderBytes    = 1 << 20
+	MaxHeaderTotal    = 16 << 10
+	ReadHeaderTimeout = 5 * time.Second
+	ReadTimeout       = 30 * time.Second
+	WriteTimeout      = 30 * time.Second
+	IdleTimeout       = 120 * time.Second
+	readyCheckTimeout = 2 * time.Second
+)
+
+// Check is a named readiness probe of a dependency.
+type Check struct {
+	Name string
+	Ping func(ctx context.Context) error
+}
+
+// Config configures a Server.
+type Config struct {
+	BasePath string // default /applet
+	// SkipSessionPrefixes are path prefixes (below the base path or not)
+	// whose requests skip the session layer and run anonymously, like the
+	// original's ignore(request).
+	SkipSessionPrefixes []string
+	MaxBodyBytes        int64 // default DefaultMaxBodyBytes
+	Sessions            *app.SessionService
+	Drawings            *app.DrawingService
+	Checks              []Check
+	Logger              *slog.Logger
+	// DevLogin, when set, is served at /_dev/wx-login: the development
+	// mode's device-login mint. Production wiring never sets it.
+	DevLogin http.Handler
+}
+
+// Server is the HTTP API.
+type Server struct {
+	cfg     Config
+	logger  *slog.Logger
+	handler http.Handler
+}
+
+// New builds the router.
+func New(cfg Config) *Server {
+	if cfg.BasePath == "" {
+		cfg.BasePath = DefaultBasePath
+	}
+	cfg.BasePath = "/" + strings.Trim(cfg.BasePath, "/")
+	if cfg.MaxBodyBytes <= 0 {
+		cfg.MaxBodyBytes = DefaultMaxBodyBytes
+	}
+	s := &Server{cfg: cfg, logger: cfg.Logger}
+	if s.logger == nil {
+		s.logger = slog.New(slog.DiscardHandler)
+	}
+
+	notFound := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.writeBusinessError(w, r, &domain.Error{Code: codeNoRoute, Message: "No such route."})
+	})
+	methodNotAllowed := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.writeBusinessError(w, r, &domain.Error{Code: codeMethodNotAllowed, Message: "Method " + r.Method + " is not allowed on this route."})
+	})
+	r := mux.NewRouter()
+	r.NotFoundHandler, r.MethodNotAllowedHandler = notFound, methodNotAllowed
+	r.HandleFunc("/healthz", s.healthz).Methods(http.MethodGet, http.MethodHead)
+	r.HandleFunc("/readyz", s.readyz).Methods(http.MethodGet, http.MethodHead)
+	if cfg.DevLogin != nil {
+		r.Handle("/_dev/wx-login", cfg.DevLogin).Methods(http.MethodGet, http.MethodPost)
+	}
+
+	// The legacy routes sit on the root router with full paths: a mux
+	// subrouter answers a wrong method with 404 instead of 405.
+	base := cfg.BasePath
+	r.Handle(base+"/session", s.session(http.HandlerFunc(s.getSession))).Methods(http.MethodGet)
+	r.Handle(base+"/session/paints/list", s.session(http.HandlerFunc(s.listPaints))).Methods(http.MethodGet)
+	r.Handle(base+"/session/paints/save", s.session(http.HandlerFunc(s.savePaint))).Methods(http.MethodPost)
+	r.Handle(base+"/session/paints/delete", s.session(http.HandlerFunc(s.deletePaint))).Methods(http.MethodPost)
+
+	s.handler = s.recoverPanics(s.limitHeaders(r))
+	return s
+}
+
+// ServeHTTP implements http.Handler.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.ServeHTTP(w, r) }
+
+// HTTPServer returns an http.Server for this API with the limits and
+// timeouts a server facing the internet (through nginx) needs.
+func (s *Server) HTTPServer(addr string) *http.Server {
+	return &http.Server{
+		Addr:              addr,
+		Handler:           s,
+		ReadHeaderTimeout: ReadHeaderTimeout,
+		ReadTimeout:       ReadTimeout,
+		WriteTimeout:      WriteTimeout,
+		IdleTimeout:       IdleTimeout,
+		MaxHeaderBytes:    MaxHeaderBytes,
+		ErrorLog:          slog.NewLogLogger(s.logger.Handler(), slog.LevelWarn),
+	}
+}
+
+// recoverPanics turns a panic into a logged 500 in the business envelope:
+// no panic reaches a client as a dropped connection.
+func (s *Server) recoverPanics(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		defer func() {
+			if v := recover(); v != nil {
+				if v == http.ErrAbortHandler {
+					panic(v)
+				}
+				s.logger.LogAttrs(r.Context(), slog.LevelError, "panic serving request",
+					slog.String("method", r.Method), slog.String("path", r.URL.Path),
+					slog.Any("panic", v), slog.String("stack", string(debug.Stack())))
+				s.writeBusinessError(w, r, domain.Errorf(domain.EINTERNAL, "Internal error."))
+			}
+		}()
+		next.ServeHTTP(w, r)
+	})
+}
+
+// limitHeaders answers requests whose headers add up to more than
+// MaxHeaderTotal bytes: no client of this protocol sends that much.
+func (s *Server) limitHeaders(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		total := len(r.RequestURI)
+		for k, vs := range r.Header {
+			for _, v := range vs {
+				total += len(k) + len(v) + 4
+			}
+		}
+		if total > MaxHeaderTotal {
+			s.writeBusinessError(w, r, &domain.Error{Code: codeHeadersTooLarge,
+				Message: fmt.Sprintf("Request headers are larger than %d bytes.", MaxHeaderTotal)})
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+type userKey struct{}
+
+// userOf returns the request's user, nil when anonymous.
+func userOf(r *http.Request) *domain.UserInfo {
+	u, _ := r.Context().Value(userKey{}).(*domain.UserInfo)
+	return u
+}
+
+// session is the session layer (PROTOCOL §1): it authenticates the request
+// from its headers, answers session failures with the session error body,
+// and hands the user (or nil) to the route.
+func (s *Server) session(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		for _, p := range s.cfg.SkipSessionPrefixes {
+			if strings.HasPrefix(r.URL.Path, p) {
+				next.ServeHTTP(w, r)
+				return
+			}
+		}
+		h := r.Header
+		user, err := s.cfg.Sessions.Authenticate(r.Context(), domain.Credentials{
+			Code:      h.Get("X-WX-Code"),
+			RawData:   h.Get("X-WX-RawData"),
+			Signature: h.Get("X-WX-Signature"),
+		})
+		if err != nil {
+			s.writeSessionError(w, r, err)
+			return
+		}
+		if user != nil {
+			r = r.WithContext(context.WithValue(r.Context(), userKey{}, user))
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
+	writeBody(w, http.StatusOK, []byte(`{"status":"ok"}`))
+}
+
+// readyz reports each dependency; 503 when any is down.
+func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
+	b := getBuf()
+	defer putBuf(b)
+	status, ready := http.StatusOK, true
+	b.WriteString(`{"checks":{`)
+	for i, c := range s.cfg.Checks {
+		ctx, cancel := context.WithTimeout(r.Context(), readyCheckTimeout)
+		err := c.Ping(ctx)
+		cancel()
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		writeJSONString(b, c.Name)
+		b.WriteByte(':')
+		if err != nil {
+			ready, status = false, http.StatusServiceUnavailable
+			s.logger.LogAttrs(r.Context(), slog.LevelWarn, "dependency not ready", slog.String("dependency", c.Name), slog.String("error", err.Error()))
+			b.WriteString(`"down"`) // the cause is logged, not shown: it may name hosts
+			continue
+		}
+		b.WriteString(`"ok"`)
+	}
+	if ready {
+		b.WriteString(`},"status":"ready"}`)
+	} else {
+		b.WriteString(`},"status":"not ready"}`)
+	}
+	writeBody(w, status, b.Bytes())
+}

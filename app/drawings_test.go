@@ -1,0 +1,77 @@
+package app_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/onestroke/onestroke/adapters/boltstore"
+	"github.com/onestroke/onestroke/app"
+	"github.com/onestroke/onestroke/domain"
+	"github.com/onestroke/onestroke/mock"
+	"github.com/onestroke/onestroke/ports/porttest"
+)
+
+// untouchable fails the test on any repository call: bad input must change
+// nothing.
+func untouchable(t *testing.T) *mock.DrawingRepository {
+	fail := func() { t.Helper(); t.Error("the repository was called") }
+	return &mock.DrawingRepository{
+		SaveFn: func(context.Context, string, string, func(*domain.Drawing) (*domain.Drawing, error)) error {
+			fail()
+			return nil
+		},
+		ListFn:   func(context.Context, string, int) ([]*domain.Drawing, error) { fail(); return nil, nil },
+		DeleteFn: func(context.Context, string, string) error { fail(); return nil },
+	}
+}
+
+func TestDrawings_WithoutUserIsUnauthorized(t *testing.T) {
+	s := &app.DrawingService{Repo: untouchable(t)}
+	ctx := context.Background()
+	assert.Equal(t, domain.EUNAUTHORIZED, domain.ErrorCode(s.Save(ctx, nil, "d1", "[]")))
+	_, err := s.List(ctx, nil)
+	assert.Equal(t, domain.EUNAUTHORIZED, domain.ErrorCode(err))
+	assert.Equal(t, domain.EUNAUTHORIZED, domain.ErrorCode(s.Delete(ctx, &domain.UserInfo{}, "d1")))
+}
+
+func TestDrawings_BadInputNeverReachesTheRepository(t *testing.T) {
+	s := &app.DrawingService{Repo: untouchable(t), MaxActionsBytes: 16}
+	u := porttest.User(t, "oALICE", `{}`)
+	ctx := context.Background()
+	for name, c := range map[string]struct{ id, actions, code string }{
+		"empty id":          {"", "[]", domain.EINVALID},
+		"id with slash":     {"a/b", "[]", domain.EINVALID},
+		"actions not json":  {"d1", "[1,", domain.EINVALID},
+		"actions empty":     {"d1", "", domain.EINVALID},
+		"actions too large": {"d1", "[" + strings.Repeat("1,", 10) + "1]", domain.ETOOLARGE},
+	} {
+		assert.Equal(t, c.code, domain.ErrorCode(s.Save(ctx, &u, c.id, c.actions)), name)
+	}
+	assert.Equal(t, domain.EINVALID, domain.ErrorCode(s.Delete(ctx, &u, "../x")))
+}
+
+func TestDrawings_SaveTwiceReplacesAndListsNewestFirst(t *testing.T) {
+	repo, err := boltstore.Open(t.TempDir())
+	require.NoError(t, err)
+	t.Cleanup(func() { repo.Close() })
+	now := time.Date(2026, 11, 25, 8, 0, 0, 0, time.UTC)
+	s := &app.DrawingService{Repo: repo, Now: func() time.Time { now = now.Add(time.Second); return now }, ListLimit: 2}
+	u := porttest.User(t, "oALICE", `{}`)
+	ctx := context.Background()
+	require.NoError(t, s.Save(ctx, &u, "a", `[1]`))
+	require.NoError(t, s.Save(ctx, &u, "b", `[1]`))
+	require.NoError(t, s.Save(ctx, &u, "c", `[1]`))
+	require.NoError(t, s.Save(ctx, &u, "a", `[2]`))
+	got, err := s.List(ctx, &u)
+	require.NoError(t, err)
+	require.Len(t, got, 2, "capped at ListLimit")
+	assert.Equal(t, "a", got[0].ID())
+	assert.Equal(t, `[2]`, got[0].Actions())
+	assert.Equal(t, "c", got[1].ID())
+	assert.True(t, got[0].CreatedAt().Before(got[0].UpdatedAt()))
+}

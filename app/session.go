@@ -1,0 +1,150 @@
+// Package app holds onestroke's use cases: authenticating a request from its
+// session headers and the drawing operations of a signed-in user.
+package app
+
+import (
+	"context"
+	"log/slog"
+	"time"
+
+	"golang.org/x/sync/singleflight"
+
+	"github.com/onestroke/onestroke/domain"
+	"github.com/onestroke/onestroke/ports"
+)
+
+// DefaultSessionTTL is the original service's session lifetime.
+const DefaultSessionTTL = 2 * time.Hour
+
+// exchangeTimeout bounds one login's exchange and store write. It is detached
+// from the request that started it, because requests that joined the same
+// login wait for it too.
+const exchangeTimeout = 15 * time.Second
+
+// SessionService authenticates requests (PROTOCOL §1).
+type SessionService struct {
+	Store     ports.SessionStore
+	Exchanger ports.CodeExchanger
+	TTL       time.Duration
+	Logger    *slog.Logger
+
+	// logins makes concurrent first requests with one code share a single
+	// exchange: a code is single-use at WeChat.
+	logins singleflight.Group
+}
+
+// loginResult is what a shared login hands to every request that waited
+// for it.
+type loginResult struct {
+	user  domain.UserInfo
+	proof string
+	// wx is set when this login exchanged the code, so that a waiter that
+	// sent a different rawData or signature can verify its own.
+	wx *domain.WxSession
+	// err is the leader's verification error; waiters with other headers
+	// verify for themselves.
+	err error
+}
+
+// Authenticate returns the user of a request, or nil for an anonymous one
+// (no code). Errors: EINVALID and EBADRAWDATA for malformed headers,
+// ESESSIONEXPIRED, EEXCHANGEREFUSED, EEXCHANGEUNAVAILABLE, EUNTRUSTED, and
+// EUNAVAILABLE when the store is down.
+func (s *SessionService) Authenticate(ctx context.Context, c domain.Credentials) (*domain.UserInfo, error) {
+	if c.Code == "" {
+		return nil, nil
+	}
+	if err := c.Validate(); err != nil {
+		return nil, err
+	}
+	if c.RawData == "" {
+		sess, err := s.Store.Get(ctx, c.Code)
+		if err != nil {
+			return nil, err
+		}
+		return &sess.User, nil
+	}
+
+	raw, err := domain.DecodeRawData(c.RawData)
+	if err != nil {
+		return nil, err
+	}
+	proof := domain.LoginProof(raw.Text(), c.Signature)
+
+	// A repeat of first headers that were already verified is answered from
+	// the store; the code was spent at WeChat.
+	if sess, err := s.Store.Get(ctx, c.Code); err == nil && sess.Proof == proof {
+		return &sess.User, nil
+	} else if err != nil && domain.ErrorCode(err) != domain.ESESSIONEXPIRED {
+		return nil, err
+	}
+
+	v, err, _ := s.logins.Do(c.Code, func() (any, error) {
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), exchangeTimeout)
+		defer cancel()
+		return s.login(ctx, c.Code, raw, c.Signature, proof)
+	})
+	if err != nil {
+		return nil, err
+	}
+	res := v.(*loginResult)
+	if res.proof == proof {
+		if res.err != nil {
+			return nil, res.err
+		}
+		return &res.user, nil
+	}
+	// This request joined a login started with other headers for the same
+	// code. Only the exchanged session key can tell whether ours are genuine.
+	if res.wx == nil {
+		return nil, domain.Errorf(domain.EEXCHANGEREFUSED, "The login code was already used.")
+	}
+	if err := domain.VerifySignature(raw, res.wx.SessionKey, c.Signature); err != nil {
+		return nil, err
+	}
+	user := domain.NewUserInfo(raw, res.wx.OpenID)
+	if err := s.Store.Login(ctx, domain.Session{Code: c.Code, User: user, Proof: proof}, s.ttl()); err != nil {
+		return nil, err
+	}
+	return &user, nil
+}
+
+// login runs once per code among concurrent requests: it re-checks the store
+// (a login that finished just before this one started wrote it), exchanges
+// the code, verifies the leader's signature and records the session.
+func (s *SessionService) login(ctx context.Context, code string, raw domain.RawData, signature, proof string) (*loginResult, error) {
+	if sess, err := s.Store.Get(ctx, code); err == nil && sess.Proof == proof {
+		return &loginResult{user: sess.User, proof: proof}, nil
+	}
+	wx, err := s.Exchanger.Exchange(ctx, code)
+	if err != nil {
+		s.logger().LogAttrs(ctx, slog.LevelWarn, "code exchange failed",
+			slog.String("code", domain.ErrorCode(err)), slog.String("error", domain.ErrorMessage(err)))
+		return nil, err
+	}
+	res := &loginResult{proof: proof, wx: &wx}
+	if err := domain.VerifySignature(raw, wx.SessionKey, signature); err != nil {
+		res.err = err
+		return res, nil
+	}
+	res.user = domain.NewUserInfo(raw, wx.OpenID)
+	if err := s.Store.Login(ctx, domain.Session{Code: code, User: res.user, Proof: proof}, s.ttl()); err != nil {
+		return nil, err
+	}
+	s.logger().LogAttrs(ctx, slog.LevelInfo, "login verified")
+	return res, nil
+}
+
+func (s *SessionService) ttl() time.Duration {
+	if s.TTL <= 0 {
+		return DefaultSessionTTL
+	}
+	return s.TTL
+}
+
+func (s *SessionService) logger() *slog.Logger {
+	if s.Logger == nil {
+		return slog.New(slog.DiscardHandler)
+	}
+	return s.Logger
+}

@@ -1,0 +1,244 @@
+package app_test
+
+import (
+	"context"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/onestroke/onestroke/adapters/memstore"
+	"github.com/onestroke/onestroke/adapters/wechat/wechattest"
+	"github.com/onestroke/onestroke/app"
+	"github.com/onestroke/onestroke/domain"
+	"github.com/onestroke/onestroke/mock"
+)
+
+const (
+	sessionKey = domain.SessionKey("HyVFkGl5F5OQWJZZaNzBBg==")
+	rawText    = `{"nickName":"一笔到底🎨","gender":1,"avatarUrl":"https://wx.qlogo.cn/a.png"}`
+)
+
+// wechat is a fake WeChat: single-use codes, one user, counts exchanges.
+type wechat struct {
+	mock.CodeExchanger
+	calls atomic.Int32
+	mu    sync.Mutex
+	used  map[string]bool
+	delay time.Duration
+}
+
+func newWeChat() *wechat {
+	w := &wechat{used: map[string]bool{}}
+	w.ExchangeFn = func(ctx context.Context, code string) (domain.WxSession, error) {
+		w.calls.Add(1)
+		if w.delay > 0 {
+			time.Sleep(w.delay)
+		}
+		if err := ctx.Err(); err != nil {
+			return domain.WxSession{}, domain.Wrap(domain.EEXCHANGEUNAVAILABLE, err, "cancelled")
+		}
+		w.mu.Lock()
+		defer w.mu.Unlock()
+		if w.used[code] {
+			return domain.WxSession{}, domain.Errorf(domain.EEXCHANGEREFUSED, "code been used")
+		}
+		w.used[code] = true
+		return domain.WxSession{OpenID: "oALICE", SessionKey: sessionKey}, nil
+	}
+	return w
+}
+
+func firstHeaders(code string) domain.Credentials {
+	return domain.Credentials{Code: code, RawData: wechattest.EncodeURIComponent(rawText), Signature: domain.Sign(rawText, sessionKey)}
+}
+
+func newService(store *memstore.SessionStore, wx *wechat) *app.SessionService {
+	return &app.SessionService{Store: store, Exchanger: wx, TTL: time.Hour}
+}
+
+func TestAuthenticate_NoCodeIsAnonymous(t *testing.T) {
+	s := &app.SessionService{Store: &mock.SessionStore{}, Exchanger: &mock.CodeExchanger{}} // any call would panic
+	user, err := s.Authenticate(context.Background(), domain.Credentials{RawData: "%7B%7D", Signature: "x"})
+	require.NoError(t, err)
+	assert.Nil(t, user)
+}
+
+func TestAuthenticate_FirstRequestVerifiesAndStores(t *testing.T) {
+	store, wx := memstore.NewSessionStore(nil), newWeChat()
+	user, err := newService(store, wx).Authenticate(context.Background(), firstHeaders("c1"))
+	require.NoError(t, err)
+	assert.Equal(t, "oALICE", user.OpenID())
+	assert.JSONEq(t, `{"nickName":"一笔到底🎨","gender":1,"avatarUrl":"https://wx.qlogo.cn/a.png","openId":"oALICE"}`, string(user.JSON()))
+	sess, err := store.Get(context.Background(), "c1")
+	require.NoError(t, err)
+	assert.Equal(t, string(user.JSON()), string(sess.User.JSON()))
+	assert.EqualValues(t, 1, wx.calls.Load())
+}
+
+func TestAuthenticate_CodeOnlyIsAnsweredFromTheStore(t *testing.T) {
+	store, wx := memstore.NewSessionStore(nil), newWeChat()
+	s := newService(store, wx)
+	_, err := s.Authenticate(context.Background(), firstHeaders("c1"))
+	require.NoError(t, err)
+	user, err := s.Authenticate(context.Background(), domain.Credentials{Code: "c1"})
+	require.NoError(t, err)
+	assert.Equal(t, "oALICE", user.OpenID())
+	assert.EqualValues(t, 1, wx.calls.Load())
+}
+
+func TestAuthenticate_UnknownCodeIsExpired(t *testing.T) {
+	_, err := newService(memstore.NewSessionStore(nil), newWeChat()).Authenticate(context.Background(), domain.Credentials{Code: "gone"})
+	assert.Equal(t, domain.ESESSIONEXPIRED, domain.ErrorCode(err))
+}
+
+func TestAuthenticate_RepeatOfVerifiedHeadersSkipsWeChat(t *testing.T) {
+	store, wx := memstore.NewSessionStore(nil), newWeChat()
+	s := newService(store, wx)
+	for i := 0; i < 3; i++ {
+		user, err := s.Authenticate(context.Background(), firstHeaders("c1"))
+		require.NoError(t, err, "repeat %d", i)
+		assert.Equal(t, "oALICE", user.OpenID())
+	}
+	assert.EqualValues(t, 1, wx.calls.Load(), "the single-use code went to WeChat once")
+}
+
+func TestAuthenticate_RepeatWithForgedSignatureIsNotAnsweredFromTheStore(t *testing.T) {
+	store, wx := memstore.NewSessionStore(nil), newWeChat()
+	s := newService(store, wx)
+	_, err := s.Authenticate(context.Background(), firstHeaders("c1"))
+	require.NoError(t, err)
+	forged := firstHeaders("c1")
+	forged.RawData = wechattest.EncodeURIComponent(`{"nickName":"mallory"}`)
+	_, err = s.Authenticate(context.Background(), forged)
+	assert.Equal(t, domain.EEXCHANGEREFUSED, domain.ErrorCode(err), "WeChat decides, and the code is spent")
+}
+
+func TestAuthenticate_ForgedSignatureIsUntrustedAndStoresNothing(t *testing.T) {
+	store, wx := memstore.NewSessionStore(nil), newWeChat()
+	c := firstHeaders("c1")
+	c.Signature = strings.Repeat("0", 40)
+	_, err := newService(store, wx).Authenticate(context.Background(), c)
+	assert.Equal(t, domain.EUNTRUSTED, domain.ErrorCode(err))
+	_, err = store.Get(context.Background(), "c1")
+	assert.Equal(t, domain.ESESSIONEXPIRED, domain.ErrorCode(err))
+}
+
+func TestAuthenticate_BadRawDataNeverReachesWeChat(t *testing.T) {
+	wx := newWeChat()
+	for name, raw := range map[string]string{"broken percent": "%7B%ZZ", "not json": "hello", "not an object": "%5B1%5D"} {
+		c := firstHeaders("c1")
+		c.RawData = raw
+		_, err := newService(memstore.NewSessionStore(nil), wx).Authenticate(context.Background(), c)
+		assert.Equal(t, domain.EBADRAWDATA, domain.ErrorCode(err), name)
+	}
+	assert.EqualValues(t, 0, wx.calls.Load())
+}
+
+func TestAuthenticate_OversizedCodeIsInvalid(t *testing.T) {
+	wx := newWeChat()
+	_, err := newService(memstore.NewSessionStore(nil), wx).Authenticate(context.Background(), domain.Credentials{Code: strings.Repeat("c", domain.MaxCodeLength+1)})
+	assert.Equal(t, domain.EINVALID, domain.ErrorCode(err))
+}
+
+func TestAuthenticate_ExchangeRefusalPassesThroughAndStoresNothing(t *testing.T) {
+	store := memstore.NewSessionStore(nil)
+	wx := &mock.CodeExchanger{ExchangeFn: func(context.Context, string) (domain.WxSession, error) {
+		return domain.WxSession{}, domain.Errorf(domain.EEXCHANGEUNAVAILABLE, "busy")
+	}}
+	_, err := (&app.SessionService{Store: store, Exchanger: wx}).Authenticate(context.Background(), firstHeaders("c1"))
+	assert.Equal(t, domain.EEXCHANGEUNAVAILABLE, domain.ErrorCode(err))
+	assert.Equal(t, 0, store.Len())
+}
+
+func TestAuthenticate_StoreDownIsUnavailable(t *testing.T) {
+	down := domain.Errorf(domain.EUNAVAILABLE, "redis down")
+	store := &mock.SessionStore{
+		GetFn:   func(context.Context, string) (domain.Session, error) { return domain.Session{}, down },
+		LoginFn: func(context.Context, domain.Session, time.Duration) error { return down },
+	}
+	s := &app.SessionService{Store: store, Exchanger: newWeChat()}
+	_, err := s.Authenticate(context.Background(), domain.Credentials{Code: "c1"})
+	assert.Equal(t, domain.EUNAVAILABLE, domain.ErrorCode(err))
+	_, err = s.Authenticate(context.Background(), firstHeaders("c1"))
+	assert.Equal(t, domain.EUNAVAILABLE, domain.ErrorCode(err))
+}
+
+func TestAuthenticate_ConcurrentFirstRequestsShareOneExchange(t *testing.T) {
+	store, wx := memstore.NewSessionStore(nil), newWeChat()
+	wx.delay = 50 * time.Millisecond
+	s := newService(store, wx)
+	const n = 20
+	var wg sync.WaitGroup
+	errs := make([]error, n)
+	for i := 0; i < n; i++ {
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			_, errs[i] = s.Authenticate(context.Background(), firstHeaders("c1"))
+		}(i)
+	}
+	wg.Wait()
+	for i, err := range errs {
+		assert.NoError(t, err, "request %d", i)
+	}
+	assert.EqualValues(t, 1, wx.calls.Load())
+}
+
+func TestAuthenticate_CancelledLeaderDoesNotFailTheWaiters(t *testing.T) {
+	store, wx := memstore.NewSessionStore(nil), newWeChat()
+	wx.delay = 100 * time.Millisecond
+	s := newService(store, wx)
+	leaderCtx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { _, err := s.Authenticate(leaderCtx, firstHeaders("c1")); done <- err }()
+	time.Sleep(20 * time.Millisecond)
+	cancel() // the first client hung up mid-login
+	_, err := s.Authenticate(context.Background(), firstHeaders("c1"))
+	require.NoError(t, err)
+	<-done
+	assert.EqualValues(t, 1, wx.calls.Load())
+}
+
+func TestAuthenticate_GenuineWaiterBehindAForgedLeaderSucceeds(t *testing.T) {
+	base := memstore.NewSessionStore(nil)
+	wx := newWeChat()
+	wx.delay = 150 * time.Millisecond
+	genuineLooked := make(chan struct{})
+	var once sync.Once
+	store := &mock.SessionStore{
+		GetFn: func(ctx context.Context, code string) (domain.Session, error) {
+			if v := ctx.Value(genuineKey{}); v != nil {
+				once.Do(func() { close(genuineLooked) })
+			}
+			return base.Get(ctx, code)
+		},
+		LoginFn: base.Login,
+	}
+	s := &app.SessionService{Store: store, Exchanger: wx, TTL: time.Hour}
+
+	forged := firstHeaders("c1")
+	forged.RawData = wechattest.EncodeURIComponent(`{"nickName":"mallory"}`)
+	forgedErr := make(chan error, 1)
+	go func() { _, err := s.Authenticate(context.Background(), forged); forgedErr <- err }()
+	time.Sleep(30 * time.Millisecond) // the forged request leads the login
+
+	genuine := make(chan error, 1)
+	go func() {
+		_, err := s.Authenticate(context.WithValue(context.Background(), genuineKey{}, true), firstHeaders("c1"))
+		genuine <- err
+	}()
+	<-genuineLooked
+	assert.Equal(t, domain.EUNTRUSTED, domain.ErrorCode(<-forgedErr))
+	assert.NoError(t, <-genuine, "the genuine request verifies its own signature with the shared exchange")
+	sess, err := base.Get(context.Background(), "c1")
+	require.NoError(t, err)
+	assert.Contains(t, string(sess.User.JSON()), "一笔到底")
+	assert.EqualValues(t, 1, wx.calls.Load())
+}
+
+type genuineKey struct{}

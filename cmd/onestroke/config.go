@@ -1,0 +1,209 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/onestroke/onestroke/adapters/httpapi"
+	"github.com/onestroke/onestroke/adapters/wechat"
+	"github.com/onestroke/onestroke/app"
+	"github.com/onestroke/onestroke/domain"
+)
+
+// Config is the service's configuration. Every field comes from an
+// ONESTROKE_* environment variable, and a flag of the same name mirrors it
+// (flags win).
+type Config struct {
+	Listen          string
+	BasePath        string
+	WxAppID         string
+	WxSecret        string
+	WxAPIURL        string
+	WxTimeout       time.Duration
+	SessionTTL      time.Duration
+	SessionSkip     []string
+	DataDir         string
+	RedisURL        string
+	MongoURI        string
+	MaxBodyBytes    int64
+	MaxActionsBytes int
+	ListLimit       int
+	LogLevel        slog.Level
+	LogFormat       string
+	ShutdownTimeout time.Duration
+}
+
+// DevMode reports whether no WeChat app is configured: the service then
+// runs against an in-process mock WeChat.
+func (c Config) DevMode() bool { return c.WxAppID == "" }
+
+// setting is one configuration entry: its environment variable, flag name,
+// default and how it lands in Config.
+type setting struct {
+	env, flag, def, usage string
+	set                   func(c *Config, v string) error
+}
+
+var settings = []setting{
+	{"ONESTROKE_LISTEN", "listen", ":5757", "address to listen on", func(c *Config, v string) error {
+		if _, _, err := net.SplitHostPort(v); err != nil {
+			return fmt.Errorf("not host:port: %v", err)
+		}
+		c.Listen = v
+		return nil
+	}},
+	{"ONESTROKE_BASE_PATH", "base-path", httpapi.DefaultBasePath, "path prefix of the legacy routes", func(c *Config, v string) error {
+		if !strings.HasPrefix(v, "/") || strings.ContainsAny(v, " ?#%") {
+			return errors.New("must start with / and contain no spaces, ?, # or %")
+		}
+		c.BasePath = v
+		return nil
+	}},
+	{"ONESTROKE_WX_APPID", "wx-appid", "", "WeChat mini-program appid (empty: development mode with a mock WeChat)", func(c *Config, v string) error {
+		c.WxAppID = v
+		return nil
+	}},
+	{"ONESTROKE_WX_SECRET", "wx-secret", "", "WeChat app secret (prefer the environment variable: flags show in ps)", func(c *Config, v string) error {
+		c.WxSecret = v
+		return nil
+	}},
+	{"ONESTROKE_WX_API_URL", "wx-api-url", wechat.DefaultAPIURL, "WeChat API base URL", func(c *Config, v string) error {
+		u, err := url.Parse(v)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return errors.New("must be an http(s) URL")
+		}
+		c.WxAPIURL = v
+		return nil
+	}},
+	{"ONESTROKE_WX_TIMEOUT", "wx-timeout", wechat.DefaultTimeout.String(), "timeout of one WeChat call", durationSetter(func(c *Config) *time.Duration { return &c.WxTimeout }, 100*time.Millisecond)},
+	{"ONESTROKE_SESSION_TTL", "session-ttl", app.DefaultSessionTTL.String(), "session lifetime", durationSetter(func(c *Config) *time.Duration { return &c.SessionTTL }, time.Second)},
+	{"ONESTROKE_SESSION_SKIP", "session-skip", "", "comma-separated path prefixes that skip the session layer", func(c *Config, v string) error {
+		c.SessionSkip = nil
+		for _, p := range strings.Split(v, ",") {
+			if p = strings.TrimSpace(p); p != "" {
+				if !strings.HasPrefix(p, "/") {
+					return fmt.Errorf("prefix %q must start with /", p)
+				}
+				c.SessionSkip = append(c.SessionSkip, p)
+			}
+		}
+		return nil
+	}},
+	{"ONESTROKE_DATA_DIR", "data-dir", "data", "folder of the embedded drawing store", func(c *Config, v string) error {
+		if v == "" {
+			return errors.New("must not be empty")
+		}
+		c.DataDir = v
+		return nil
+	}},
+	{"ONESTROKE_REDIS_URL", "redis-url", "", "Redis URL for sessions (empty: in memory)", func(c *Config, v string) error {
+		c.RedisURL = v
+		return nil
+	}},
+	{"ONESTROKE_MONGO_URI", "mongo-uri", "", "MongoDB URI for drawings (empty: embedded file)", func(c *Config, v string) error {
+		c.MongoURI = v
+		return nil
+	}},
+	{"ONESTROKE_MAX_BODY_BYTES", "max-body-bytes", strconv.Itoa(httpapi.DefaultMaxBodyBytes), "request body limit", func(c *Config, v string) error {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || n < 1024 {
+			return errors.New("must be a whole number of at least 1024")
+		}
+		c.MaxBodyBytes = n
+		return nil
+	}},
+	{"ONESTROKE_MAX_ACTIONS_BYTES", "max-actions-bytes", strconv.Itoa(domain.DefaultMaxActionsBytes), "size limit of one drawing's actions", intSetter(func(c *Config) *int { return &c.MaxActionsBytes }, 2)},
+	{"ONESTROKE_LIST_LIMIT", "list-limit", strconv.Itoa(app.DefaultListLimit), "most drawings the list route returns", intSetter(func(c *Config) *int { return &c.ListLimit }, 1)},
+	{"ONESTROKE_LOG_LEVEL", "log-level", "info", "debug, info, warn or error", func(c *Config, v string) error {
+		return c.LogLevel.UnmarshalText([]byte(v))
+	}},
+	{"ONESTROKE_LOG_FORMAT", "log-format", "json", "json or text", func(c *Config, v string) error {
+		if v != "json" && v != "text" {
+			return errors.New("must be json or text")
+		}
+		c.LogFormat = v
+		return nil
+	}},
+	{"ONESTROKE_SHUTDOWN_TIMEOUT", "shutdown-timeout", "15s", "how long a shutdown waits for requests in flight", durationSetter(func(c *Config) *time.Duration { return &c.ShutdownTimeout }, 0)},
+}
+
+func durationSetter(field func(*Config) *time.Duration, min time.Duration) func(*Config, string) error {
+	return func(c *Config, v string) error {
+		d, err := time.ParseDuration(v)
+		if err != nil || d < min {
+			return fmt.Errorf("must be a duration (like 2h or 500ms) of at least %s", min)
+		}
+		*field(c) = d
+		return nil
+	}
+}
+
+func intSetter(field func(*Config) *int, min int) func(*Config, string) error {
+	return func(c *Config, v string) error {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < min {
+			return fmt.Errorf("must be a whole number of at least %d", min)
+		}
+		*field(c) = n
+		return nil
+	}
+}
+
+// LoadConfig reads the environment through getenv, then the flags in args.
+// Every problem is reported at once, naming the variable.
+func LoadConfig(args []string, getenv func(string) string, usageOut io.Writer) (Config, error) {
+	var c Config
+	var problems []string
+	fs := flag.NewFlagSet("onestroke", flag.ContinueOnError)
+	fs.SetOutput(usageOut)
+	values := make([]*string, len(settings))
+	for i, s := range settings {
+		v := s.def
+		if e := getenv(s.env); e != "" {
+			v = e
+		}
+		values[i] = fs.String(s.flag, v, s.usage+" ($"+s.env+")")
+	}
+	if err := fs.Parse(args); err != nil {
+		return c, err
+	}
+	if fs.NArg() > 0 {
+		problems = append(problems, fmt.Sprintf("unexpected arguments: %q", fs.Args()))
+	}
+	for i, s := range settings {
+		if err := s.set(&c, *values[i]); err != nil {
+			problems = append(problems, fmt.Sprintf("%s=%q: %v", s.env, redactIfSecret(s.env, *values[i]), err))
+		}
+	}
+	if c.WxAppID != "" && c.WxSecret == "" {
+		problems = append(problems, "ONESTROKE_WX_APPID is set but ONESTROKE_WX_SECRET is empty")
+	}
+	if c.WxAppID == "" && c.WxSecret != "" {
+		problems = append(problems, "ONESTROKE_WX_SECRET is set but ONESTROKE_WX_APPID is empty (an empty appid means development mode)")
+	}
+	if c.RedisURL != "" {
+		problems = append(problems, "ONESTROKE_REDIS_URL is set, but this build has no Redis session store yet: leave it empty for the in-memory store")
+	}
+	if c.MongoURI != "" {
+		problems = append(problems, "ONESTROKE_MONGO_URI is set, but this build has no MongoDB drawing store yet: leave it empty for the embedded store")
+	}
+	if len(problems) > 0 {
+		return c, fmt.Errorf("bad configuration:\n  %s", strings.Join(problems, "\n  "))
+	}
+	return c, nil
+}
+
+func redactIfSecret(env, v string) string {
+	if strings.Contains(env, "SECRET") || strings.Contains(env, "URL") || strings.Contains(env, "URI") {
+		return "[REDACTED]"
+	}
+	return v
+}

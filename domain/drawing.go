@@ -1,0 +1,108 @@
+package domain
+
+import (
+	"encoding/json"
+	"time"
+)
+
+// Drawing limits.
+const (
+	MaxDrawingIDLength     = 64
+	MaxOwnerLength         = 128
+	DefaultMaxActionsBytes = 1 << 20
+)
+
+// Drawing is one saved canvas of one user: the aggregate of the paints
+// routes. Its owner and id never change; its actions are replaced whole.
+type Drawing struct {
+	owner     string
+	id        string
+	actions   string
+	createdAt time.Time
+	updatedAt time.Time
+}
+
+// ValidateDrawingID checks a client-chosen id: 1–64 characters of
+// [A-Za-z0-9_-] (the original client makes about 12 of [a-z0-9]).
+func ValidateDrawingID(id string) error {
+	if id == "" {
+		return Errorf(EINVALID, "Drawing id is required.")
+	}
+	if len(id) > MaxDrawingIDLength {
+		return Errorf(EINVALID, "Drawing id is longer than %d characters.", MaxDrawingIDLength)
+	}
+	for i := 0; i < len(id); i++ {
+		c := id[i]
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '_' || c == '-') {
+			return Errorf(EINVALID, "Drawing id may contain only A-Z, a-z, 0-9, '_' and '-'.")
+		}
+	}
+	return nil
+}
+
+// ValidateActions checks a drawing's actions: JSON text (the list page
+// JSON.parses it) of at most maxBytes bytes.
+func ValidateActions(actions string, maxBytes int) error {
+	if len(actions) > maxBytes {
+		return Errorf(ETOOLARGE, "Actions are larger than %d bytes.", maxBytes)
+	}
+	if actions == "" {
+		return Errorf(EINVALID, "Actions are required.")
+	}
+	if !json.Valid([]byte(actions)) {
+		return Errorf(EINVALID, "Actions are not valid JSON text.")
+	}
+	return nil
+}
+
+func validateOwner(owner string) error {
+	if owner == "" || len(owner) > MaxOwnerLength {
+		return Errorf(EINVALID, "Drawing owner must be an openId of 1 to %d characters.", MaxOwnerLength)
+	}
+	return nil
+}
+
+// NewDrawing creates a drawing after validating every field.
+func NewDrawing(owner, id, actions string, now time.Time, maxActionsBytes int) (*Drawing, error) {
+	if err := validateOwner(owner); err != nil {
+		return nil, err
+	}
+	if err := ValidateDrawingID(id); err != nil {
+		return nil, err
+	}
+	if err := ValidateActions(actions, maxActionsBytes); err != nil {
+		return nil, err
+	}
+	now = now.UTC()
+	return &Drawing{owner: owner, id: id, actions: actions, createdAt: now, updatedAt: now}, nil
+}
+
+// ReplaceActions replaces the drawing's actions, as saving a re-opened
+// drawing does.
+func (d *Drawing) ReplaceActions(actions string, now time.Time, maxActionsBytes int) error {
+	if err := ValidateActions(actions, maxActionsBytes); err != nil {
+		return err
+	}
+	d.actions = actions
+	d.updatedAt = now.UTC()
+	if d.updatedAt.Before(d.createdAt) { // a clock step backwards must not break the order
+		d.updatedAt = d.createdAt
+	}
+	return nil
+}
+
+// UnmarshalDrawingFromStorage rebuilds a drawing that a repository read.
+// It trusts the stored actions (they were validated when saved, or written
+// by the original service) and checks only what identifies the drawing.
+func UnmarshalDrawingFromStorage(owner, id, actions string, createdAt, updatedAt time.Time) (*Drawing, error) {
+	if owner == "" || id == "" {
+		return nil, Errorf(EINTERNAL, "Stored drawing has no owner or id.")
+	}
+	return &Drawing{owner: owner, id: id, actions: actions, createdAt: createdAt.UTC(), updatedAt: updatedAt.UTC()}, nil
+}
+
+func (d *Drawing) Owner() string        { return d.owner }
+func (d *Drawing) ID() string           { return d.id }
+func (d *Drawing) Actions() string      { return d.actions }
+func (d *Drawing) CreatedAt() time.Time { return d.createdAt }
+func (d *Drawing) UpdatedAt() time.Time { return d.updatedAt }

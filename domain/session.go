@@ -1,0 +1,311 @@
+package domain
+
+import (
+	"bytes"
+	"crypto/sha1"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/hex"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"strings"
+	"unicode/utf8"
+)
+
+// Limits on the session headers. Real values are far below them: a wx.login
+// code is 32 characters, rawData a few hundred bytes, a signature 40.
+const (
+	MaxCodeLength    = 128
+	MaxRawDataLength = 8 << 10 // percent-encoded length
+	SignatureLength  = 40      // lowercase hex SHA-1
+)
+
+// Credentials are the session headers of one request (PROTOCOL §1):
+// X-WX-Code, X-WX-RawData (still percent-encoded) and X-WX-Signature.
+type Credentials struct {
+	Code      string
+	RawData   string
+	Signature string
+}
+
+// Validate rejects header values no client sends: oversized or with control
+// characters. It does not verify anything.
+func (c Credentials) Validate() error {
+	if len(c.Code) > MaxCodeLength {
+		return Errorf(EINVALID, "X-WX-Code is longer than %d characters.", MaxCodeLength)
+	}
+	for i := 0; i < len(c.Code); i++ {
+		if b := c.Code[i]; b <= ' ' || b >= 0x7f {
+			return Errorf(EINVALID, "X-WX-Code contains a character outside printable ASCII.")
+		}
+	}
+	if len(c.RawData) > MaxRawDataLength {
+		return Errorf(EBADRAWDATA, "X-WX-RawData is longer than %d bytes.", MaxRawDataLength)
+	}
+	return nil
+}
+
+// SessionKey is WeChat's session_key for a user. It must never leave the
+// server, so every way of printing it prints a placeholder; Reveal is the one
+// deliberate way to read it.
+type SessionKey string
+
+const redacted = "[REDACTED]"
+
+func (SessionKey) String() string               { return redacted }
+func (SessionKey) GoString() string             { return redacted }
+func (SessionKey) LogValue() slog.Value         { return slog.StringValue(redacted) }
+func (SessionKey) MarshalJSON() ([]byte, error) { return []byte(`"` + redacted + `"`), nil }
+func (SessionKey) MarshalText() ([]byte, error) { return []byte(redacted), nil }
+func (k SessionKey) Reveal() string             { return string(k) }
+
+// WxSession is what WeChat's code2Session answers for a valid code.
+type WxSession struct {
+	OpenID     string
+	SessionKey SessionKey
+	UnionID    string
+}
+
+// RawData is the decoded X-WX-RawData: the JSON object text that
+// wx.getUserInfo returned, with its members in the order sent.
+type RawData struct {
+	text    string
+	members []member
+}
+
+type member struct {
+	key   string
+	value json.RawMessage
+}
+
+// Text returns the decoded JSON text, the bytes the signature covers.
+func (r RawData) Text() string { return r.text }
+
+// DecodeRawData percent-decodes the X-WX-RawData header the way the client's
+// encodeURIComponent encoded it and parses it as a JSON object. Any failure
+// is EBADRAWDATA: the protocol answers it with an error body that has no
+// reason, so the client fails the request instead of logging in again.
+func DecodeRawData(encoded string) (RawData, error) {
+	if len(encoded) > MaxRawDataLength {
+		return RawData{}, Errorf(EBADRAWDATA, "X-WX-RawData is longer than %d bytes.", MaxRawDataLength)
+	}
+	text, ok := decodeURIComponent(encoded)
+	if !ok {
+		return RawData{}, Errorf(EBADRAWDATA, "X-WX-RawData is not valid percent-encoded UTF-8.")
+	}
+	members, err := parseObject(text)
+	if err != nil {
+		return RawData{}, Wrap(EBADRAWDATA, err, "X-WX-RawData is not a JSON object.")
+	}
+	return RawData{text: text, members: members}, nil
+}
+
+// decodeURIComponent mirrors JavaScript's: %XX escapes become bytes, '+' stays
+// '+', and the result must be valid UTF-8.
+func decodeURIComponent(s string) (string, bool) {
+	if strings.IndexByte(s, '%') < 0 {
+		return s, utf8.ValidString(s)
+	}
+	buf := make([]byte, 0, len(s))
+	for i := 0; i < len(s); i++ {
+		if s[i] != '%' {
+			buf = append(buf, s[i])
+			continue
+		}
+		if i+2 >= len(s) {
+			return "", false
+		}
+		hi, ok1 := unhex(s[i+1])
+		lo, ok2 := unhex(s[i+2])
+		if !ok1 || !ok2 {
+			return "", false
+		}
+		buf = append(buf, hi<<4|lo)
+		i += 2
+	}
+	if !utf8.Valid(buf) {
+		return "", false
+	}
+	return string(buf), true
+}
+
+func unhex(c byte) (byte, bool) {
+	switch {
+	case '0' <= c && c <= '9':
+		return c - '0', true
+	case 'a' <= c && c <= 'f':
+		return c - 'a' + 10, true
+	case 'A' <= c && c <= 'F':
+		return c - 'A' + 10, true
+	}
+	return 0, false
+}
+
+// parseObject parses a JSON object and returns its members in order. A key
+// repeated later replaces the earlier value in the earlier position, as
+// JavaScript's JSON.parse does.
+func parseObject(text string) ([]member, error) {
+	dec := json.NewDecoder(strings.NewReader(text))
+	tok, err := dec.Token()
+	if err != nil {
+		return nil, err
+	}
+	if d, ok := tok.(json.Delim); !ok || d != '{' {
+		return nil, errNotObject
+	}
+	var members []member
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return nil, err
+		}
+		key, ok := tok.(string)
+		if !ok {
+			return nil, errNotObject
+		}
+		var value json.RawMessage
+		if err := dec.Decode(&value); err != nil {
+			return nil, err
+		}
+		replaced := false
+		for i := range members {
+			if members[i].key == key {
+				members[i].value, replaced = value, true
+				break
+			}
+		}
+		if !replaced {
+			members = append(members, member{key, value})
+		}
+	}
+	if _, err := dec.Token(); err != nil { // the closing brace
+		return nil, err
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return nil, errTrailing
+	}
+	return members, nil
+}
+
+var (
+	errNotObject = Errorf(EBADRAWDATA, "not a JSON object")
+	errTrailing  = Errorf(EBADRAWDATA, "data after the JSON object")
+)
+
+// VerifySignature checks signature against the lowercase hex SHA-1 of
+// rawData followed by the session key, in constant time (PROTOCOL §1).
+func VerifySignature(raw RawData, key SessionKey, signature string) error {
+	sum := sha1.Sum([]byte(raw.text + key.Reveal()))
+	var want [SignatureLength]byte
+	hex.Encode(want[:], sum[:])
+	if subtle.ConstantTimeCompare(want[:], []byte(signature)) != 1 {
+		return Errorf(EUNTRUSTED, "The signature does not match the raw data.")
+	}
+	return nil
+}
+
+// Sign returns the signature WeChat gives a client for rawData text under
+// key. The mock WeChat and tests use it; the service only verifies.
+func Sign(rawDataText string, key SessionKey) string {
+	sum := sha1.Sum([]byte(rawDataText + key.Reveal()))
+	return hex.EncodeToString(sum[:])
+}
+
+// UserInfo is the trusted identity of a request: the user object from
+// rawData with openId set from WeChat (PROTOCOL §1). It is stored and
+// answered as the JSON text it holds, never re-encoded.
+type UserInfo struct {
+	openID string
+	json   []byte
+}
+
+// NewUserInfo builds the user info from verified rawData and the openid
+// WeChat gave: every member kept as sent, openId set (replaced in place when
+// rawData had one, appended otherwise, as the original's assignment did).
+func NewUserInfo(raw RawData, openID string) UserInfo {
+	var b bytes.Buffer
+	b.WriteByte('{')
+	wroteOpenID := false
+	for i, m := range raw.members {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		writeJSONString(&b, m.key)
+		b.WriteByte(':')
+		if m.key == "openId" {
+			writeJSONString(&b, openID)
+			wroteOpenID = true
+			continue
+		}
+		if err := json.Compact(&b, m.value); err != nil {
+			b.Write(m.value) // already validated; Compact cannot fail here
+		}
+	}
+	if !wroteOpenID {
+		if len(raw.members) > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString(`"openId":`)
+		writeJSONString(&b, openID)
+	}
+	b.WriteByte('}')
+	return UserInfo{openID: openID, json: b.Bytes()}
+}
+
+func writeJSONString(b *bytes.Buffer, s string) {
+	enc := json.NewEncoder(b)
+	enc.SetEscapeHTML(false) // JSON.stringify does not escape <, > and &
+	_ = enc.Encode(s)
+	b.Truncate(b.Len() - 1) // Encode appends a newline
+}
+
+// UserInfoFromJSON rebuilds user info read from a session store. It must be
+// a JSON object with a non-empty string openId.
+func UserInfoFromJSON(data []byte) (UserInfo, error) {
+	var probe struct {
+		OpenID *string `json:"openId"`
+	}
+	if err := json.Unmarshal(data, &probe); err != nil {
+		return UserInfo{}, Wrap(EINTERNAL, err, "Stored user info is not a JSON object.")
+	}
+	if probe.OpenID == nil || *probe.OpenID == "" {
+		return UserInfo{}, Errorf(EINTERNAL, "Stored user info has no openId.")
+	}
+	var compact bytes.Buffer
+	if err := json.Compact(&compact, data); err != nil {
+		return UserInfo{}, Wrap(EINTERNAL, err, "Stored user info is not valid JSON.")
+	}
+	return UserInfo{openID: *probe.OpenID, json: compact.Bytes()}, nil
+}
+
+// OpenID returns the user's openId.
+func (u UserInfo) OpenID() string { return u.openID }
+
+// JSON returns the user info as JSON object text. Callers must not modify it.
+func (u UserInfo) JSON() []byte { return u.json }
+
+// IsZero reports whether u holds no user.
+func (u UserInfo) IsZero() bool { return u.openID == "" }
+
+// Session is what the session store keeps for a verified code.
+type Session struct {
+	Code string
+	User UserInfo
+	// Proof identifies the rawData and signature this code was verified
+	// with, so that a repeat of the same first headers is answered from the
+	// store instead of spending the single-use code at WeChat again. Empty
+	// for sessions written by the original service.
+	Proof string
+}
+
+// LoginProof returns the Proof of a login with the given decoded rawData
+// text and signature. It is a digest: the store learns nothing it could sign
+// with.
+func LoginProof(rawDataText, signature string) string {
+	h := sha256.New()
+	h.Write([]byte(rawDataText))
+	h.Write([]byte{0})
+	h.Write([]byte(signature))
+	return hex.EncodeToString(h.Sum(nil))
+}

@@ -1,0 +1,60 @@
+// Package mock holds hand-written function-field fakes of the ports, for
+// tests that need to script a failure or count calls. Adapter behaviour is
+// tested against the real adapters, not these.
+package mock
+
+import (
+	"context"
+	"time"
+
+	"github.com/onestroke/onestroke/domain"
+	"github.com/onestroke/onestroke/ports"
+)
+
+var (
+	_ ports.SessionStore      = (*SessionStore)(nil)
+	_ ports.CodeExchanger     = (*CodeExchanger)(nil)
+	_ ports.DrawingRepository = (*DrawingRepository)(nil)
+)
+
+// SessionStore is a fake ports.SessionStore.
+type SessionStore struct {
+	GetFn   func(ctx context.Context, code string) (domain.Session, error)
+	LoginFn func(ctx context.Context, sess domain.Session, ttl time.Duration) error
+}
+
+func (s *SessionStore) Get(ctx context.Context, code string) (domain.Session, error) {
+	return s.GetFn(ctx, code)
+}
+
+func (s *SessionStore) Login(ctx context.Context, sess domain.Session, ttl time.Duration) error {
+	return s.LoginFn(ctx, sess, ttl)
+}
+
+// CodeExchanger is a fake ports.CodeExchanger.
+type CodeExchanger struct {
+	ExchangeFn func(ctx context.Context, code string) (domain.WxSession, error)
+}
+
+func (e *CodeExchanger) Exchange(ctx context.Context, code string) (domain.WxSession, error) {
+	return e.ExchangeFn(ctx, code)
+}
+
+// DrawingRepository is a fake ports.DrawingRepository.
+type DrawingRepository struct {
+	SaveFn   func(ctx context.Context, owner, id string, update func(*domain.Drawing) (*domain.Drawing, error)) error
+	ListFn   func(ctx context.Context, owner string, limit int) ([]*domain.Drawing, error)
+	DeleteFn func(ctx context.Context, owner, id string) error
+}
+
+func (r *DrawingRepository) Save(ctx context.Context, owner, id string, update func(*domain.Drawing) (*domain.Drawing, error)) error {
+	return r.SaveFn(ctx, owner, id, update)
+}
+
+func (r *DrawingRepository) List(ctx context.Context, owner string, limit int) ([]*domain.Drawing, error) {
+	return r.ListFn(ctx, owner, limit)
+}
+
+func (r *DrawingRepository) Delete(ctx context.Context, owner, id string) error {
+	return r.DeleteFn(ctx, owner, id)
+}

@@ -1,0 +1,66 @@
+// Package ports declares what onestroke's core needs from the world: a
+// session store, a WeChat code exchanger, a drawing repository and a clock.
+// Each method documents the domain error codes it returns; any other error
+// is treated as domain.EINTERNAL.
+package ports
+
+import (
+	"context"
+	"time"
+
+	"github.com/onestroke/onestroke/domain"
+)
+
+// SessionStore keeps verified sessions: code → session and openId → code,
+// both with a TTL (PROTOCOL §1).
+type SessionStore interface {
+	// Get returns the session of code.
+	// Returns ESESSIONEXPIRED when code is unknown, expired or revoked, and
+	// EUNAVAILABLE when the store cannot answer in time.
+	Get(ctx context.Context, code string) (domain.Session, error)
+
+	// Login records sess under sess.Code and sess.User.OpenID() → sess.Code,
+	// both for ttl, and revokes the previous code of that openId, in one step:
+	// one live session per user, the newest login wins. A reader never sees
+	// both the old and the new code live after Login returns.
+	// Returns EINVALID for an empty code or openId or a ttl below one
+	// second, and EUNAVAILABLE when the store cannot answer in time.
+	Login(ctx context.Context, sess domain.Session, ttl time.Duration) error
+}
+
+// CodeExchanger trades a wx.login code for the user's identity at WeChat
+// (code2Session, PROTOCOL §4). A code is single-use at WeChat.
+type CodeExchanger interface {
+	// Exchange returns the openid, session_key and unionid for code.
+	// Returns EEXCHANGEREFUSED when WeChat refuses the code (invalid, used,
+	// blocked, rate-limited, bad app credentials) and EEXCHANGEUNAVAILABLE
+	// when WeChat cannot be reached, times out or stays busy.
+	Exchange(ctx context.Context, code string) (domain.WxSession, error)
+}
+
+// DrawingRepository stores drawings. Every method is scoped to an owner: no
+// call can read or change another owner's drawing.
+type DrawingRepository interface {
+	// Save creates or replaces the owner's drawing id atomically. update is
+	// called with the stored drawing, or nil when the owner has none with
+	// that id, and returns the drawing to store (the domain decides how); if
+	// it returns an error, nothing is stored and Save returns that error.
+	// When Save returns nil the drawing is durable.
+	// Returns EUNAVAILABLE when the store cannot answer in time.
+	Save(ctx context.Context, owner, id string, update func(current *domain.Drawing) (*domain.Drawing, error)) error
+
+	// List returns up to limit of the owner's drawings, the most recently
+	// saved first (ties broken by id), or an empty slice.
+	// Returns EINVALID for a limit below 1 and EUNAVAILABLE when the store
+	// cannot answer in time.
+	List(ctx context.Context, owner string, limit int) ([]*domain.Drawing, error)
+
+	// Delete removes the owner's drawing id.
+	// Returns ENOTFOUND when the owner has no drawing with that id (whoever
+	// else may have one), and EUNAVAILABLE when the store cannot answer.
+	Delete(ctx context.Context, owner, id string) error
+}
+
+// Clock tells the time wherever time decides something (TTL, expiry,
+// timestamps). Tests inject a controllable one.
+type Clock func() time.Time

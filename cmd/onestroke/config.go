@@ -164,13 +164,11 @@ func LoadConfig(args []string, getenv func(string) string, usageOut io.Writer) (
 	var problems []string
 	fs := flag.NewFlagSet("onestroke", flag.ContinueOnError)
 	fs.SetOutput(usageOut)
+	// Flags show their built-in defaults in -help, never the environment's
+	// values: those may be secrets.
 	values := make([]*string, len(settings))
 	for i, s := range settings {
-		v := s.def
-		if e := getenv(s.env); e != "" {
-			v = e
-		}
-		values[i] = fs.String(s.flag, v, s.usage+" ($"+s.env+")")
+		values[i] = fs.String(s.flag, s.def, s.usage+" ($"+s.env+")")
 	}
 	if err := fs.Parse(args); err != nil {
 		return c, err
@@ -178,9 +176,18 @@ func LoadConfig(args []string, getenv func(string) string, usageOut io.Writer) (
 	if fs.NArg() > 0 {
 		problems = append(problems, fmt.Sprintf("unexpected arguments: %q", fs.Args()))
 	}
+	given := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
 	for i, s := range settings {
-		if err := s.set(&c, *values[i]); err != nil {
-			problems = append(problems, fmt.Sprintf("%s=%q: %v", s.env, redactIfSecret(s.env, *values[i]), err))
+		v := s.def
+		if e := getenv(s.env); e != "" {
+			v = e
+		}
+		if given[s.flag] {
+			v = *values[i]
+		}
+		if err := s.set(&c, v); err != nil {
+			problems = append(problems, fmt.Sprintf("%s=%q: %v", s.env, redactIfSecret(s.env, v), err))
 		}
 	}
 	if c.WxAppID != "" && c.WxSecret == "" {

@@ -1,0 +1,216 @@
+// Package e2e runs the built onestroke binary as a process, the way an
+// operator and a newcomer do: start, signals, restart, the README.
+package e2e
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"runtime"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+var binary string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "onestroke-e2e")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	binary = filepath.Join(dir, "onestroke")
+	goTool := filepath.Join(runtime.GOROOT(), "bin", "go")
+	build := exec.Command(goTool, "build", "-o", binary, "./cmd/onestroke")
+	build.Dir = "../.."
+	build.Stdout, build.Stderr = os.Stderr, os.Stderr
+	if err := build.Run(); err != nil {
+		fmt.Fprintln(os.Stderr, "build onestroke:", err)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// proc is a running onestroke process.
+type proc struct {
+	cmd  *exec.Cmd
+	url  string
+	mu   sync.Mutex
+	logs strings.Builder
+	done chan error
+}
+
+func (p *proc) Logs() string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.logs.String()
+}
+
+// startBinary runs the binary with env on a free port and waits until it
+// logs its address.
+func startBinary(t *testing.T, env ...string) *proc {
+	t.Helper()
+	cmd := exec.Command(binary)
+	cmd.Env = append(os.Environ(), append([]string{"ONESTROKE_LISTEN=127.0.0.1:0", "ONESTROKE_LOG_FORMAT=json"}, env...)...)
+	stderr, err := cmd.StderrPipe()
+	require.NoError(t, err)
+	require.NoError(t, cmd.Start())
+	p := &proc{cmd: cmd, done: make(chan error, 1)}
+	addr := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(stderr)
+		for sc.Scan() {
+			line := sc.Text()
+			p.mu.Lock()
+			p.logs.WriteString(line + "\n")
+			p.mu.Unlock()
+			var entry struct{ Msg, Addr string }
+			if json.Unmarshal([]byte(line), &entry) == nil && entry.Msg == "onestroke listening" {
+				addr <- entry.Addr
+			}
+		}
+		p.done <- cmd.Wait()
+	}()
+	t.Cleanup(func() {
+		if cmd.ProcessState == nil {
+			_ = cmd.Process.Kill()
+			<-p.done
+		}
+	})
+	select {
+	case a := <-addr:
+		p.url = "http://" + a
+	case err := <-p.done:
+		t.Fatalf("onestroke exited before listening: %v\n%s", err, p.Logs())
+	case <-time.After(20 * time.Second):
+		t.Fatalf("onestroke did not start listening:\n%s", p.Logs())
+	}
+	return p
+}
+
+// stop sends SIGTERM and returns the exit error.
+func (p *proc) stop(t *testing.T) error {
+	t.Helper()
+	require.NoError(t, p.cmd.Process.Signal(syscall.SIGTERM))
+	select {
+	case err := <-p.done:
+		return err
+	case <-time.After(20 * time.Second):
+		t.Fatal("onestroke did not stop on SIGTERM")
+		return nil
+	}
+}
+
+func call(t *testing.T, method, url string, headers map[string]string, body string) (int, string) {
+	t.Helper()
+	req, err := http.NewRequest(method, url, strings.NewReader(body))
+	require.NoError(t, err)
+	for k, v := range headers {
+		req.Header.Set(k, v)
+	}
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(resp.Body)
+	require.NoError(t, err)
+	return resp.StatusCode, string(raw)
+}
+
+func login(t *testing.T, p *proc, user string) string {
+	t.Helper()
+	status, raw := call(t, "POST", p.url+"/_dev/wx-login?user="+user, nil, "")
+	require.Equal(t, http.StatusOK, status, raw)
+	var d struct {
+		Code    string            `json:"code"`
+		Headers map[string]string `json:"headers"`
+	}
+	require.NoError(t, json.Unmarshal([]byte(raw), &d))
+	status, raw = call(t, "GET", p.url+"/applet/session", d.Headers, "")
+	require.Equal(t, http.StatusOK, status, raw)
+	return d.Code
+}
+
+func TestBinary_SIGTERMStopsCleanlyAndDrawingsSurviveARestart(t *testing.T) {
+	dataDir := t.TempDir()
+	p := startBinary(t, "ONESTROKE_DATA_DIR="+dataDir)
+	code := login(t, p, "alice")
+	status, raw := call(t, "POST", p.url+"/applet/session/paints/save", map[string]string{"X-WX-Code": code}, `{"id":"persist1","actions":"[{\"t\":1}]"}`)
+	require.Equal(t, http.StatusOK, status, raw)
+	require.NoError(t, p.stop(t), "exit status 0 on SIGTERM")
+	assert.Contains(t, p.Logs(), "onestroke stopped")
+
+	again := startBinary(t, "ONESTROKE_DATA_DIR="+dataDir)
+	code = login(t, again, "alice")
+	status, raw = call(t, "GET", again.url+"/applet/session/paints/list", map[string]string{"X-WX-Code": code}, "")
+	require.Equal(t, http.StatusOK, status)
+	assert.Equal(t, `{"code":0,"msg":"success","data":[{"id":"persist1","actions":"[{\"t\":1}]"}]}`, raw)
+	require.NoError(t, again.stop(t))
+}
+
+func TestBinary_BadConfigurationExitsWithAClearMessage(t *testing.T) {
+	cmd := exec.Command(binary)
+	cmd.Env = append(os.Environ(), "ONESTROKE_SESSION_TTL=forever", "ONESTROKE_WX_APPID=wx123")
+	out, err := cmd.CombinedOutput()
+	require.Error(t, err)
+	assert.Contains(t, string(out), "ONESTROKE_SESSION_TTL")
+	assert.Contains(t, string(out), "ONESTROKE_WX_SECRET is empty")
+}
+
+func TestBinary_SecondProcessOnTheSameDataDirFailsClearly(t *testing.T) {
+	dataDir := t.TempDir()
+	startBinary(t, "ONESTROKE_DATA_DIR="+dataDir)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, binary)
+	cmd.Env = append(os.Environ(), "ONESTROKE_LISTEN=127.0.0.1:0", "ONESTROKE_DATA_DIR="+dataDir)
+	out, err := cmd.CombinedOutput()
+	require.Error(t, err)
+	assert.Contains(t, string(out), "locked by another process")
+}
+
+// TestREADME_WalkthroughWorks runs the README's curl walk-through, exactly
+// as written, against the binary in development mode.
+func TestREADME_WalkthroughWorks(t *testing.T) {
+	if _, err := exec.LookPath("curl"); err != nil {
+		t.Fatalf("the README walk-through needs curl: %v", err)
+	}
+	readme, err := os.ReadFile("../../README.md")
+	require.NoError(t, err)
+	m := regexp.MustCompile("(?s)<!-- walkthrough:begin -->\\s*```sh\\n(.*?)```\\s*<!-- walkthrough:end -->").FindSubmatch(readme)
+	require.NotNil(t, m, "README has the walk-through block")
+	script := string(m[1])
+	require.Contains(t, script, "B=http://localhost:5757\n")
+
+	p := startBinary(t, "ONESTROKE_DATA_DIR="+t.TempDir())
+	script = strings.Replace(script, "B=http://localhost:5757\n", "B="+p.url+"\n", 1)
+	cmd := exec.Command("bash", "-euo", "pipefail", "-c", script)
+	out, err := cmd.CombinedOutput()
+	require.NoError(t, err, "%s", out)
+
+	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
+	require.Len(t, lines, 6, "one answer per curl that prints: %s", out)
+	assert.Contains(t, lines[0], `"wxUserInfo":{"nickName":"alice"`)
+	assert.Equal(t, lines[0], lines[1], "the cached answer equals the first")
+	assert.Equal(t, `{"code":0,"msg":"success","data":{}}`, lines[2])
+	assert.Equal(t, `{"code":0,"msg":"success","data":[{"id":"mi3k9x2a7q4z","actions":"[{\"type\":\"moveTo\",\"x\":10,\"y\":20},{\"type\":\"lineTo\",\"x\":90,\"y\":40}]"}]}`, lines[3])
+	assert.Equal(t, `{"code":0,"msg":"success","data":{}}`, lines[4])
+	assert.Contains(t, lines[5], `"F2C224D4-2BCE-4C64-AF9F-A6D872000D1A":1,"reason":"ERR_SESSION_EXPIRED"`)
+}

@@ -327,3 +327,18 @@ func TestPanics_AreAnsweredInTheEnvelope(t *testing.T) {
 	assert.Equal(t, http.StatusInternalServerError, r.status)
 	assert.Equal(t, "ERR_INTERNAL", businessReason(t, r))
 }
+
+func TestMetrics_CountRequestsByRouteTemplate(t *testing.T) {
+	e := newEnv(t, nil)
+	alice := e.login("alice")
+	e.do(http.MethodPost, "/applet/session/paints/save", alice, "application/json", `{"id":"d1","actions":"[]"}`)
+	e.do(http.MethodPost, "/applet/session/paints/save", alice, "application/json", `{"id":"bad/id","actions":"[]"}`)
+	req, err := http.Get(e.api.URL + "/metrics")
+	require.NoError(t, err)
+	defer req.Body.Close()
+	text, err := io.ReadAll(req.Body)
+	require.NoError(t, err)
+	assert.Contains(t, string(text), `onestroke_http_requests_total{method="POST",route="/applet/session/paints/save",status="200"} 1`)
+	assert.Contains(t, string(text), `onestroke_http_requests_total{method="POST",route="/applet/session/paints/save",status="400"} 1`)
+	assert.Contains(t, string(text), `go_goroutines`)
+}

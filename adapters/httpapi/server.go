@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/gorilla/mux"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/onestroke/onestroke/app"
 	"github.com/onestroke/onestroke/domain"
@@ -52,6 +53,9 @@ type Config struct {
 	Drawings            *app.DrawingService
 	Checks              []Check
 	Logger              *slog.Logger
+	// Metrics is where the API registers its series and what /metrics
+	// serves; nil means a fresh registry with the Go and process collectors.
+	Metrics *prometheus.Registry
 	// DevLogin, when set, is served at /_dev/wx-login: the development
 	// mode's device-login mint. Production wiring never sets it.
 	DevLogin http.Handler
@@ -86,6 +90,12 @@ func New(cfg Config) *Server {
 	})
 	r := mux.NewRouter()
 	r.NotFoundHandler, r.MethodNotAllowedHandler = notFound, methodNotAllowed
+	if cfg.Metrics == nil {
+		cfg.Metrics = NewRegistry()
+	}
+	m := newMetrics(cfg.Metrics)
+	r.Use(m.instrument)
+	r.Handle("/metrics", metricsHandler(cfg.Metrics)).Methods(http.MethodGet)
 	r.HandleFunc("/healthz", s.healthz).Methods(http.MethodGet, http.MethodHead)
 	r.HandleFunc("/readyz", s.readyz).Methods(http.MethodGet, http.MethodHead)
 	if cfg.DevLogin != nil {

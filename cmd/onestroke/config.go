@@ -54,8 +54,12 @@ type setting struct {
 
 var settings = []setting{
 	{"ONESTROKE_LISTEN", "listen", ":5757", "address to listen on", func(c *Config, v string) error {
-		if _, _, err := net.SplitHostPort(v); err != nil {
+		_, port, err := net.SplitHostPort(v)
+		if err != nil {
 			return fmt.Errorf("not host:port: %v", err)
+		}
+		if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 {
+			return fmt.Errorf("port %q is not a number from 0 to 65535", port)
 		}
 		c.Listen = v
 		return nil

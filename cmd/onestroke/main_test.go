@@ -99,7 +99,7 @@ func (s *service) mint(user string) device {
 	return d
 }
 
-func (d device) first() map[string]string { return d.Headers }
+func (d device) first() map[string]string  { return d.Headers }
 func (d device) cached() map[string]string { return map[string]string{"X-WX-Code": d.Code} }
 
 // call sends a request and returns the status and the decoded JSON body.

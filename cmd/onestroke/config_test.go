@@ -1,0 +1,311 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"flag"
+	"io"
+	"log/slog"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/onestroke/onestroke/adapters/wechat"
+)
+
+// distinctiveSecret must never be printed by the configuration code.
+const distinctiveSecret = "wxsecret-NEVER-PRINT-7c1e9a"
+
+// fakeEnv is getenv over a map, so that tests never read the real environment.
+func fakeEnv(m map[string]string) func(string) string {
+	return func(k string) string { return m[k] }
+}
+
+func loadConfig(t *testing.T, args []string, env map[string]string) (Config, error) {
+	t.Helper()
+	return LoadConfig(args, fakeEnv(env), io.Discard)
+}
+
+func TestLoadConfig_Defaults(t *testing.T) {
+	c, err := loadConfig(t, nil, nil)
+	require.NoError(t, err)
+
+	assert.Equal(t, ":5757", c.Listen)
+	assert.Equal(t, "/applet", c.BasePath)
+	assert.Equal(t, 2*time.Hour, c.SessionTTL)
+	assert.True(t, c.DevMode(), "no appid means development mode")
+	assert.Empty(t, c.WxAppID)
+	assert.Empty(t, c.WxSecret)
+	assert.Equal(t, wechat.DefaultAPIURL, c.WxAPIURL)
+	assert.Equal(t, 5*time.Second, c.WxTimeout)
+	assert.Nil(t, c.SessionSkip)
+	assert.Equal(t, "data", c.DataDir)
+	assert.Empty(t, c.RedisURL)
+	assert.Empty(t, c.MongoURI)
+	assert.Equal(t, int64(4<<20), c.MaxBodyBytes)
+	assert.Equal(t, 1<<20, c.MaxActionsBytes)
+	assert.Equal(t, 100, c.ListLimit)
+	assert.Equal(t, slog.LevelInfo, c.LogLevel)
+	assert.Equal(t, "json", c.LogFormat)
+	assert.Equal(t, 15*time.Second, c.ShutdownTimeout)
+}
+
+func TestLoadConfig_EmptyEnvironmentValueMeansDefault(t *testing.T) {
+	c, err := loadConfig(t, nil, map[string]string{"ONESTROKE_LISTEN": "", "ONESTROKE_SESSION_TTL": ""})
+	require.NoError(t, err)
+	assert.Equal(t, ":5757", c.Listen)
+	assert.Equal(t, 2*time.Hour, c.SessionTTL)
+}
+
+func TestLoadConfig_Environment(t *testing.T) {
+	c, err := loadConfig(t, nil, map[string]string{
+		"ONESTROKE_LISTEN":            "127.0.0.1:8080",
+		"ONESTROKE_BASE_PATH":         "/api/applet",
+		"ONESTROKE_WX_APPID":          "wx5f3a9c0de1b27a44",
+		"ONESTROKE_WX_SECRET":         distinctiveSecret,
+		"ONESTROKE_WX_API_URL":        "http://wechat-mock:8080",
+		"ONESTROKE_WX_TIMEOUT":        "1500ms",
+		"ONESTROKE_SESSION_TTL":       "30m",
+		"ONESTROKE_SESSION_SKIP":      "/health, /static/,,",
+		"ONESTROKE_DATA_DIR":          "/var/lib/onestroke",
+		"ONESTROKE_MAX_BODY_BYTES":    "2048",
+		"ONESTROKE_MAX_ACTIONS_BYTES": "1000",
+		"ONESTROKE_LIST_LIMIT":        "7",
+		"ONESTROKE_LOG_LEVEL":         "debug",
+		"ONESTROKE_LOG_FORMAT":        "text",
+		"ONESTROKE_SHUTDOWN_TIMEOUT":  "0s",
+	})
+	require.NoError(t, err)
+
+	assert.Equal(t, "127.0.0.1:8080", c.Listen)
+	assert.Equal(t, "/api/applet", c.BasePath)
+	assert.Equal(t, "wx5f3a9c0de1b27a44", c.WxAppID)
+	assert.Equal(t, distinctiveSecret, c.WxSecret)
+	assert.False(t, c.DevMode())
+	assert.Equal(t, "http://wechat-mock:8080", c.WxAPIURL)
+	assert.Equal(t, 1500*time.Millisecond, c.WxTimeout)
+	assert.Equal(t, 30*time.Minute, c.SessionTTL)
+	assert.Equal(t, []string{"/health", "/static/"}, c.SessionSkip)
+	assert.Equal(t, "/var/lib/onestroke", c.DataDir)
+	assert.Equal(t, int64(2048), c.MaxBodyBytes)
+	assert.Equal(t, 1000, c.MaxActionsBytes)
+	assert.Equal(t, 7, c.ListLimit)
+	assert.Equal(t, slog.LevelDebug, c.LogLevel)
+	assert.Equal(t, "text", c.LogFormat)
+	assert.Equal(t, time.Duration(0), c.ShutdownTimeout)
+}
+
+func TestLoadConfig_FlagsOverrideEnvironment(t *testing.T) {
+	env := map[string]string{
+		"ONESTROKE_LISTEN":      ":6000",
+		"ONESTROKE_BASE_PATH":   "/env",
+		"ONESTROKE_SESSION_TTL": "1h",
+		"ONESTROKE_LIST_LIMIT":  "5",
+		"ONESTROKE_LOG_LEVEL":   "warn",
+		"ONESTROKE_LOG_FORMAT":  "json",
+		"ONESTROKE_WX_APPID":    "wxFromEnv",
+		"ONESTROKE_WX_SECRET":   "secret-from-env",
+	}
+	tests := []struct {
+		name  string
+		args  []string
+		check func(t *testing.T, c Config)
+	}{
+		{"listen", []string{"-listen", ":7000"}, func(t *testing.T, c Config) { assert.Equal(t, ":7000", c.Listen) }},
+		{"listen with = and two dashes", []string{"--listen=:7001"}, func(t *testing.T, c Config) { assert.Equal(t, ":7001", c.Listen) }},
+		{"base path", []string{"-base-path", "/flag"}, func(t *testing.T, c Config) { assert.Equal(t, "/flag", c.BasePath) }},
+		{"session ttl", []string{"-session-ttl", "10m"}, func(t *testing.T, c Config) { assert.Equal(t, 10*time.Minute, c.SessionTTL) }},
+		{"list limit", []string{"-list-limit", "9"}, func(t *testing.T, c Config) { assert.Equal(t, 9, c.ListLimit) }},
+		{"log level", []string{"-log-level", "error"}, func(t *testing.T, c Config) { assert.Equal(t, slog.LevelError, c.LogLevel) }},
+		{"log format", []string{"-log-format", "text"}, func(t *testing.T, c Config) { assert.Equal(t, "text", c.LogFormat) }},
+		{"appid and secret", []string{"-wx-appid", "wxFromFlag", "-wx-secret", "secret-from-flag"}, func(t *testing.T, c Config) {
+			assert.Equal(t, "wxFromFlag", c.WxAppID)
+			assert.Equal(t, "secret-from-flag", c.WxSecret)
+		}},
+		{"appid cleared by flag means development mode", []string{"-wx-appid=", "-wx-secret="}, func(t *testing.T, c Config) {
+			assert.True(t, c.DevMode())
+		}},
+		{"no flags keep the environment", nil, func(t *testing.T, c Config) {
+			assert.Equal(t, ":6000", c.Listen)
+			assert.Equal(t, "/env", c.BasePath)
+			assert.Equal(t, time.Hour, c.SessionTTL)
+			assert.Equal(t, 5, c.ListLimit)
+			assert.Equal(t, slog.LevelWarn, c.LogLevel)
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, err := loadConfig(t, tt.args, env)
+			require.NoError(t, err)
+			tt.check(t, c)
+		})
+	}
+}
+
+func TestLoadConfig_BadValuesNameTheVariable(t *testing.T) {
+	tests := []struct {
+		name string
+		env  map[string]string
+		args []string
+		want []string // substrings of the error
+	}{
+		{"bad duration", map[string]string{"ONESTROKE_SESSION_TTL": "forever"}, nil, []string{"ONESTROKE_SESSION_TTL", "forever", "duration"}},
+		{"duration without unit", map[string]string{"ONESTROKE_SESSION_TTL": "7200"}, nil, []string{"ONESTROKE_SESSION_TTL"}},
+		{"ttl below one second", map[string]string{"ONESTROKE_SESSION_TTL": "500ms"}, nil, []string{"ONESTROKE_SESSION_TTL", "at least 1s"}},
+		{"negative ttl", map[string]string{"ONESTROKE_SESSION_TTL": "-1h"}, nil, []string{"ONESTROKE_SESSION_TTL"}},
+		{"wx timeout too short", map[string]string{"ONESTROKE_WX_TIMEOUT": "10ms"}, nil, []string{"ONESTROKE_WX_TIMEOUT", "at least 100ms"}},
+		{"negative shutdown timeout", map[string]string{"ONESTROKE_SHUTDOWN_TIMEOUT": "-1s"}, nil, []string{"ONESTROKE_SHUTDOWN_TIMEOUT"}},
+		{"listen without port", map[string]string{"ONESTROKE_LISTEN": "localhost"}, nil, []string{"ONESTROKE_LISTEN", "host:port"}},
+		{"listen with too many colons", map[string]string{"ONESTROKE_LISTEN": "a:b:c"}, nil, []string{"ONESTROKE_LISTEN"}},
+		{"base path without slash", map[string]string{"ONESTROKE_BASE_PATH": "applet"}, nil, []string{"ONESTROKE_BASE_PATH", "must start with /"}},
+		{"base path with a space", map[string]string{"ONESTROKE_BASE_PATH": "/app let"}, nil, []string{"ONESTROKE_BASE_PATH"}},
+		{"base path with a query", map[string]string{"ONESTROKE_BASE_PATH": "/applet?x"}, nil, []string{"ONESTROKE_BASE_PATH"}},
+		{"api url with another scheme", map[string]string{"ONESTROKE_WX_API_URL": "ftp://api.weixin.qq.com"}, nil, []string{"ONESTROKE_WX_API_URL", "http(s) URL"}},
+		{"api url without host", map[string]string{"ONESTROKE_WX_API_URL": "https://"}, nil, []string{"ONESTROKE_WX_API_URL"}},
+		{"api url not a url", map[string]string{"ONESTROKE_WX_API_URL": "api.weixin.qq.com"}, nil, []string{"ONESTROKE_WX_API_URL"}},
+		{"appid without secret", map[string]string{"ONESTROKE_WX_APPID": "wx123"}, nil, []string{"ONESTROKE_WX_APPID", "ONESTROKE_WX_SECRET is empty"}},
+		{"secret without appid", map[string]string{"ONESTROKE_WX_SECRET": distinctiveSecret}, nil, []string{"ONESTROKE_WX_SECRET is set", "ONESTROKE_WX_APPID is empty"}},
+		{"non-numeric body limit", map[string]string{"ONESTROKE_MAX_BODY_BYTES": "4MB"}, nil, []string{"ONESTROKE_MAX_BODY_BYTES", "whole number"}},
+		{"body limit too small", map[string]string{"ONESTROKE_MAX_BODY_BYTES": "100"}, nil, []string{"ONESTROKE_MAX_BODY_BYTES", "1024"}},
+		{"non-numeric actions limit", map[string]string{"ONESTROKE_MAX_ACTIONS_BYTES": "1mb"}, nil, []string{"ONESTROKE_MAX_ACTIONS_BYTES"}},
+		{"actions limit too small", map[string]string{"ONESTROKE_MAX_ACTIONS_BYTES": "1"}, nil, []string{"ONESTROKE_MAX_ACTIONS_BYTES", "at least 2"}},
+		{"non-numeric list limit", map[string]string{"ONESTROKE_LIST_LIMIT": "ten"}, nil, []string{"ONESTROKE_LIST_LIMIT"}},
+		{"zero list limit", map[string]string{"ONESTROKE_LIST_LIMIT": "0"}, nil, []string{"ONESTROKE_LIST_LIMIT", "at least 1"}},
+		{"bad log level", map[string]string{"ONESTROKE_LOG_LEVEL": "verbose"}, nil, []string{"ONESTROKE_LOG_LEVEL", "verbose"}},
+		{"bad log format", map[string]string{"ONESTROKE_LOG_FORMAT": "xml"}, nil, []string{"ONESTROKE_LOG_FORMAT", "json or text"}},
+		{"session skip prefix without slash", map[string]string{"ONESTROKE_SESSION_SKIP": "/ok,health"}, nil, []string{"ONESTROKE_SESSION_SKIP", `"health"`}},
+		{"empty data dir by flag", nil, []string{"-data-dir="}, []string{"ONESTROKE_DATA_DIR", "must not be empty"}},
+		{"bad value by flag names the variable", nil, []string{"-list-limit", "abc"}, []string{"ONESTROKE_LIST_LIMIT"}},
+		{"unexpected arguments", nil, []string{"serve", "now"}, []string{"unexpected arguments", "serve"}},
+		{"redis url set", map[string]string{"ONESTROKE_REDIS_URL": "redis://localhost:6379/0"}, nil, []string{"ONESTROKE_REDIS_URL", "no Redis session store"}},
+		{"mongo uri set", map[string]string{"ONESTROKE_MONGO_URI": "mongodb://localhost:27017"}, nil, []string{"ONESTROKE_MONGO_URI", "no MongoDB drawing store"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := loadConfig(t, tt.args, tt.env)
+			require.Error(t, err)
+			assert.True(t, strings.HasPrefix(err.Error(), "bad configuration:"), err.Error())
+			for _, want := range tt.want {
+				assert.Contains(t, err.Error(), want)
+			}
+			assert.NotContains(t, err.Error(), distinctiveSecret)
+		})
+	}
+}
+
+func TestLoadConfig_ReportsEveryProblemAtOnce(t *testing.T) {
+	_, err := loadConfig(t, nil, map[string]string{
+		"ONESTROKE_SESSION_TTL": "soon",
+		"ONESTROKE_LISTEN":      "nowhere",
+		"ONESTROKE_BASE_PATH":   "applet",
+		"ONESTROKE_LIST_LIMIT":  "-3",
+		"ONESTROKE_LOG_FORMAT":  "yaml",
+		"ONESTROKE_WX_APPID":    "wx123",
+		"ONESTROKE_REDIS_URL":   "redis://r",
+	})
+	require.Error(t, err)
+	for _, name := range []string{
+		"ONESTROKE_SESSION_TTL", "ONESTROKE_LISTEN", "ONESTROKE_BASE_PATH", "ONESTROKE_LIST_LIMIT",
+		"ONESTROKE_LOG_FORMAT", "ONESTROKE_WX_SECRET is empty", "ONESTROKE_REDIS_URL",
+	} {
+		assert.Contains(t, err.Error(), name)
+	}
+	assert.Equal(t, 8, strings.Count(err.Error(), "\n  ")+1, "a header line and one line per problem:\n%s", err)
+}
+
+func TestLoadConfig_SecretsNeverInTheError(t *testing.T) {
+	tests := []struct {
+		name   string
+		env    map[string]string
+		args   []string
+		secret string
+	}{
+		{
+			name:   "secret in the environment, bad value elsewhere",
+			env:    map[string]string{"ONESTROKE_WX_APPID": "wx123", "ONESTROKE_WX_SECRET": distinctiveSecret, "ONESTROKE_SESSION_TTL": "bad"},
+			secret: distinctiveSecret,
+		},
+		{
+			name:   "secret by flag, bad value elsewhere",
+			args:   []string{"-wx-appid", "wx123", "-wx-secret", distinctiveSecret, "-listen", "nope"},
+			secret: distinctiveSecret,
+		},
+		{
+			name:   "secret without appid",
+			env:    map[string]string{"ONESTROKE_WX_SECRET": distinctiveSecret},
+			secret: distinctiveSecret,
+		},
+		{
+			name:   "password in a bad API URL",
+			env:    map[string]string{"ONESTROKE_WX_API_URL": "ftp://user:hunter2-pw@api.example"},
+			secret: "hunter2-pw",
+		},
+		{
+			name:   "password in the Redis URL",
+			env:    map[string]string{"ONESTROKE_REDIS_URL": "redis://:hunter2-pw@redis:6379/0"},
+			secret: "hunter2-pw",
+		},
+		{
+			name:   "password in the Mongo URI",
+			env:    map[string]string{"ONESTROKE_MONGO_URI": "mongodb://app:hunter2-pw@mongo:27017/?authSource=admin"},
+			secret: "hunter2-pw",
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var usage bytes.Buffer
+			_, err := LoadConfig(tt.args, fakeEnv(tt.env), &usage)
+			require.Error(t, err)
+			assert.NotContains(t, err.Error(), tt.secret)
+			assert.False(t, strings.Contains(usage.String(), tt.secret), "usage output holds the secret")
+		})
+	}
+}
+
+// The flag package prints every flag's default on -h and on a flag error,
+// and LoadConfig uses the environment values as the flag defaults: the
+// usage text must not become a way to print the secret to stderr.
+func TestLoadConfig_UsageNeverShowsTheSecret(t *testing.T) {
+	env := map[string]string{
+		"ONESTROKE_WX_APPID":  "wx123",
+		"ONESTROKE_WX_SECRET": distinctiveSecret,
+		"ONESTROKE_REDIS_URL": "redis://:hunter2-pw@redis:6379/0",
+		"ONESTROKE_MONGO_URI": "mongodb://app:hunter2-pw@mongo:27017",
+	}
+	tests := []struct {
+		name    string
+		args    []string
+		wantErr error
+	}{
+		{"-h", []string{"-h"}, flag.ErrHelp},
+		{"--help", []string{"--help"}, flag.ErrHelp},
+		{"unknown flag", []string{"-no-such-flag"}, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var usage bytes.Buffer
+			_, err := LoadConfig(tt.args, fakeEnv(env), &usage)
+			require.Error(t, err)
+			if tt.wantErr != nil {
+				assert.True(t, errors.Is(err, tt.wantErr), "got %v", err)
+			}
+			out := usage.String()
+			assert.Contains(t, out, "-wx-secret", "usage was printed")
+			assert.False(t, strings.Contains(out, distinctiveSecret), "usage prints the app secret as a flag default")
+			assert.False(t, strings.Contains(out, "hunter2-pw"), "usage prints a password from a store URL as a flag default")
+			assert.NotContains(t, err.Error(), distinctiveSecret)
+		})
+	}
+}
+
+func TestLoadConfig_UsageNamesTheVariables(t *testing.T) {
+	var usage bytes.Buffer
+	_, err := LoadConfig([]string{"-h"}, fakeEnv(nil), &usage)
+	require.ErrorIs(t, err, flag.ErrHelp)
+	for _, name := range []string{"$ONESTROKE_LISTEN", "$ONESTROKE_WX_SECRET", "$ONESTROKE_SESSION_TTL", "$ONESTROKE_LOG_FORMAT"} {
+		assert.Contains(t, usage.String(), name)
+	}
+}

@@ -1,0 +1,252 @@
+package domain_test
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/onestroke/onestroke/domain"
+)
+
+// shanghai is a fixed zone so that the UTC conversions are visible without
+// depending on the machine's tzdata.
+var shanghai = time.FixedZone("CST", 8*60*60)
+
+const sampleActions = `[{"type":"moveTo","x":1,"y":2},{"type":"lineTo","x":30,"y":40}]`
+
+func TestValidateDrawingID(t *testing.T) {
+	tests := []struct {
+		name    string
+		id      string
+		wantErr bool
+	}{
+		{"client style base36", "lx2k9a0f3qzd", false},
+		{"one character", "a", false},
+		{"all allowed classes", "AZaz09_-", false},
+		{"exactly 64 characters", strings.Repeat("a", domain.MaxDrawingIDLength), false},
+		{"empty", "", true},
+		{"65 characters", strings.Repeat("a", domain.MaxDrawingIDLength+1), true},
+		{"space", "ab cd", true},
+		{"leading space", " abc", true},
+		{"slash", "a/b", true},
+		{"backslash", `a\b`, true},
+		{"dot", "a.b", true},
+		{"dot dot", "..", true},
+		{"unicode letter", "画画", true},
+		{"accented latin", "café", true},
+		{"percent", "a%2Fb", true},
+		{"NUL", "a\x00b", true},
+		{"newline", "a\nb", true},
+		{"dollar (mongo operator)", "$where", true},
+		{"braces", "{}", true},
+		{"colon", "a:b", true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := domain.ValidateDrawingID(tt.id)
+			if !tt.wantErr {
+				assert.NoError(t, err)
+				return
+			}
+			require.Error(t, err)
+			assert.Equal(t, domain.EINVALID, domain.ErrorCode(err))
+			assert.NotEmpty(t, domain.ErrorMessage(err))
+		})
+	}
+}
+
+func TestValidateActions(t *testing.T) {
+	const max = 16
+	tests := []struct {
+		name     string
+		actions  string
+		max      int
+		wantCode string // "" means valid
+	}{
+		{"json array", sampleActions, domain.DefaultMaxActionsBytes, ""},
+		{"empty json array", `[]`, max, ""},
+		{"json object", `{"a":[1,2]}`, max, ""},
+		{"json string", `"abc"`, max, ""},
+		{"json number", `12`, max, ""},
+		{"json null", `null`, max, ""},
+		{"whitespace around json", " [1] \n", max, ""},
+		{"exactly max bytes", `"` + strings.Repeat("x", max-2) + `"`, max, ""},
+		{"exactly the default max", `"` + strings.Repeat("x", domain.DefaultMaxActionsBytes-2) + `"`, domain.DefaultMaxActionsBytes, ""},
+		{"max plus one byte", `"` + strings.Repeat("x", max-1) + `"`, max, domain.ETOOLARGE},
+		{"default max plus one byte", `"` + strings.Repeat("x", domain.DefaultMaxActionsBytes-1) + `"`, domain.DefaultMaxActionsBytes, domain.ETOOLARGE},
+		{"oversized invalid json is too large first", strings.Repeat("x", max+1), max, domain.ETOOLARGE},
+		{"empty", "", max, domain.EINVALID},
+		{"only whitespace", "  ", max, domain.EINVALID},
+		{"invalid json", `[1,2`, max, domain.EINVALID},
+		{"bare word", `hello`, max, domain.EINVALID},
+		{"two json values", `[1][2]`, max, domain.EINVALID},
+		{"single quotes", `['a']`, max, domain.EINVALID},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := domain.ValidateActions(tt.actions, tt.max)
+			if tt.wantCode == "" {
+				assert.NoError(t, err)
+				return
+			}
+			require.Error(t, err)
+			assert.Equal(t, tt.wantCode, domain.ErrorCode(err))
+		})
+	}
+}
+
+func TestNewDrawing(t *testing.T) {
+	now := time.Date(2024, 5, 6, 15, 4, 5, 123, shanghai)
+
+	t.Run("valid drawing", func(t *testing.T) {
+		d, err := domain.NewDrawing("oOwner", "lx2k9a0f3qzd", sampleActions, now, domain.DefaultMaxActionsBytes)
+		require.NoError(t, err)
+		assert.Equal(t, "oOwner", d.Owner())
+		assert.Equal(t, "lx2k9a0f3qzd", d.ID())
+		assert.Equal(t, sampleActions, d.Actions())
+	})
+	t.Run("timestamps are UTC and equal", func(t *testing.T) {
+		d, err := domain.NewDrawing("oOwner", "id1", sampleActions, now, domain.DefaultMaxActionsBytes)
+		require.NoError(t, err)
+		assert.Equal(t, time.UTC, d.CreatedAt().Location())
+		assert.Equal(t, time.UTC, d.UpdatedAt().Location())
+		assert.True(t, d.CreatedAt().Equal(now))
+		assert.Equal(t, d.CreatedAt(), d.UpdatedAt())
+		assert.Equal(t, 7, d.CreatedAt().Hour(), "15:04 in UTC+8 is 07:04 UTC")
+	})
+	t.Run("owner of maximum length", func(t *testing.T) {
+		_, err := domain.NewDrawing(strings.Repeat("o", domain.MaxOwnerLength), "id1", sampleActions, now, domain.DefaultMaxActionsBytes)
+		assert.NoError(t, err)
+	})
+
+	invalid := []struct {
+		name     string
+		owner    string
+		id       string
+		actions  string
+		max      int
+		wantCode string
+	}{
+		{"empty owner", "", "id1", sampleActions, domain.DefaultMaxActionsBytes, domain.EINVALID},
+		{"owner too long", strings.Repeat("o", domain.MaxOwnerLength+1), "id1", sampleActions, domain.DefaultMaxActionsBytes, domain.EINVALID},
+		{"empty id", "oOwner", "", sampleActions, domain.DefaultMaxActionsBytes, domain.EINVALID},
+		{"bad id", "oOwner", "../etc", sampleActions, domain.DefaultMaxActionsBytes, domain.EINVALID},
+		{"empty actions", "oOwner", "id1", "", domain.DefaultMaxActionsBytes, domain.EINVALID},
+		{"invalid actions", "oOwner", "id1", "[", domain.DefaultMaxActionsBytes, domain.EINVALID},
+		{"actions too large", "oOwner", "id1", sampleActions, len(sampleActions) - 1, domain.ETOOLARGE},
+	}
+	for _, tt := range invalid {
+		t.Run(tt.name, func(t *testing.T) {
+			d, err := domain.NewDrawing(tt.owner, tt.id, tt.actions, now, tt.max)
+			require.Error(t, err)
+			assert.Nil(t, d)
+			assert.Equal(t, tt.wantCode, domain.ErrorCode(err))
+		})
+	}
+}
+
+func TestDrawing_ReplaceActions(t *testing.T) {
+	created := time.Date(2024, 5, 6, 12, 0, 0, 0, time.UTC)
+	newDrawing := func(t *testing.T) *domain.Drawing {
+		t.Helper()
+		d, err := domain.NewDrawing("oOwner", "id1", sampleActions, created, domain.DefaultMaxActionsBytes)
+		require.NoError(t, err)
+		return d
+	}
+
+	t.Run("updates actions and updatedAt, keeps createdAt", func(t *testing.T) {
+		d := newDrawing(t)
+		later := created.Add(time.Hour).In(shanghai)
+		require.NoError(t, d.ReplaceActions(`[{"type":"clear"}]`, later, domain.DefaultMaxActionsBytes))
+		assert.Equal(t, `[{"type":"clear"}]`, d.Actions())
+		assert.True(t, d.UpdatedAt().Equal(later))
+		assert.Equal(t, time.UTC, d.UpdatedAt().Location())
+		assert.Equal(t, created, d.CreatedAt())
+		assert.Equal(t, "oOwner", d.Owner())
+		assert.Equal(t, "id1", d.ID())
+	})
+	t.Run("same instant", func(t *testing.T) {
+		d := newDrawing(t)
+		require.NoError(t, d.ReplaceActions(`[]`, created, domain.DefaultMaxActionsBytes))
+		assert.Equal(t, created, d.UpdatedAt())
+	})
+	t.Run("clock going backwards never puts updatedAt before createdAt", func(t *testing.T) {
+		d := newDrawing(t)
+		require.NoError(t, d.ReplaceActions(`[]`, created.Add(-time.Minute), domain.DefaultMaxActionsBytes))
+		assert.Equal(t, `[]`, d.Actions())
+		assert.Equal(t, d.CreatedAt(), d.UpdatedAt())
+		assert.False(t, d.UpdatedAt().Before(d.CreatedAt()))
+	})
+
+	invalid := []struct {
+		name     string
+		actions  string
+		max      int
+		wantCode string
+	}{
+		{"invalid json", `[1,`, domain.DefaultMaxActionsBytes, domain.EINVALID},
+		{"empty", ``, domain.DefaultMaxActionsBytes, domain.EINVALID},
+		{"too large", `[1,2,3]`, 6, domain.ETOOLARGE},
+	}
+	for _, tt := range invalid {
+		t.Run("invalid actions leave the drawing unchanged: "+tt.name, func(t *testing.T) {
+			d := newDrawing(t)
+			before := *d
+			err := d.ReplaceActions(tt.actions, created.Add(time.Hour), tt.max)
+			require.Error(t, err)
+			assert.Equal(t, tt.wantCode, domain.ErrorCode(err))
+			assert.Equal(t, before, *d)
+			assert.Equal(t, sampleActions, d.Actions())
+			assert.Equal(t, created, d.UpdatedAt())
+		})
+	}
+}
+
+func TestUnmarshalDrawingFromStorage(t *testing.T) {
+	created := time.Date(2023, 1, 2, 3, 4, 5, 0, shanghai)
+	updated := created.Add(time.Hour)
+
+	t.Run("rebuilds every field in UTC", func(t *testing.T) {
+		d, err := domain.UnmarshalDrawingFromStorage("oOwner", "id1", sampleActions, created, updated)
+		require.NoError(t, err)
+		assert.Equal(t, "oOwner", d.Owner())
+		assert.Equal(t, "id1", d.ID())
+		assert.Equal(t, sampleActions, d.Actions())
+		assert.True(t, d.CreatedAt().Equal(created))
+		assert.True(t, d.UpdatedAt().Equal(updated))
+		assert.Equal(t, time.UTC, d.CreatedAt().Location())
+		assert.Equal(t, time.UTC, d.UpdatedAt().Location())
+	})
+	t.Run("trusts stored actions the original service wrote", func(t *testing.T) {
+		// The original stored whatever it was sent; listing must not fail on it.
+		for _, actions := range []string{"", "not json", strings.Repeat("x", domain.DefaultMaxActionsBytes+1)} {
+			d, err := domain.UnmarshalDrawingFromStorage("oOwner", "id1", actions, time.Time{}, time.Time{})
+			require.NoError(t, err)
+			assert.Equal(t, actions, d.Actions())
+		}
+	})
+	t.Run("trusts a stored id the validator would refuse", func(t *testing.T) {
+		d, err := domain.UnmarshalDrawingFromStorage("oOwner", "legacy.id with spaces", sampleActions, created, updated)
+		require.NoError(t, err)
+		assert.Equal(t, "legacy.id with spaces", d.ID())
+	})
+
+	missing := []struct {
+		name, owner, id string
+	}{
+		{"no owner", "", "id1"},
+		{"no id", "oOwner", ""},
+		{"neither", "", ""},
+	}
+	for _, tt := range missing {
+		t.Run(tt.name, func(t *testing.T) {
+			d, err := domain.UnmarshalDrawingFromStorage(tt.owner, tt.id, sampleActions, created, updated)
+			require.Error(t, err)
+			assert.Nil(t, d)
+			assert.Equal(t, domain.EINTERNAL, domain.ErrorCode(err))
+		})
+	}
+}

@@ -3,7 +3,6 @@ package memstore_test
 import (
 	"context"
 	"fmt"
-	"sync"
 	"testing"
 	"time"
 
@@ -15,33 +14,15 @@ import (
 	"github.com/onestroke/onestroke/ports/porttest"
 )
 
-// fakeClock is a clock tests move by hand.
-type fakeClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
-
 func TestSessionStoreContract(t *testing.T) {
 	porttest.TestSessionStore(t, func(t *testing.T) porttest.SessionHarness {
-		clock := &fakeClock{now: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
+		clock := porttest.NewClock(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
 		return porttest.SessionHarness{Store: memstore.NewSessionStore(clock.Now), Advance: clock.Advance}
 	})
 }
 
 func TestSessionStore_SweepDropsExpiredEntries(t *testing.T) {
-	clock := &fakeClock{now: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
+	clock := porttest.NewClock(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
 	s := memstore.NewSessionStore(clock.Now)
 	ctx := context.Background()
 	for i := 0; i < 100; i++ {

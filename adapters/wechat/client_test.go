@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -18,6 +17,7 @@ import (
 	"github.com/onestroke/onestroke/adapters/wechat"
 	"github.com/onestroke/onestroke/adapters/wechat/wechattest"
 	"github.com/onestroke/onestroke/domain"
+	"github.com/onestroke/onestroke/ports/porttest"
 )
 
 // Distinctive values, so that a leak into an error text is unmistakable.
@@ -28,28 +28,10 @@ const (
 	leakedKey = "S3ssionKeyMustNotLeak0000=="
 )
 
-// clock is an injectable, advanceable time for the mock.
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
-
 type fixture struct {
 	mock   *wechattest.Server
 	url    string
-	clock  *clock
+	clock  *porttest.Clock
 	client *wechat.Client
 }
 
@@ -57,7 +39,7 @@ type fixture struct {
 // as production configures it (NewClient), with a short retry delay.
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
-	clk := &clock{now: time.Date(2024, 5, 6, 12, 0, 0, 0, time.UTC)}
+	clk := porttest.NewClock(time.Date(2024, 5, 6, 12, 0, 0, 0, time.UTC))
 	mock := wechattest.New(testAppID, testAppSecret, clk.Now)
 	srv := httptest.NewServer(mock)
 	t.Cleanup(srv.Close)

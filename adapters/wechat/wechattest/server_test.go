@@ -9,7 +9,6 @@ import (
 	"net/url"
 	"os/exec"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -18,6 +17,7 @@ import (
 
 	"github.com/onestroke/onestroke/adapters/wechat/wechattest"
 	"github.com/onestroke/onestroke/domain"
+	"github.com/onestroke/onestroke/ports/porttest"
 )
 
 const (
@@ -25,26 +25,9 @@ const (
 	appSecret = "mock-secret-3f9a"
 )
 
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
-
-func newMock(t *testing.T) (*wechattest.Server, *httptest.Server, *clock) {
+func newMock(t *testing.T) (*wechattest.Server, *httptest.Server, *porttest.Clock) {
 	t.Helper()
-	clk := &clock{now: time.Date(2024, 5, 6, 12, 0, 0, 0, time.UTC)}
+	clk := porttest.NewClock(time.Date(2024, 5, 6, 12, 0, 0, 0, time.UTC))
 	mock := wechattest.New(appID, appSecret, clk.Now)
 	srv := httptest.NewServer(mock)
 	t.Cleanup(srv.Close)

@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/onestroke/onestroke/adapters/httpapi"
+	"github.com/onestroke/onestroke/adapters/mongostore"
+	"github.com/onestroke/onestroke/adapters/redisstore"
 	"github.com/onestroke/onestroke/adapters/wechat"
 	"github.com/onestroke/onestroke/app"
 	"github.com/onestroke/onestroke/domain"
@@ -32,7 +34,11 @@ type Config struct {
 	SessionSkip     []string
 	DataDir         string
 	RedisURL        string
+	RedisPrefix     string
+	RedisTimeout    time.Duration
 	MongoURI        string
+	MongoDB         string
+	MongoTimeout    time.Duration
 	MaxBodyBytes    int64
 	MaxActionsBytes int
 	ListLimit       int
@@ -108,14 +114,44 @@ var settings = []setting{
 		c.DataDir = v
 		return nil
 	}},
-	{"ONESTROKE_REDIS_URL", "redis-url", "", "Redis URL for sessions (empty: in memory)", func(c *Config, v string) error {
+	{"ONESTROKE_REDIS_URL", "redis-url", "", "Redis URL for sessions (empty: in memory); see README", func(c *Config, v string) error {
+		if v != "" {
+			u, err := url.Parse(v)
+			if err != nil || u.Host == "" {
+				return errors.New("must be a URL like redis://[:password@]host:port[/db]")
+			}
+			switch u.Scheme {
+			case "redis", "rediss", "redis+sentinel", "rediss+sentinel", "redis+cluster", "rediss+cluster":
+			default:
+				return fmt.Errorf("scheme %q: want redis, rediss, redis+sentinel or redis+cluster", u.Scheme)
+			}
+		}
 		c.RedisURL = v
 		return nil
 	}},
+	{"ONESTROKE_REDIS_PREFIX", "redis-prefix", redisstore.DefaultPrefix, "key prefix of the Redis session keys", func(c *Config, v string) error {
+		if strings.ContainsAny(v, "{}") {
+			return errors.New("must not contain braces (they would change Cluster hash slots)")
+		}
+		c.RedisPrefix = v
+		return nil
+	}},
+	{"ONESTROKE_REDIS_TIMEOUT", "redis-timeout", redisstore.DefaultOpTimeout.String(), "timeout of one Redis call", durationSetter(func(c *Config) *time.Duration { return &c.RedisTimeout }, 10*time.Millisecond)},
 	{"ONESTROKE_MONGO_URI", "mongo-uri", "", "MongoDB URI for drawings (empty: embedded file)", func(c *Config, v string) error {
+		if v != "" && !strings.HasPrefix(v, "mongodb://") && !strings.HasPrefix(v, "mongodb+srv://") {
+			return errors.New("must start with mongodb:// or mongodb+srv://")
+		}
 		c.MongoURI = v
 		return nil
 	}},
+	{"ONESTROKE_MONGO_DB", "mongo-db", mongostore.DefaultDatabase, "MongoDB database of the paints collection", func(c *Config, v string) error {
+		if v == "" || strings.ContainsAny(v, "/\\. \"$") {
+			return errors.New("must be a MongoDB database name")
+		}
+		c.MongoDB = v
+		return nil
+	}},
+	{"ONESTROKE_MONGO_TIMEOUT", "mongo-timeout", mongostore.DefaultOpTimeout.String(), "timeout of one MongoDB call", durationSetter(func(c *Config) *time.Duration { return &c.MongoTimeout }, 10*time.Millisecond)},
 	{"ONESTROKE_MAX_BODY_BYTES", "max-body-bytes", strconv.Itoa(httpapi.DefaultMaxBodyBytes), "request body limit", func(c *Config, v string) error {
 		n, err := strconv.ParseInt(v, 10, 64)
 		if err != nil || n < 1024 {
@@ -199,12 +235,6 @@ func LoadConfig(args []string, getenv func(string) string, usageOut io.Writer) (
 	}
 	if c.WxAppID == "" && c.WxSecret != "" {
 		problems = append(problems, "ONESTROKE_WX_SECRET is set but ONESTROKE_WX_APPID is empty (an empty appid means development mode)")
-	}
-	if c.RedisURL != "" {
-		problems = append(problems, "ONESTROKE_REDIS_URL is set, but this build has no Redis session store yet: leave it empty for the in-memory store")
-	}
-	if c.MongoURI != "" {
-		problems = append(problems, "ONESTROKE_MONGO_URI is set, but this build has no MongoDB drawing store yet: leave it empty for the embedded store")
 	}
 	if len(problems) > 0 {
 		return c, fmt.Errorf("bad configuration:\n  %s", strings.Join(problems, "\n  "))

@@ -180,8 +180,11 @@ func TestLoadConfig_BadValuesNameTheVariable(t *testing.T) {
 		{"empty data dir by flag", nil, []string{"-data-dir="}, []string{"ONESTROKE_DATA_DIR", "must not be empty"}},
 		{"bad value by flag names the variable", nil, []string{"-list-limit", "abc"}, []string{"ONESTROKE_LIST_LIMIT"}},
 		{"unexpected arguments", nil, []string{"serve", "now"}, []string{"unexpected arguments", "serve"}},
-		{"redis url set", map[string]string{"ONESTROKE_REDIS_URL": "redis://localhost:6379/0"}, nil, []string{"ONESTROKE_REDIS_URL", "no Redis session store"}},
-		{"mongo uri set", map[string]string{"ONESTROKE_MONGO_URI": "mongodb://localhost:27017"}, nil, []string{"ONESTROKE_MONGO_URI", "no MongoDB drawing store"}},
+		{"redis url with a wrong scheme", map[string]string{"ONESTROKE_REDIS_URL": "http://localhost:6379/0"}, nil, []string{"ONESTROKE_REDIS_URL", "want redis"}},
+		{"redis url without host", map[string]string{"ONESTROKE_REDIS_URL": "redis"}, nil, []string{"ONESTROKE_REDIS_URL", "must be a URL"}},
+		{"mongo uri with a wrong scheme", map[string]string{"ONESTROKE_MONGO_URI": "mongo://localhost:27017"}, nil, []string{"ONESTROKE_MONGO_URI", "mongodb://"}},
+		{"mongo db name with a dot", map[string]string{"ONESTROKE_MONGO_DB": "a.b"}, nil, []string{"ONESTROKE_MONGO_DB"}},
+		{"redis prefix with a brace", map[string]string{"ONESTROKE_REDIS_PREFIX": "s{x}:"}, nil, []string{"ONESTROKE_REDIS_PREFIX", "braces"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -204,7 +207,7 @@ func TestLoadConfig_ReportsEveryProblemAtOnce(t *testing.T) {
 		"ONESTROKE_LIST_LIMIT":  "-3",
 		"ONESTROKE_LOG_FORMAT":  "yaml",
 		"ONESTROKE_WX_APPID":    "wx123",
-		"ONESTROKE_REDIS_URL":   "redis://r",
+		"ONESTROKE_REDIS_URL":   "http://r",
 	})
 	require.Error(t, err)
 	for _, name := range []string{
@@ -245,12 +248,12 @@ func TestLoadConfig_SecretsNeverInTheError(t *testing.T) {
 		},
 		{
 			name:   "password in the Redis URL",
-			env:    map[string]string{"ONESTROKE_REDIS_URL": "redis://:hunter2-pw@redis:6379/0"},
+			env:    map[string]string{"ONESTROKE_REDIS_URL": "redis+bogus://:hunter2-pw@redis:6379/0"},
 			secret: "hunter2-pw",
 		},
 		{
 			name:   "password in the Mongo URI",
-			env:    map[string]string{"ONESTROKE_MONGO_URI": "mongodb://app:hunter2-pw@mongo:27017/?authSource=admin"},
+			env:    map[string]string{"ONESTROKE_MONGO_URI": "mongo://app:hunter2-pw@mongo:27017/?authSource=admin"},
 			secret: "hunter2-pw",
 		},
 	}

@@ -22,9 +22,12 @@ import (
 	"github.com/onestroke/onestroke/adapters/boltstore"
 	"github.com/onestroke/onestroke/adapters/httpapi"
 	"github.com/onestroke/onestroke/adapters/memstore"
+	"github.com/onestroke/onestroke/adapters/mongostore"
+	"github.com/onestroke/onestroke/adapters/redisstore"
 	"github.com/onestroke/onestroke/adapters/wechat"
 	"github.com/onestroke/onestroke/adapters/wechat/wechattest"
 	"github.com/onestroke/onestroke/app"
+	"github.com/onestroke/onestroke/ports"
 )
 
 func main() {
@@ -75,7 +78,9 @@ type Main struct {
 	cfg    Config
 	logger *slog.Logger
 
-	repo     *boltstore.Repository
+	// closers release the stores in reverse order of opening.
+	closers  []func(context.Context) error
+	cancel   context.CancelFunc // stops the background dependency waiters
 	server   *http.Server
 	listener net.Listener
 	served   chan error
@@ -104,18 +109,24 @@ func (m *Main) Open(ctx context.Context) (err error) {
 		return err
 	}
 
-	m.repo, err = boltstore.Open(cfg.DataDir)
+	bg, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	m.cancel = cancel
+	sessionStore, sessionCheck, sessionsDesc, err := m.openSessions(bg)
+	if err != nil {
+		return err
+	}
+	repo, drawingsCheck, drawingsDesc, err := m.openDrawings(bg)
 	if err != nil {
 		return err
 	}
 	sessions := &app.SessionService{
-		Store:     memstore.NewSessionStore(time.Now),
+		Store:     sessionStore,
 		Exchanger: exchanger,
 		TTL:       cfg.SessionTTL,
 		Logger:    m.logger,
 	}
 	drawings := &app.DrawingService{
-		Repo:            m.repo,
+		Repo:            repo,
 		Now:             time.Now,
 		MaxActionsBytes: cfg.MaxActionsBytes,
 		ListLimit:       cfg.ListLimit,
@@ -127,10 +138,7 @@ func (m *Main) Open(ctx context.Context) (err error) {
 		Sessions:            sessions,
 		Drawings:            drawings,
 		Logger:              m.logger,
-		Checks: []httpapi.Check{
-			{Name: "sessions", Ping: func(context.Context) error { return nil }}, // in memory: up while we are
-			{Name: "drawings", Ping: m.repo.Ping},
-		},
+		Checks:              []httpapi.Check{sessionCheck, drawingsCheck},
 	}
 	if m.mock != nil {
 		apiCfg.DevLogin = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { wechattest.ServeMint(w, r, m.mock) })
@@ -148,10 +156,77 @@ func (m *Main) Open(ctx context.Context) (err error) {
 	m.logger.Info("onestroke listening",
 		slog.String("addr", m.listener.Addr().String()),
 		slog.String("base_path", cfg.BasePath),
-		slog.String("sessions", "memory"),
-		slog.String("drawings", "embedded file in "+cfg.DataDir),
+		slog.String("sessions", sessionsDesc),
+		slog.String("drawings", drawingsDesc),
 		slog.Bool("development_mode", cfg.DevMode()))
 	return nil
+}
+
+// openSessions returns the session store: Redis when configured, else
+// memory. A Redis that is down at start does not stop the start: requests
+// answer a clean error and a waiter logs until it answers.
+func (m *Main) openSessions(bg context.Context) (ports.SessionStore, httpapi.Check, string, error) {
+	cfg := m.cfg
+	if cfg.RedisURL == "" {
+		return memstore.NewSessionStore(time.Now),
+			httpapi.Check{Name: "sessions", Ping: func(context.Context) error { return nil }}, // up while we are
+			"memory", nil
+	}
+	client, mode, err := redisstore.ParseURL(cfg.RedisURL, cfg.RedisTimeout)
+	if err != nil {
+		return nil, httpapi.Check{}, "", err
+	}
+	store := redisstore.New(client, mode, redisstore.Options{Prefix: cfg.RedisPrefix, OpTimeout: cfg.RedisTimeout})
+	m.closers = append(m.closers, func(context.Context) error { return store.Close() })
+	go m.waitFor(bg, "redis", store.Ping)
+	return store, httpapi.Check{Name: "redis", Ping: store.Ping}, "redis (" + string(mode) + ")", nil
+}
+
+// openDrawings returns the drawing repository: MongoDB when configured,
+// else the embedded file.
+func (m *Main) openDrawings(bg context.Context) (ports.DrawingRepository, httpapi.Check, string, error) {
+	cfg := m.cfg
+	if cfg.MongoURI == "" {
+		repo, err := boltstore.Open(cfg.DataDir)
+		if err != nil {
+			return nil, httpapi.Check{}, "", err
+		}
+		m.closers = append(m.closers, func(context.Context) error { return repo.Close() })
+		return repo, httpapi.Check{Name: "drawings", Ping: repo.Ping}, "embedded file in " + cfg.DataDir, nil
+	}
+	repo, err := mongostore.Open(cfg.MongoURI, mongostore.Options{Database: cfg.MongoDB, OpTimeout: cfg.MongoTimeout})
+	if err != nil {
+		return nil, httpapi.Check{}, "", err
+	}
+	m.closers = append(m.closers, repo.Close)
+	go m.waitFor(bg, "mongodb", repo.Ping)
+	return repo, httpapi.Check{Name: "mongodb", Ping: repo.Ping}, "mongodb (database " + cfg.MongoDB + ")", nil
+}
+
+// waitFor pings a dependency until it answers, logging each failure with a
+// growing pause, so that an operator sees why the service is not ready.
+func (m *Main) waitFor(ctx context.Context, name string, ping func(context.Context) error) {
+	pause := 500 * time.Millisecond
+	for attempt := 1; ; attempt++ {
+		err := ping(ctx)
+		if err == nil {
+			if attempt > 1 {
+				m.logger.Info("dependency is up", slog.String("dependency", name), slog.Int("attempts", attempt))
+			}
+			return
+		}
+		if ctx.Err() != nil {
+			return
+		}
+		m.logger.Warn("waiting for dependency; requests that need it answer ERR_UNAVAILABLE meanwhile",
+			slog.String("dependency", name), slog.Int("attempt", attempt), slog.Duration("retry_in", pause), slog.String("error", err.Error()))
+		select {
+		case <-time.After(pause):
+		case <-ctx.Done():
+			return
+		}
+		pause = min(pause*2, 10*time.Second)
+	}
 }
 
 // openWeChat returns the code exchanger: WeChat itself, or in development
@@ -206,14 +281,19 @@ func (m *Main) Close(ctx context.Context) error {
 
 func (m *Main) closeResources() error {
 	var err error
+	if m.cancel != nil {
+		m.cancel()
+	}
 	if m.mockServer != nil {
 		m.mockServer.Close()
 		m.mockServer = nil
 	}
-	if m.repo != nil {
-		err = m.repo.Close()
-		m.repo = nil
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	for i := len(m.closers) - 1; i >= 0; i-- {
+		err = errors.Join(err, m.closers[i](ctx))
 	}
+	m.closers = nil
 	if m.listener != nil && m.server == nil {
 		m.listener.Close()
 	}

@@ -1,0 +1,271 @@
+// Package redisstore is the production session store on Redis (go-redis v9):
+// one node, Sentinel or Cluster. Keys and values are exactly those of the
+// original weapp-session service, so a deployment switches over without
+// logging anybody out:
+//
+//	weapp-session:<code>    → the user info JSON         (SET … EX ttl)
+//	weapp-session:<openId>  → the code as a JSON string  (SET … EX ttl)
+//
+// plus one key of our own, which the original never reads:
+//
+//	{weapp-session:<code>}:proof → digest of the verified rawData + signature
+//
+// Its hash tag puts it in the code key's Cluster slot.
+package redisstore
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/onestroke/onestroke/domain"
+	"github.com/onestroke/onestroke/ports"
+)
+
+var _ ports.SessionStore = (*Store)(nil)
+
+// DefaultPrefix is the original service's key prefix.
+const DefaultPrefix = "weapp-session:"
+
+// DefaultOpTimeout bounds every store call: a paused or unreachable Redis
+// answers a clean error in well under a second instead of hanging requests.
+const DefaultOpTimeout = 500 * time.Millisecond
+
+// Mode is how the store talks to Redis.
+type Mode string
+
+const (
+	ModeSingle   Mode = "single"
+	ModeSentinel Mode = "sentinel"
+	ModeCluster  Mode = "cluster"
+)
+
+// Store is a ports.SessionStore on Redis.
+type Store struct {
+	client    redis.UniversalClient
+	mode      Mode
+	prefix    string
+	opTimeout time.Duration
+}
+
+// Options tune a Store; zero values take the defaults.
+type Options struct {
+	Prefix    string        // default DefaultPrefix
+	OpTimeout time.Duration // default DefaultOpTimeout
+}
+
+// ParseURL turns ONESTROKE_REDIS_URL into a client:
+//
+//	redis://[:password@]host:port[/db]                                    one node
+//	rediss://…                                                            the same over TLS
+//	redis+sentinel://[:password@]host:port?master_name=NAME[&addr=host:port…][/db]   Sentinel
+//	redis+cluster://[:password@]host:port[?addr=host:port&addr=…]         Cluster
+//
+// go-redis's own query parameters (dial_timeout, pool_size, …) are accepted.
+// Errors never quote the URL: it may hold a password.
+func ParseURL(raw string, opTimeout time.Duration) (redis.UniversalClient, Mode, error) {
+	if opTimeout <= 0 {
+		opTimeout = DefaultOpTimeout
+	}
+	u, err := url.Parse(raw)
+	if err != nil {
+		return nil, "", errors.New("ONESTROKE_REDIS_URL is not a URL")
+	}
+	scheme, kind, _ := strings.Cut(u.Scheme, "+")
+	if scheme != "redis" && scheme != "rediss" {
+		return nil, "", fmt.Errorf("ONESTROKE_REDIS_URL scheme %q: want redis, rediss, redis+sentinel or redis+cluster", u.Scheme)
+	}
+	u.Scheme = scheme
+	plain := u.String()
+	// Fail fast: a request waits at most opTimeout, and never retries into
+	// a second timeout.
+	dial, rw := 2*time.Second, opTimeout
+	switch kind {
+	case "":
+		o, err := redis.ParseURL(plain)
+		if err != nil {
+			return nil, "", sanitize(err)
+		}
+		o.DialTimeout, o.ReadTimeout, o.WriteTimeout, o.MaxRetries, o.ContextTimeoutEnabled = dial, rw, rw, -1, true
+		return redis.NewClient(o), ModeSingle, nil
+	case "sentinel":
+		o, err := redis.ParseFailoverURL(plain)
+		if err != nil {
+			return nil, "", sanitize(err)
+		}
+		if o.MasterName == "" {
+			return nil, "", errors.New("ONESTROKE_REDIS_URL: a redis+sentinel URL needs ?master_name=")
+		}
+		if o.Password == "" {
+			o.Password = o.SentinelPassword
+		}
+		o.DialTimeout, o.ReadTimeout, o.WriteTimeout, o.MaxRetries, o.ContextTimeoutEnabled = dial, rw, rw, -1, true
+		return redis.NewFailoverClient(o), ModeSentinel, nil
+	case "cluster":
+		o, err := redis.ParseClusterURL(plain)
+		if err != nil {
+			return nil, "", sanitize(err)
+		}
+		o.DialTimeout, o.ReadTimeout, o.WriteTimeout, o.ContextTimeoutEnabled = dial, rw, rw, true
+		o.MaxRetries = 1 // a MOVED redirect after a failover is worth one retry
+		return redis.NewClusterClient(o), ModeCluster, nil
+	}
+	return nil, "", fmt.Errorf("ONESTROKE_REDIS_URL scheme %q: want redis, rediss, redis+sentinel or redis+cluster", u.Scheme+"+"+kind)
+}
+
+func sanitize(err error) error {
+	msg := err.Error()
+	if i := strings.Index(msg, "://"); i >= 0 {
+		msg = msg[:i] + "://…"
+	}
+	return errors.New("ONESTROKE_REDIS_URL: " + msg)
+}
+
+// New returns a store on client. mode decides how a re-login is made
+// atomic (see Login).
+func New(client redis.UniversalClient, mode Mode, opts Options) *Store {
+	s := &Store{client: client, mode: mode, prefix: opts.Prefix, opTimeout: opts.OpTimeout}
+	if s.prefix == "" {
+		s.prefix = DefaultPrefix
+	}
+	if s.opTimeout <= 0 {
+		s.opTimeout = DefaultOpTimeout
+	}
+	return s
+}
+
+// Close closes the client's connections.
+func (s *Store) Close() error { return s.client.Close() }
+
+// Ping reports whether Redis answers; for readiness.
+func (s *Store) Ping(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, s.opTimeout)
+	defer cancel()
+	if err := s.client.Ping(ctx).Err(); err != nil {
+		return unavailable(err)
+	}
+	return nil
+}
+
+func (s *Store) codeKey(code string) string  { return s.prefix + code }
+func (s *Store) proofKey(code string) string { return "{" + s.prefix + code + "}:proof" }
+func (s *Store) userKey(openID string) string {
+	return s.prefix + openID
+}
+
+func unavailable(err error) error {
+	return domain.Wrap(domain.EUNAVAILABLE, err, "The session store is unavailable.")
+}
+
+// Get implements ports.SessionStore with one round trip (both keys share a
+// slot).
+func (s *Store) Get(ctx context.Context, code string) (domain.Session, error) {
+	if strings.ContainsAny(code, "{}") { // Login refuses such codes: a hash tag would split the slot
+		return domain.Session{}, domain.Errorf(domain.ESESSIONEXPIRED, "The session has expired; log in again.")
+	}
+	ctx, cancel := context.WithTimeout(ctx, s.opTimeout)
+	defer cancel()
+	vals, err := s.client.MGet(ctx, s.codeKey(code), s.proofKey(code)).Result()
+	if err != nil {
+		return domain.Session{}, unavailable(err)
+	}
+	userJSON, ok := vals[0].(string)
+	if !ok {
+		return domain.Session{}, domain.Errorf(domain.ESESSIONEXPIRED, "The session has expired; log in again.")
+	}
+	user, err := domain.UserInfoFromJSON([]byte(userJSON))
+	if err != nil {
+		return domain.Session{}, err
+	}
+	proof, _ := vals[1].(string)
+	return domain.Session{Code: code, User: user, Proof: proof}, nil
+}
+
+// reloginScript records a login and revokes the user's previous code in one
+// atomic step on one node (and a Sentinel master). It touches the previous
+// code's keys, which it learns only inside the script, so it cannot run on
+// Cluster.
+var reloginScript = redis.NewScript(`
+local prev = redis.call('GET', KEYS[3])
+if prev then
+  local ok, old = pcall(cjson.decode, prev)
+  if ok and type(old) == 'string' and old ~= ARGV[6] then
+    redis.call('DEL', ARGV[5] .. old, '{' .. ARGV[5] .. old .. '}:proof')
+  end
+end
+redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[4])
+if ARGV[3] ~= '' then
+  redis.call('SET', KEYS[2], ARGV[3], 'EX', ARGV[4])
+else
+  redis.call('DEL', KEYS[2])
+end
+redis.call('SET', KEYS[3], ARGV[2], 'EX', ARGV[4])
+return 1
+`)
+
+// Login implements ports.SessionStore.
+//
+// On one node and on Sentinel it is one atomic Lua script. On Cluster the
+// keys live in different slots, so it runs in three steps whose order gives
+// this guarantee: the new code's keys are written first, then the openId
+// key is swapped to the new code with SET … GET, then the code it displaced
+// is deleted. Every code enters that chain of swaps once and is deleted by
+// the login that displaced it, so when concurrent logins of one user have
+// returned exactly one of their codes is live, and after Login returns the
+// previous code is gone. While Login runs, the previous code may still
+// answer for a few milliseconds.
+func (s *Store) Login(ctx context.Context, sess domain.Session, ttl time.Duration) error {
+	if sess.Code == "" || sess.User.OpenID() == "" {
+		return domain.Errorf(domain.EINVALID, "A session needs a code and an openId.")
+	}
+	if strings.ContainsAny(sess.Code, "{}") {
+		return domain.Errorf(domain.EINVALID, "A session code may not contain braces.")
+	}
+	if ttl < time.Second {
+		return domain.Errorf(domain.EINVALID, "Session TTL must be at least one second.")
+	}
+	codeJSON, _ := json.Marshal(sess.Code)
+	seconds := int64(ttl / time.Second)
+	ctx, cancel := context.WithTimeout(ctx, s.opTimeout)
+	defer cancel()
+
+	if s.mode != ModeCluster {
+		err := reloginScript.Run(ctx, s.client,
+			[]string{s.codeKey(sess.Code), s.proofKey(sess.Code), s.userKey(sess.User.OpenID())},
+			string(sess.User.JSON()), string(codeJSON), sess.Proof, seconds, s.prefix, sess.Code).Err()
+		if err != nil {
+			return unavailable(err)
+		}
+		return nil
+	}
+
+	_, err := s.client.TxPipelined(ctx, func(p redis.Pipeliner) error { // one slot: a MULTI
+		p.Set(ctx, s.codeKey(sess.Code), sess.User.JSON(), ttl)
+		if sess.Proof != "" {
+			p.Set(ctx, s.proofKey(sess.Code), sess.Proof, ttl)
+		} else {
+			p.Del(ctx, s.proofKey(sess.Code))
+		}
+		return nil
+	})
+	if err != nil {
+		return unavailable(err)
+	}
+	prev, err := s.client.SetArgs(ctx, s.userKey(sess.User.OpenID()), codeJSON, redis.SetArgs{TTL: ttl, Get: true}).Result()
+	if err != nil && !errors.Is(err, redis.Nil) {
+		return unavailable(err)
+	}
+	var old string
+	if prev != "" && json.Unmarshal([]byte(prev), &old) == nil && old != "" && old != sess.Code {
+		if err := s.client.Del(ctx, s.codeKey(old), s.proofKey(old)).Err(); err != nil {
+			return unavailable(err)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,170 @@
+//go:build integration
+
+package containers
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
+
+	"github.com/onestroke/onestroke/adapters/boltstore"
+	"github.com/onestroke/onestroke/adapters/redisstore"
+	"github.com/onestroke/onestroke/adapters/wechat/wechattest"
+	"github.com/onestroke/onestroke/domain"
+	"github.com/onestroke/onestroke/ports"
+	"github.com/onestroke/onestroke/tests/testenv"
+)
+
+// The original weapp-session wrote, with SETEX and the session TTL:
+//
+//	weapp-session:<code>   → JSON.stringify(userInfo)
+//	weapp-session:<openId> → JSON.stringify(code)
+const originalUser = `{"nickName":"老用户","gender":2,"language":"zh_CN","city":"Guangzhou","province":"Guangdong","country":"China","avatarUrl":"https://wx.qlogo.cn/mmopen/old/0","openId":"oLEGACY000000000000000000000"}`
+
+func TestRedis_SessionWrittenByTheOriginalServiceIsAccepted(t *testing.T) {
+	srv := testenv.StartRedis(t, testenv.Options{})
+	raw := redis.NewClient(&redis.Options{Addr: srv.HostPort})
+	defer raw.Close()
+	ctx := context.Background()
+	require.NoError(t, raw.SetEx(ctx, "weapp-session:LEGACYCODE", originalUser, 7200*time.Second).Err())
+	require.NoError(t, raw.SetEx(ctx, "weapp-session:oLEGACY000000000000000000000", `"LEGACYCODE"`, 7200*time.Second).Err())
+
+	repo := embeddedDrawings(t)
+	s := newService(t, redisStore(t, srv.RedisURL(), redisstore.Options{}), repo)
+	a := s.call("GET", "/applet/session", http.Header{"X-Wx-Code": {"LEGACYCODE"}}, "")
+	require.NoError(t, a.err)
+	require.Equal(t, http.StatusOK, a.status, a.body)
+	var want map[string]any
+	require.NoError(t, json.Unmarshal([]byte(originalUser), &want))
+	assert.Equal(t, want, a.body["wxUserInfo"], "the user the original service verified")
+	a = s.call("POST", "/applet/session/paints/save", http.Header{"X-Wx-Code": {"LEGACYCODE"}}, `{"id":"d1","actions":"[]"}`)
+	assert.Equal(t, http.StatusOK, a.status, "and it can use the drawing routes: %v", a.body)
+}
+
+func TestRedis_LoginsAreWrittenInTheOriginalFormat(t *testing.T) {
+	srv := testenv.StartRedis(t, testenv.Options{})
+	raw := redis.NewClient(&redis.Options{Addr: srv.HostPort})
+	defer raw.Close()
+	ctx := context.Background()
+	s := newService(t, redisStore(t, srv.RedisURL(), redisstore.Options{}), embeddedDrawings(t))
+	d, err := s.wx.Mint("alice", wechattest.Profile{})
+	require.NoError(t, err)
+	a := s.call("GET", "/applet/session", d.Headers(), "")
+	require.Equal(t, http.StatusOK, a.status, a.body)
+
+	userJSON, err := raw.Get(ctx, "weapp-session:"+d.Code).Result()
+	require.NoError(t, err)
+	var user map[string]any
+	require.NoError(t, json.Unmarshal([]byte(userJSON), &user))
+	assert.Equal(t, d.OpenID, user["openId"])
+	assert.Equal(t, "alice", user["nickName"])
+	codeJSON, err := raw.Get(ctx, "weapp-session:"+d.OpenID).Result()
+	require.NoError(t, err)
+	assert.Equal(t, `"`+d.Code+`"`, codeJSON, "openId → the code as a JSON string")
+	for _, k := range []string{"weapp-session:" + d.Code, "weapp-session:" + d.OpenID} {
+		ttl, err := raw.TTL(ctx, k).Result()
+		require.NoError(t, err)
+		assert.InDelta(t, time.Hour.Seconds(), ttl.Seconds(), 5, "TTL of %s", k) // newService uses a 1 h TTL
+	}
+}
+
+func TestRedis_ReloginRevokesASessionOfTheOriginalService(t *testing.T) {
+	srv := testenv.StartRedis(t, testenv.Options{})
+	raw := redis.NewClient(&redis.Options{Addr: srv.HostPort})
+	defer raw.Close()
+	ctx := context.Background()
+	s := newService(t, redisStore(t, srv.RedisURL(), redisstore.Options{}), embeddedDrawings(t))
+	openID := s.wx.OpenID("alice")
+	old := `{"nickName":"alice","openId":"` + openID + `"}`
+	require.NoError(t, raw.SetEx(ctx, "weapp-session:OLDCODE", old, 7200*time.Second).Err())
+	require.NoError(t, raw.SetEx(ctx, "weapp-session:"+openID, `"OLDCODE"`, 7200*time.Second).Err())
+
+	s.login("alice") // a new login through onestroke
+	n, err := raw.Exists(ctx, "weapp-session:OLDCODE").Result()
+	require.NoError(t, err)
+	assert.Zero(t, n, "the original service's code of that user is revoked")
+}
+
+func TestMongo_DrawingsWrittenByTheOriginalServiceAreRead(t *testing.T) {
+	srv := testenv.StartMongo(t, testenv.Options{})
+	db := unique("db")
+	ctx := context.Background()
+	raw, err := mongo.Connect(options.Client().ApplyURI(srv.MongoURI()))
+	require.NoError(t, err)
+	defer raw.Disconnect(ctx)
+	// What mongoose wrote for the original demo: _id, the three fields, __v.
+	_, err = raw.Database(db).Collection("paints").InsertMany(ctx, []any{
+		bson.D{{Key: "_id", Value: bson.NewObjectID()}, {Key: "openId", Value: "oLEGACY"}, {Key: "id", Value: "old1"}, {Key: "actions", Value: `[{"t":"line"}]`}, {Key: "__v", Value: 0}},
+		bson.D{{Key: "_id", Value: bson.NewObjectID()}, {Key: "openId", Value: "oLEGACY"}, {Key: "id", Value: "old2"}, {Key: "actions", Value: `[]`}, {Key: "__v", Value: 0}},
+		bson.D{{Key: "_id", Value: bson.NewObjectID()}, {Key: "openId", Value: "oOTHER"}, {Key: "id", Value: "old3"}, {Key: "actions", Value: `[]`}, {Key: "__v", Value: 0}},
+	})
+	require.NoError(t, err)
+
+	repo := mongoRepo(t, srv.MongoURI(), db)
+	got, err := repo.List(ctx, "oLEGACY", 10)
+	require.NoError(t, err)
+	require.Len(t, got, 2)
+	byID := map[string]string{got[0].ID(): got[0].Actions(), got[1].ID(): got[1].Actions()}
+	assert.Equal(t, map[string]string{"old1": `[{"t":"line"}]`, "old2": `[]`}, byID)
+	assert.False(t, got[0].CreatedAt().IsZero(), "the ObjectID's time stands in for createdAt")
+
+	// Re-saving an original drawing replaces its actions in place.
+	saveAt(t, repo, "oLEGACY", "old1", `[2]`)
+	count, err := raw.Database(db).Collection("paints").CountDocuments(ctx, bson.D{{Key: "openId", Value: "oLEGACY"}, {Key: "id", Value: "old1"}})
+	require.NoError(t, err)
+	assert.EqualValues(t, 1, count)
+	got, err = repo.List(ctx, "oLEGACY", 10)
+	require.NoError(t, err)
+	assert.Equal(t, "old1", got[0].ID(), "the re-saved drawing is now the newest")
+	assert.Equal(t, `[2]`, got[0].Actions())
+	require.NoError(t, repo.Delete(ctx, "oLEGACY", "old2"))
+}
+
+func TestMongo_IndexesServeOwnerScopeAndTheList(t *testing.T) {
+	srv := testenv.StartMongo(t, testenv.Options{})
+	db := unique("db")
+	repo := mongoRepo(t, srv.MongoURI(), db)
+	require.NoError(t, repo.Ping(context.Background()))
+	raw, err := mongo.Connect(options.Client().ApplyURI(srv.MongoURI()))
+	require.NoError(t, err)
+	defer raw.Disconnect(context.Background())
+	specs, err := raw.Database(db).Collection("paints").Indexes().ListSpecifications(context.Background())
+	require.NoError(t, err)
+	byName := map[string]mongo.IndexSpecification{}
+	for _, s := range specs {
+		byName[s.Name] = s
+	}
+	require.Contains(t, byName, "openId_id_unique")
+	require.NotNil(t, byName["openId_id_unique"].Unique)
+	assert.True(t, *byName["openId_id_unique"].Unique)
+	assert.Contains(t, byName, "openId_updatedAt_id")
+}
+
+// embeddedDrawings is the drawing store of session-only tests: the embedded one.
+func embeddedDrawings(t *testing.T) *boltstore.Repository {
+	t.Helper()
+	repo, err := boltstore.Open(t.TempDir())
+	require.NoError(t, err)
+	t.Cleanup(func() { repo.Close() })
+	return repo
+}
+
+// saveAt saves actions the way the drawing use case does, now.
+func saveAt(t *testing.T, repo ports.DrawingRepository, owner, id, actions string) {
+	t.Helper()
+	require.NoError(t, repo.Save(context.Background(), owner, id, func(cur *domain.Drawing) (*domain.Drawing, error) {
+		if cur == nil {
+			return domain.NewDrawing(owner, id, actions, time.Now(), domain.DefaultMaxActionsBytes)
+		}
+		return cur, cur.ReplaceActions(actions, time.Now(), domain.DefaultMaxActionsBytes)
+	}))
+}

@@ -5,6 +5,7 @@ package containers
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"testing"
 	"time"
@@ -167,4 +168,36 @@ func saveAt(t *testing.T, repo ports.DrawingRepository, owner, id, actions strin
 		}
 		return cur, cur.ReplaceActions(actions, time.Now(), domain.DefaultMaxActionsBytes)
 	}))
+}
+
+// TestMongo_ListIsServedByTheIndex needs real MongoDB: the FerretDB stand-in
+// has no query planner to ask.
+func TestMongo_ListIsServedByTheIndex(t *testing.T) {
+	testenv.RequireDocker(t)
+	if testenv.MongoIsStandIn() {
+		t.Skip("NEEDS REAL MONGODB: the FerretDB stand-in cannot explain a query plan; run with ONESTROKE_TEST_MONGO_IMAGE=mongo:7")
+	}
+	srv := testenv.StartMongo(t, testenv.Options{})
+	db := unique("db")
+	repo := mongoRepo(t, srv.MongoURI(), db)
+	for i := 0; i < 50; i++ {
+		saveAt(t, repo, "oALICE", fmt.Sprintf("d%02d", i), `[1]`)
+	}
+	raw, err := mongo.Connect(options.Client().ApplyURI(srv.MongoURI()))
+	require.NoError(t, err)
+	defer raw.Disconnect(context.Background())
+	var plan bson.M
+	err = raw.Database(db).RunCommand(context.Background(), bson.D{
+		{Key: "explain", Value: bson.D{
+			{Key: "find", Value: "paints"},
+			{Key: "filter", Value: bson.D{{Key: "openId", Value: "oALICE"}}},
+			{Key: "sort", Value: bson.D{{Key: "updatedAt", Value: -1}, {Key: "id", Value: 1}}},
+			{Key: "limit", Value: 10},
+		}},
+		{Key: "verbosity", Value: "queryPlanner"},
+	}).Decode(&plan)
+	require.NoError(t, err)
+	text := fmt.Sprint(plan["queryPlanner"])
+	assert.Contains(t, text, "openId_updatedAt_id", "the winning plan uses the list index")
+	assert.NotContains(t, text, "SORT ", "no in-memory sort")
 }

@@ -5,7 +5,7 @@ PKGS    := ./...
 # Packages with suites behind the integration tag (real servers in containers).
 INTEGRATION_PKGS := ./tests/... ./cmd/...
 
-.PHONY: run build test test-go test-integration vet fmt-check clean
+.PHONY: run build test test-go test-integration pact vet fmt-check clean
 
 ## run: start the service on :5757 in development mode (embedded stores, mock WeChat)
 run:
@@ -16,7 +16,7 @@ build:
 	CGO_ENABLED=0 $(GO) build -trimpath -o $(BIN) ./cmd/onestroke
 
 ## test: every test suite
-test: fmt-check vet test-go test-integration
+test: fmt-check vet test-go test-integration pact
 
 ## test-go: unit, contract and end-to-end tests, with the race detector; no Docker needed
 test-go:
@@ -32,6 +32,11 @@ test-integration:
 		echo "!!! Start Docker (or run as root on Debian) to run them. Under CI=true this is a failure." >&2; \
 		exit 0; \
 	fi; exit $$rc
+
+## pact: the contract suites only — the client library's tests and pact, the WeChat
+## consumer pact, then the provider verification (scripts/pact.sh)
+pact:
+	GO=$(GO) scripts/pact.sh
 
 vet:
 	$(GO) vet $(PKGS)

@@ -47,9 +47,10 @@ type user struct {
 }
 
 type issuedCode struct {
-	user   *user
-	issued time.Time
-	used   bool
+	user    *user
+	issued  time.Time
+	used    bool
+	errcode int // non-zero: WeChat refuses this code with it
 }
 
 // Profile is the user object wx.getUserInfo returns, in its field order.
@@ -124,6 +125,21 @@ func (s *Server) AddCode(code, name string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.codes[code] = &issuedCode{user: s.userLocked(name), issued: s.now()}
+}
+
+// AcceptCode makes WeChat answer code with exactly this identity, for
+// contract tests whose requests carry fixed codes, openids and signatures.
+func (s *Server) AcceptCode(code, openID string, key domain.SessionKey, unionID string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.codes[code] = &issuedCode{user: &user{openID: openID, unionID: unionID, sessionKey: key}, issued: s.now()}
+}
+
+// RefuseCode makes WeChat refuse code with errcode, every time.
+func (s *Server) RefuseCode(code string, errcode int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.codes[code] = &issuedCode{issued: s.now(), errcode: errcode}
 }
 
 // SetSessionKey replaces the session key of the test user name, as a new
@@ -317,12 +333,19 @@ func (s *Server) serveExchange(w http.ResponseWriter, r *http.Request) {
 	case !ok || s.now().Sub(c.issued) >= CodeTTL:
 		writeErr(w, 40029)
 		return
+	case c.errcode != 0:
+		writeErr(w, c.errcode)
+		return
 	case c.used:
 		writeErr(w, 40163)
 		return
 	}
 	c.used = true
-	writeJSON(w, map[string]string{"openid": c.user.openID, "session_key": c.user.sessionKey.Reveal(), "unionid": c.user.unionID})
+	reply := map[string]string{"openid": c.user.openID, "session_key": c.user.sessionKey.Reveal()}
+	if c.user.unionID != "" {
+		reply["unionid"] = c.user.unionID
+	}
+	writeJSON(w, reply)
 }
 
 var errmsgs = map[int]string{

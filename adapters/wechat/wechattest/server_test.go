@@ -1,6 +1,7 @@
 package wechattest_test
 
 import (
+	"context"
 	"encoding/base64"
 	"encoding/json"
 	"io"
@@ -15,6 +16,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/onestroke/onestroke/adapters/wechat"
 	"github.com/onestroke/onestroke/adapters/wechat/wechattest"
 	"github.com/onestroke/onestroke/domain"
 	"github.com/onestroke/onestroke/ports/porttest"
@@ -522,5 +524,32 @@ func TestEncodeURIComponent(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			assert.Equal(t, tt.want, wechattest.EncodeURIComponent(tt.in))
 		})
+	}
+}
+
+func TestAcceptCode_AnswersThatIdentityOnce(t *testing.T) {
+	wx := wechattest.New("wxA", "sA", nil)
+	srv := httptest.NewServer(wx)
+	defer srv.Close()
+	wx.AcceptCode("FIXED-1", "oFIXED", domain.SessionKey("a2V5a2V5a2V5a2V5a2V5aw=="), "uFIXED")
+	c := wechat.NewClient("wxA", "sA", srv.URL, time.Second)
+	s, err := c.Exchange(context.Background(), "FIXED-1")
+	require.NoError(t, err)
+	assert.Equal(t, "oFIXED", s.OpenID)
+	assert.Equal(t, "a2V5a2V5a2V5a2V5a2V5aw==", s.SessionKey.Reveal())
+	assert.Equal(t, "uFIXED", s.UnionID)
+	_, err = c.Exchange(context.Background(), "FIXED-1")
+	assert.EqualValues(t, 40163, domain.ErrorDetail(err)["errcode"], "single-use like any code")
+}
+
+func TestRefuseCode_RefusesEveryTime(t *testing.T) {
+	wx := wechattest.New("wxA", "sA", nil)
+	srv := httptest.NewServer(wx)
+	defer srv.Close()
+	wx.RefuseCode("BAD", 40226)
+	c := wechat.NewClient("wxA", "sA", srv.URL, time.Second)
+	for i := 0; i < 2; i++ {
+		_, err := c.Exchange(context.Background(), "BAD")
+		assert.EqualValues(t, 40226, domain.ErrorDetail(err)["errcode"])
 	}
 }

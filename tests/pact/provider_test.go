@@ -1,0 +1,253 @@
+//go:build pact
+
+package pact
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/pact-foundation/pact-go/v2/models"
+	"github.com/pact-foundation/pact-go/v2/provider"
+	"github.com/stretchr/testify/require"
+
+	"github.com/onestroke/onestroke/adapters/boltstore"
+	"github.com/onestroke/onestroke/adapters/httpapi"
+	"github.com/onestroke/onestroke/adapters/memstore"
+	"github.com/onestroke/onestroke/adapters/wechat"
+	"github.com/onestroke/onestroke/adapters/wechat/wechattest"
+	"github.com/onestroke/onestroke/app"
+	"github.com/onestroke/onestroke/domain"
+	"github.com/onestroke/onestroke/ports/porttest"
+)
+
+const providerTTL = 2 * time.Hour
+
+// world is the provider under verification: the real router and use cases
+// on the in-process adapters, with the mock WeChat over HTTP. Every
+// interaction gets a fresh one, and its provider states are set up through
+// the ports.
+type world struct {
+	clock    *porttest.Clock
+	sessions *memstore.SessionStore
+	drawings *boltstore.Repository
+	wx       *wechattest.Server
+	handler  http.Handler
+	close    func()
+}
+
+func newWorld(t *testing.T) *world {
+	w := &world{clock: porttest.NewClock(time.Now())}
+	w.wx = wechattest.New("wxPROVIDER", "provider-secret", w.clock.Now)
+	wxSrv := httptest.NewServer(w.wx)
+	dir := t.TempDir()
+	repo, err := boltstore.Open(dir)
+	require.NoError(t, err)
+	w.drawings = repo
+	w.sessions = memstore.NewSessionStore(w.clock.Now)
+	w.handler = httpapi.New(httpapi.Config{
+		Sessions: &app.SessionService{Store: w.sessions, TTL: providerTTL,
+			Exchanger: wechat.NewClient("wxPROVIDER", "provider-secret", wxSrv.URL, 2*time.Second)},
+		Drawings: &app.DrawingService{Repo: repo, Now: w.clock.Now},
+	})
+	w.close = func() { repo.Close(); wxSrv.Close() }
+	return w
+}
+
+// params returns a provider state's parameters. pact-go nests them under
+// "params"; plain maps are accepted too.
+func params(s models.ProviderState) map[string]any {
+	if p, ok := s.Parameters["params"].(map[string]any); ok {
+		return p
+	}
+	return s.Parameters
+}
+
+func str(p map[string]any, k string) (string, error) {
+	v, ok := p[k].(string)
+	if !ok || v == "" {
+		return "", fmt.Errorf("provider state parameter %q is missing", k)
+	}
+	return v, nil
+}
+
+func TestProvider_HonoursTheClientLibraryPact(t *testing.T) {
+	var mu sync.Mutex
+	current := newWorld(t)
+	t.Cleanup(func() { current.close() })
+	now := func() *world { mu.Lock(); defer mu.Unlock(); return current }
+	srv := httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) { now().handler.ServeHTTP(rw, r) }))
+	defer srv.Close()
+
+	// Provider states, set up through the ports.
+	acceptCode := func(setup bool, s models.ProviderState) (models.ProviderStateResponse, error) {
+		if !setup {
+			return nil, nil
+		}
+		p := params(s)
+		code, err := str(p, "code")
+		if err != nil {
+			return nil, err
+		}
+		openID, err := str(p, "openid")
+		if err != nil {
+			return nil, err
+		}
+		key, err := str(p, "session_key")
+		if err != nil {
+			return nil, err
+		}
+		now().wx.AcceptCode(code, openID, domain.SessionKey(key), "")
+		return nil, nil
+	}
+	verifiedSession := func(setup bool, s models.ProviderState) (models.ProviderStateResponse, error) {
+		if !setup {
+			return nil, nil
+		}
+		p := params(s)
+		code, err := str(p, "code")
+		if err != nil {
+			return nil, err
+		}
+		openID, err := str(p, "openid")
+		if err != nil {
+			return nil, err
+		}
+		rawData, err := str(p, "rawData")
+		if err != nil {
+			return nil, err
+		}
+		raw, err := domain.DecodeRawData(wechattest.EncodeURIComponent(rawData))
+		if err != nil {
+			return nil, err
+		}
+		w := now()
+		return nil, w.sessions.Login(context.Background(), domain.Session{Code: code, User: domain.NewUserInfo(raw, openID)}, providerTTL)
+	}
+	// "No session" is a session that existed and expired: seeded, then the
+	// store's clock runs past its TTL.
+	expiredSession := func(setup bool, s models.ProviderState) (models.ProviderStateResponse, error) {
+		if !setup {
+			return nil, nil
+		}
+		code, err := str(params(s), "code")
+		if err != nil {
+			return nil, err
+		}
+		w := now()
+		raw, _ := domain.DecodeRawData("%7B%7D")
+		if err := w.sessions.Login(context.Background(), domain.Session{Code: code, User: domain.NewUserInfo(raw, "oEXPIRED")}, providerTTL); err != nil {
+			return nil, err
+		}
+		w.clock.Advance(providerTTL + time.Second)
+		return nil, nil
+	}
+	refuseCode := func(setup bool, s models.ProviderState) (models.ProviderStateResponse, error) {
+		if !setup {
+			return nil, nil
+		}
+		p := params(s)
+		code, err := str(p, "code")
+		if err != nil {
+			return nil, err
+		}
+		errcode, ok := p["errcode"].(float64)
+		if !ok {
+			return nil, fmt.Errorf("provider state parameter errcode is missing")
+		}
+		now().wx.RefuseCode(code, int(errcode))
+		return nil, nil
+	}
+	hasDrawings := func(setup bool, s models.ProviderState) (models.ProviderStateResponse, error) {
+		if !setup {
+			return nil, nil
+		}
+		p := params(s)
+		openID, err := str(p, "openid")
+		if err != nil {
+			return nil, err
+		}
+		list, ok := p["drawings"].([]any)
+		if !ok || len(list) == 0 {
+			return nil, fmt.Errorf("provider state parameter drawings is missing")
+		}
+		w := now()
+		for i, item := range list {
+			d, _ := item.(map[string]any)
+			id, _ := d["id"].(string)
+			actions, _ := d["actions"].(string)
+			at := w.clock.Now().Add(time.Duration(i) * time.Second)
+			err := w.drawings.Save(context.Background(), openID, id, func(*domain.Drawing) (*domain.Drawing, error) {
+				return domain.NewDrawing(openID, id, actions, at, domain.DefaultMaxActionsBytes)
+			})
+			if err != nil {
+				return nil, err
+			}
+		}
+		return nil, nil
+	}
+	nothing := func(bool, models.ProviderState) (models.ProviderStateResponse, error) { return nil, nil }
+
+	handlers := models.StateHandlers{
+		"WeChat accepts code CODE-ALICE-1 for user alice": acceptCode,
+		"WeChat accepts code CODE-ALICE-2 for user alice": acceptCode,
+		"WeChat accepts code CODE-ALICE-3 for user alice": acceptCode,
+		"WeChat refuses code CODE-BAD":                    refuseCode,
+		"a verified session exists for code CODE-ALICE":   verifiedSession,
+		"user alice has drawings":                         hasDrawings,
+		"no session exists for code CODE-GONE":            expiredSession,
+		"no session exists for code CODE-MALFORMED":       nothing,
+		"nobody is logged in":                             nothing,
+	}
+	// pact-go only warns about a state without a handler: fail instead, so a
+	// new state in the client's pact cannot pass unverified.
+	for _, name := range pactStates(t, clientPact) {
+		require.Contains(t, handlers, name, "no provider state handler for %q", name)
+	}
+
+	err := provider.NewVerifier().VerifyProvider(t, provider.VerifyRequest{
+		Provider:        "onestroke",
+		ProviderBaseURL: srv.URL,
+		PactFiles:       []string{clientPact},
+		// pact-go runs BeforeEach once per provider state, so an interaction
+		// with two states would lose the first; a fresh world after every
+		// state teardown gives each interaction a clean one instead.
+		AfterEach: func() error {
+			mu.Lock()
+			defer mu.Unlock()
+			current.close()
+			current = newWorld(t)
+			return nil
+		},
+		StateHandlers:        handlers,
+		DisableColoredOutput: true,
+	})
+	require.NoError(t, err)
+}
+
+// pactStates lists the provider state names a pact file uses.
+func pactStates(t *testing.T, file string) []string {
+	t.Helper()
+	raw, err := os.ReadFile(file)
+	require.NoError(t, err)
+	var pact struct {
+		Interactions []struct {
+			ProviderStates []struct{ Name string } `json:"providerStates"`
+		} `json:"interactions"`
+	}
+	require.NoError(t, json.Unmarshal(raw, &pact))
+	var names []string
+	for _, i := range pact.Interactions {
+		for _, s := range i.ProviderStates {
+			names = append(names, s.Name)
+		}
+	}
+	require.NotEmpty(t, names)
+	return names
+}

@@ -1,0 +1,137 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/url"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// syncBuffer is the stderr of a run that the test reads while it logs.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// startMock runs the binary's wiring on a loopback port 0 with env and
+// returns its base URL; the run stops (and must stop cleanly) at cleanup.
+func startMock(t *testing.T, env map[string]string, args ...string) (string, *syncBuffer) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	logs := &syncBuffer{}
+	addr := make(chan string, 1)
+	done := make(chan error, 1)
+	args = append([]string{"-listen", "127.0.0.1:0"}, args...)
+	go func() {
+		done <- run(ctx, args, func(k string) string { return env[k] }, logs, func(a string) { addr <- a })
+	}()
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case err := <-done:
+			assert.NoError(t, err, "run after cancel")
+		case <-time.After(10 * time.Second):
+			t.Error("wechat-mock did not stop")
+		}
+	})
+	select {
+	case a := <-addr:
+		return "http://" + a, logs
+	case err := <-done:
+		t.Fatalf("wechat-mock exited before listening: %v\n%s", err, logs)
+	case <-time.After(10 * time.Second):
+		t.Fatalf("wechat-mock did not start listening:\n%s", logs)
+	}
+	return "", nil
+}
+
+func getJSON(t *testing.T, method, u string, v any) {
+	t.Helper()
+	req, err := http.NewRequest(method, u, nil)
+	require.NoError(t, err)
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	require.Equal(t, http.StatusOK, resp.StatusCode, "%s %s", method, u)
+	require.NoError(t, json.NewDecoder(resp.Body).Decode(v))
+}
+
+func exchangeURL(base, appID, secret, code string) string {
+	return base + "/sns/jscode2session?" + url.Values{
+		"appid": {appID}, "secret": {secret}, "js_code": {code}, "grant_type": {"authorization_code"},
+	}.Encode()
+}
+
+type exchangeReply struct {
+	OpenID     string `json:"openid"`
+	SessionKey string `json:"session_key"`
+	ErrCode    int    `json:"errcode"`
+}
+
+func TestRun_MintedCodeExchangesOnce(t *testing.T) {
+	const appID, secret = "wxtestappid000001", "env-secret-value"
+	base, logs := startMock(t, map[string]string{"ONESTROKE_MOCK_APPID": appID, "ONESTROKE_MOCK_SECRET": secret})
+
+	var device struct{ OpenID, Code, Signature string }
+	getJSON(t, http.MethodPost, base+"/mock/login?user=alice", &device)
+	require.NotEmpty(t, device.Code)
+	require.NotEmpty(t, device.Signature)
+
+	var first exchangeReply
+	getJSON(t, http.MethodGet, exchangeURL(base, appID, secret, device.Code), &first)
+	assert.Zero(t, first.ErrCode)
+	assert.Equal(t, device.OpenID, first.OpenID)
+	assert.NotEmpty(t, first.SessionKey)
+
+	var again exchangeReply
+	getJSON(t, http.MethodGet, exchangeURL(base, appID, secret, device.Code), &again)
+	assert.Equal(t, 40163, again.ErrCode, "a code is single-use")
+
+	assert.Contains(t, logs.String(), appID)
+	assert.NotContains(t, logs.String(), secret, "the secret must never be logged")
+}
+
+func TestRun_FlagsWinOverEnvironment(t *testing.T) {
+	base, _ := startMock(t, map[string]string{"ONESTROKE_MOCK_APPID": "wxfromenvironment0"}, "-appid", "wxfromflag0000000", "-secret", "s")
+
+	var device struct{ Code string }
+	getJSON(t, http.MethodPost, base+"/mock/login?user=bob", &device)
+	var reply exchangeReply
+	getJSON(t, http.MethodGet, exchangeURL(base, "wxfromflag0000000", "s", device.Code), &reply)
+	assert.Zero(t, reply.ErrCode)
+}
+
+func TestRun_WrongSecretIsRefused(t *testing.T) {
+	base, _ := startMock(t, nil) // defaults: wxmockappid0000000 / mock-secret
+
+	var device struct{ Code string }
+	getJSON(t, http.MethodPost, base+"/mock/login", &device)
+	var reply exchangeReply
+	getJSON(t, http.MethodGet, exchangeURL(base, "wxmockappid0000000", "not-the-secret", device.Code), &reply)
+	assert.Equal(t, 40125, reply.ErrCode)
+}
+
+func TestRun_BadArgumentsStopTheStart(t *testing.T) {
+	var out bytes.Buffer
+	err := run(context.Background(), []string{"-listen", "127.0.0.1:0", "extra"}, func(string) string { return "" }, &out, nil)
+	assert.ErrorContains(t, err, "unexpected arguments")
+}

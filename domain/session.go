@@ -261,8 +261,14 @@ func writeJSONString(b *bytes.Buffer, s string) {
 }
 
 // UserInfoFromJSON rebuilds user info read from a session store. It must be
-// a JSON object with a non-empty string openId.
+// a JSON object with a non-empty string openId. This runs on every cached
+// request, so compact text (what this service and the original write) is
+// taken as it is after one structural pass; anything else is parsed and
+// compacted.
 func UserInfoFromJSON(data []byte) (UserInfo, error) {
+	if openID, ok := scanCompactObject(data); ok {
+		return UserInfo{openID: openID, json: data}, nil
+	}
 	var probe struct {
 		OpenID *string `json:"openId"`
 	}
@@ -277,6 +283,113 @@ func UserInfoFromJSON(data []byte) (UserInfo, error) {
 		return UserInfo{}, Wrap(EINTERNAL, err, "Stored user info is not valid JSON.")
 	}
 	return UserInfo{openID: *probe.OpenID, json: compact.Bytes()}, nil
+}
+
+// scanCompactObject walks a compact JSON object (no white space outside
+// strings) and returns its top-level "openId" string. It reports false for
+// anything it does not fully understand (white space, escapes in the key or
+// the openId, a missing or empty openId, a malformed structure, trailing
+// bytes), and the caller then takes the slow, exact path.
+func scanCompactObject(b []byte) (string, bool) {
+	if len(b) < 2 || b[0] != '{' {
+		return "", false
+	}
+	openID, i := "", 1
+	if b[i] == '}' {
+		return "", false
+	}
+	for {
+		// A key: a string without escapes.
+		if i >= len(b) || b[i] != '"' {
+			return "", false
+		}
+		end := i + 1
+		for end < len(b) && b[end] != '"' && b[end] != '\\' {
+			end++
+		}
+		if end >= len(b) || b[end] != '"' {
+			return "", false
+		}
+		key := b[i+1 : end]
+		i = end + 1
+		if i >= len(b) || b[i] != ':' {
+			return "", false
+		}
+		i++
+		if string(key) == "openId" {
+			if i >= len(b) || b[i] != '"' {
+				return "", false
+			}
+			end := i + 1
+			for end < len(b) && b[end] != '"' && b[end] != '\\' && b[end] >= 0x20 && b[end] < 0x80 { // openIds are ASCII
+				end++
+			}
+			if end >= len(b) || b[end] != '"' || end == i+1 {
+				return "", false
+			}
+			openID = string(b[i+1 : end])
+			i = end + 1
+		} else if i = skipValue(b, i); i < 0 {
+			return "", false
+		}
+		if i >= len(b) {
+			return "", false
+		}
+		switch b[i] {
+		case ',':
+			i++
+		case '}':
+			return openID, openID != "" && i == len(b)-1
+		default:
+			return "", false
+		}
+	}
+}
+
+// skipValue returns the index just past the compact JSON value at b[i], or
+// -1. Strings are skipped with their escapes; objects and arrays by depth.
+func skipValue(b []byte, i int) int {
+	depth := 0
+	for i < len(b) {
+		switch c := b[i]; {
+		case c == '"':
+			i++
+			for i < len(b) && b[i] != '"' {
+				if b[i] == '\\' {
+					i++
+				} else if b[i] < 0x20 {
+					return -1
+				}
+				i++
+			}
+			if i >= len(b) {
+				return -1
+			}
+			i++
+		case c == '{' || c == '[':
+			depth++
+			i++
+		case c == '}' || c == ']':
+			if depth == 0 {
+				return i
+			}
+			depth--
+			i++
+		case c == ',' || c == ':':
+			if depth == 0 {
+				return i
+			}
+			i++
+		case c == '-' || c == '.' || c == '+' || '0' <= c && c <= '9' || 'a' <= c && c <= 'z' || c == 'E':
+			i++ // numbers and literals
+		default:
+			return -1 // white space or anything unexpected: the slow path decides
+		}
+		if depth == 0 && i < len(b) && (b[i] == ',' || b[i] == '}') {
+			return i
+		}
+	}
+	return -1
 }
 
 // OpenID returns the user's openId.

@@ -38,14 +38,6 @@ func writeBody(w http.ResponseWriter, status int, body []byte) {
 	_, _ = w.Write(body)
 }
 
-// writeJSONString appends s as a JSON string without HTML escaping.
-func writeJSONString(b *bytes.Buffer, s string) {
-	enc := json.NewEncoder(b)
-	enc.SetEscapeHTML(false)
-	_ = enc.Encode(s)
-	b.Truncate(b.Len() - 1)
-}
-
 var successEmpty = []byte(`{"code":0,"msg":"success","data":{}}`)
 
 // writeBusinessError answers {"code":-1,"msg":"fail","error":{"reason":…,"message":…}}.
@@ -55,9 +47,9 @@ func (s *Server) writeBusinessError(w http.ResponseWriter, r *http.Request, err 
 	b := getBuf()
 	defer putBuf(b)
 	b.WriteString(`{"code":-1,"msg":"fail","error":{"reason":`)
-	writeJSONString(b, o.reason)
+	appendJSONString(b, o.reason)
 	b.WriteString(`,"message":`)
-	writeJSONString(b, domain.ErrorMessage(err))
+	appendJSONString(b, domain.ErrorMessage(err))
 	b.WriteString(`}}`)
 	writeBody(w, o.status, b.Bytes())
 }
@@ -72,10 +64,10 @@ func (s *Server) writeSessionError(w http.ResponseWriter, r *http.Request, err e
 	b.WriteString(`{"` + SessionErrorKey + `":1`)
 	if o.sessionReason != "" {
 		b.WriteString(`,"reason":`)
-		writeJSONString(b, o.sessionReason)
+		appendJSONString(b, o.sessionReason)
 	}
 	b.WriteString(`,"error":{"name":"Error","message":`)
-	writeJSONString(b, domain.ErrorMessage(err))
+	appendJSONString(b, domain.ErrorMessage(err))
 	b.WriteString(`,"detail":`)
 	detail, mErr := json.Marshal(domain.ErrorDetail(err))
 	if mErr != nil || string(detail) == "null" {

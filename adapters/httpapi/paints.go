@@ -34,15 +34,20 @@ func (s *Server) listPaints(w http.ResponseWriter, r *http.Request) {
 	}
 	b := getBuf()
 	defer putBuf(b)
+	size := 64
+	for _, d := range drawings {
+		size += len(d.ID()) + len(d.Actions())*9/8 + 32
+	}
+	b.Grow(size) // one allocation for the whole answer, not a doubling series
 	b.WriteString(`{"code":0,"msg":"success","data":[`)
 	for i, d := range drawings {
 		if i > 0 {
 			b.WriteByte(',')
 		}
 		b.WriteString(`{"id":`)
-		writeJSONString(b, d.ID())
+		appendJSONString(b, d.ID())
 		b.WriteString(`,"actions":`)
-		writeJSONString(b, d.Actions())
+		appendJSONString(b, d.Actions())
 		b.WriteByte('}')
 	}
 	b.WriteString(`]}`)

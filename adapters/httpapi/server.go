@@ -90,6 +90,15 @@ func New(cfg Config) *Server {
 	})
 	r := mux.NewRouter()
 	r.NotFoundHandler, r.MethodNotAllowedHandler = notFound, methodNotAllowed
+	// The legacy routes come first (mux tries routes in order) and sit on
+	// the root router with full paths: a mux subrouter answers a wrong
+	// method with 404 instead of 405.
+	base := cfg.BasePath
+	r.Handle(base+"/session", s.session(http.HandlerFunc(s.getSession))).Methods(http.MethodGet)
+	r.Handle(base+"/session/paints/list", s.session(http.HandlerFunc(s.listPaints))).Methods(http.MethodGet)
+	r.Handle(base+"/session/paints/save", s.session(http.HandlerFunc(s.savePaint))).Methods(http.MethodPost)
+	r.Handle(base+"/session/paints/delete", s.session(http.HandlerFunc(s.deletePaint))).Methods(http.MethodPost)
+
 	if cfg.Metrics == nil {
 		cfg.Metrics = NewRegistry()
 	}
@@ -101,14 +110,6 @@ func New(cfg Config) *Server {
 	if cfg.DevLogin != nil {
 		r.Handle("/_dev/wx-login", cfg.DevLogin).Methods(http.MethodGet, http.MethodPost)
 	}
-
-	// The legacy routes sit on the root router with full paths: a mux
-	// subrouter answers a wrong method with 404 instead of 405.
-	base := cfg.BasePath
-	r.Handle(base+"/session", s.session(http.HandlerFunc(s.getSession))).Methods(http.MethodGet)
-	r.Handle(base+"/session/paints/list", s.session(http.HandlerFunc(s.listPaints))).Methods(http.MethodGet)
-	r.Handle(base+"/session/paints/save", s.session(http.HandlerFunc(s.savePaint))).Methods(http.MethodPost)
-	r.Handle(base+"/session/paints/delete", s.session(http.HandlerFunc(s.deletePaint))).Methods(http.MethodPost)
 
 	s.handler = s.recoverPanics(s.limitHeaders(r))
 	return s
@@ -223,7 +224,7 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 		if i > 0 {
 			b.WriteByte(',')
 		}
-		writeJSONString(b, c.Name)
+		appendJSONString(b, c.Name)
 		b.WriteByte(':')
 		if err != nil {
 			ready, status = false, http.StatusServiceUnavailable

@@ -94,6 +94,8 @@ type Options struct {
 	// Network and Aliases attach the container to a Docker network.
 	Network string
 	Aliases []string
+	// Args are extra arguments of the server (e.g. "--requirepass", "x").
+	Args []string
 }
 
 // Server is a started container and the address to reach it from the host.
@@ -134,7 +136,7 @@ func StartRedis(t testing.TB, o Options) *Server {
 	t.Helper()
 	return start(t, RedisImage(), "6379",
 		wait.ForAll(wait.ForLog("Ready to accept connections"), wait.ForListeningPort("6379/tcp")).WithDeadline(60*time.Second),
-		nil, o)
+		o.Args, o)
 }
 
 // StartMongo starts a MongoDB-protocol server.

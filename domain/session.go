@@ -72,11 +72,16 @@ type WxSession struct {
 type RawData struct {
 	text    string
 	members []member
+	// compact is set when text is compact JSON whose members are exactly
+	// members, in order, each value at text[start:end]: the user info is
+	// then text with openId spliced in, no re-encoding.
+	compact bool
 }
 
 type member struct {
-	key   string
-	value json.RawMessage
+	key        string
+	value      string
+	start, end int // the value's place in text, when compact
 }
 
 // Text returns the decoded JSON text, the bytes the signature covers.
@@ -93,6 +98,9 @@ func DecodeRawData(encoded string) (RawData, error) {
 	text, ok := decodeURIComponent(encoded)
 	if !ok {
 		return RawData{}, Errorf(EBADRAWDATA, "X-WX-RawData is not valid percent-encoded UTF-8.")
+	}
+	if members, ok := scanMembers(text); ok {
+		return RawData{text: text, members: members, compact: true}, nil
 	}
 	members, err := parseObject(text)
 	if err != nil {
@@ -164,10 +172,15 @@ func parseObject(text string) ([]member, error) {
 		if !ok {
 			return nil, errNotObject
 		}
-		var value json.RawMessage
-		if err := dec.Decode(&value); err != nil {
+		var raw json.RawMessage
+		if err := dec.Decode(&raw); err != nil {
 			return nil, err
 		}
+		var compact bytes.Buffer
+		if err := json.Compact(&compact, raw); err != nil {
+			return nil, err
+		}
+		value := compact.String()
 		replaced := false
 		for i := range members {
 			if members[i].key == key {
@@ -176,7 +189,7 @@ func parseObject(text string) ([]member, error) {
 			}
 		}
 		if !replaced {
-			members = append(members, member{key, value})
+			members = append(members, member{key: key, value: value})
 		}
 	}
 	if _, err := dec.Token(); err != nil { // the closing brace
@@ -186,6 +199,57 @@ func parseObject(text string) ([]member, error) {
 		return nil, errTrailing
 	}
 	return members, nil
+}
+
+// scanMembers is the fast path of DecodeRawData for what wx.getUserInfo
+// gives (JSON.stringify output): valid, compact JSON object text whose keys
+// need no unescaping and are all distinct. It reports false for anything
+// else, and parseObject then decides.
+func scanMembers(text string) ([]member, bool) {
+	if len(text) < 2 || text[0] != '{' || !utf8.ValidString(text) || !json.Valid([]byte(text)) {
+		return nil, false
+	}
+	b := []byte(text)
+	members := make([]member, 0, 8)
+	if text == "{}" {
+		return members, true
+	}
+	for i := 1; ; {
+		if b[i] != '"' {
+			return nil, false // white space
+		}
+		end := i + 1
+		for b[end] != '"' {
+			if b[end] == '\\' {
+				return nil, false
+			}
+			end++
+		}
+		key := text[i+1 : end]
+		for _, m := range members {
+			if m.key == key {
+				return nil, false
+			}
+		}
+		i = end + 1
+		if b[i] != ':' {
+			return nil, false
+		}
+		start := i + 1
+		stop := skipValue(b, start)
+		if stop < 0 {
+			return nil, false
+		}
+		members = append(members, member{key: key, value: text[start:stop], start: start, end: stop})
+		switch b[stop] {
+		case ',':
+			i = stop + 1
+		case '}':
+			return members, stop == len(b)-1
+		default:
+			return nil, false
+		}
+	}
 }
 
 var (
@@ -225,6 +289,25 @@ type UserInfo struct {
 // rawData had one, appended otherwise, as the original's assignment did).
 func NewUserInfo(raw RawData, openID string) UserInfo {
 	var b bytes.Buffer
+	if raw.compact {
+		b.Grow(len(raw.text) + len(openID) + 12)
+		for _, m := range raw.members {
+			if m.key == "openId" {
+				b.WriteString(raw.text[:m.start])
+				writeJSONString(&b, openID)
+				b.WriteString(raw.text[m.end:])
+				return UserInfo{openID: openID, json: b.Bytes()}
+			}
+		}
+		b.WriteString(raw.text[:len(raw.text)-1])
+		if len(raw.members) > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString(`"openId":`)
+		writeJSONString(&b, openID)
+		b.WriteByte('}')
+		return UserInfo{openID: openID, json: b.Bytes()}
+	}
 	b.WriteByte('{')
 	wroteOpenID := false
 	for i, m := range raw.members {
@@ -238,9 +321,7 @@ func NewUserInfo(raw RawData, openID string) UserInfo {
 			wroteOpenID = true
 			continue
 		}
-		if err := json.Compact(&b, m.value); err != nil {
-			b.Write(m.value) // already validated; Compact cannot fail here
-		}
+		b.WriteString(m.value) // compacted by parseObject
 	}
 	if !wroteOpenID {
 		if len(raw.members) > 0 {

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -20,6 +21,7 @@ import (
 	"github.com/onestroke/onestroke/adapters/wechat/wechattest"
 	"github.com/onestroke/onestroke/app"
 	"github.com/onestroke/onestroke/domain"
+	"github.com/onestroke/onestroke/mock"
 )
 
 // env is the real router with the real use cases, the in-process stores and
@@ -341,4 +343,39 @@ func TestMetrics_CountRequestsByRouteTemplate(t *testing.T) {
 	assert.Contains(t, string(text), `onestroke_http_requests_total{method="POST",route="/applet/session/paints/save",status="200"} 1`)
 	assert.Contains(t, string(text), `onestroke_http_requests_total{method="POST",route="/applet/session/paints/save",status="400"} 1`)
 	assert.Contains(t, string(text), `go_goroutines`)
+}
+
+func TestDrawingConcurrency_IsBoundedAndEveryRequestIsServed(t *testing.T) {
+	var mu sync.Mutex
+	inFlight, peak := 0, 0
+	repo := &mock.DrawingRepository{SaveFn: func(context.Context, string, string, func(*domain.Drawing) (*domain.Drawing, error)) error {
+		mu.Lock()
+		inFlight++
+		peak = max(peak, inFlight)
+		mu.Unlock()
+		time.Sleep(20 * time.Millisecond)
+		mu.Lock()
+		inFlight--
+		mu.Unlock()
+		return nil
+	}}
+	e := newEnv(t, func(c *httpapi.Config) {
+		c.DrawingConcurrency = 2
+		c.Drawings = &app.DrawingService{Repo: repo}
+	})
+	alice := e.login("alice")
+	var wg sync.WaitGroup
+	statuses := make([]int, 12)
+	for i := range statuses {
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			statuses[i] = e.do(http.MethodPost, "/applet/session/paints/save", alice, "application/json", `{"id":"d1","actions":"[]"}`).status
+		}(i)
+	}
+	wg.Wait()
+	for i, s := range statuses {
+		assert.Equal(t, http.StatusOK, s, "request %d", i)
+	}
+	assert.Equal(t, 2, peak, "at most DrawingConcurrency drawing requests at once")
 }

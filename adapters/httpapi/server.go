@@ -23,6 +23,11 @@ import (
 const (
 	DefaultBasePath     = "/applet"
 	DefaultMaxBodyBytes = 4 << 20 // a 1 MiB action list can triple when form-encoded
+	// DefaultDrawingConcurrency bounds the drawing requests served at once:
+	// each may hold a megabyte-sized body or answer, and two cores gain
+	// nothing from more. The rest wait their turn (up to drawingWait).
+	DefaultDrawingConcurrency = 32
+	drawingWait               = 10 * time.Second
 	// MaxHeaderBytes is the hard cap net/http enforces (it answers 431 in
 	// plain text beyond it). Below it, headers over MaxHeaderTotal are
 	// answered in the protocol's envelope.
@@ -49,6 +54,7 @@ type Config struct {
 	// original's ignore(request).
 	SkipSessionPrefixes []string
 	MaxBodyBytes        int64 // default DefaultMaxBodyBytes
+	DrawingConcurrency  int   // default DefaultDrawingConcurrency
 	Sessions            *app.SessionService
 	Drawings            *app.DrawingService
 	Checks              []Check
@@ -66,6 +72,8 @@ type Server struct {
 	cfg     Config
 	logger  *slog.Logger
 	handler http.Handler
+	// drawingSlots holds one token per drawing request being served.
+	drawingSlots chan struct{}
 }
 
 // New builds the router.
@@ -77,7 +85,10 @@ func New(cfg Config) *Server {
 	if cfg.MaxBodyBytes <= 0 {
 		cfg.MaxBodyBytes = DefaultMaxBodyBytes
 	}
-	s := &Server{cfg: cfg, logger: cfg.Logger}
+	if cfg.DrawingConcurrency <= 0 {
+		cfg.DrawingConcurrency = DefaultDrawingConcurrency
+	}
+	s := &Server{cfg: cfg, logger: cfg.Logger, drawingSlots: make(chan struct{}, cfg.DrawingConcurrency)}
 	if s.logger == nil {
 		s.logger = slog.New(slog.DiscardHandler)
 	}
@@ -95,9 +106,9 @@ func New(cfg Config) *Server {
 	// method with 404 instead of 405.
 	base := cfg.BasePath
 	r.Handle(base+"/session", s.session(http.HandlerFunc(s.getSession))).Methods(http.MethodGet)
-	r.Handle(base+"/session/paints/list", s.session(http.HandlerFunc(s.listPaints))).Methods(http.MethodGet)
-	r.Handle(base+"/session/paints/save", s.session(http.HandlerFunc(s.savePaint))).Methods(http.MethodPost)
-	r.Handle(base+"/session/paints/delete", s.session(http.HandlerFunc(s.deletePaint))).Methods(http.MethodPost)
+	r.Handle(base+"/session/paints/list", s.session(s.drawingSlot(s.listPaints))).Methods(http.MethodGet)
+	r.Handle(base+"/session/paints/save", s.session(s.drawingSlot(s.savePaint))).Methods(http.MethodPost)
+	r.Handle(base+"/session/paints/delete", s.session(s.drawingSlot(s.deletePaint))).Methods(http.MethodPost)
 
 	if cfg.Metrics == nil {
 		cfg.Metrics = NewRegistry()
@@ -168,6 +179,30 @@ func (s *Server) limitHeaders(next http.Handler) http.Handler {
 			return
 		}
 		next.ServeHTTP(w, r)
+	})
+}
+
+// drawingSlot serves a drawing request once one of the DrawingConcurrency
+// slots is free, before its body is read: memory stays bounded however many
+// connections send megabyte drawings at once.
+func (s *Server) drawingSlot(next http.HandlerFunc) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case s.drawingSlots <- struct{}{}:
+		default:
+			t := time.NewTimer(drawingWait)
+			defer t.Stop()
+			select {
+			case s.drawingSlots <- struct{}{}:
+			case <-t.C:
+				s.writeBusinessError(w, r, domain.Errorf(domain.EUNAVAILABLE, "The service is busy; try again."))
+				return
+			case <-r.Context().Done():
+				return // the client left
+			}
+		}
+		defer func() { <-s.drawingSlots }()
+		next(w, r)
 	})
 }
 

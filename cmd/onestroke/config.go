@@ -42,6 +42,7 @@ type Config struct {
 	MaxBodyBytes    int64
 	MaxActionsBytes int
 	ListLimit       int
+	DrawingConc     int
 	LogLevel        slog.Level
 	LogFormat       string
 	ShutdownTimeout time.Duration
@@ -162,6 +163,7 @@ var settings = []setting{
 	}},
 	{"ONESTROKE_MAX_ACTIONS_BYTES", "max-actions-bytes", strconv.Itoa(domain.DefaultMaxActionsBytes), "size limit of one drawing's actions", intSetter(func(c *Config) *int { return &c.MaxActionsBytes }, 2)},
 	{"ONESTROKE_LIST_LIMIT", "list-limit", strconv.Itoa(app.DefaultListLimit), "most drawings the list route returns", intSetter(func(c *Config) *int { return &c.ListLimit }, 1)},
+	{"ONESTROKE_DRAWING_CONCURRENCY", "drawing-concurrency", strconv.Itoa(httpapi.DefaultDrawingConcurrency), "drawing requests served at once (the rest wait)", intSetter(func(c *Config) *int { return &c.DrawingConc }, 1)},
 	{"ONESTROKE_LOG_LEVEL", "log-level", "info", "debug, info, warn or error", func(c *Config, v string) error {
 		return c.LogLevel.UnmarshalText([]byte(v))
 	}},

@@ -135,6 +135,7 @@ func (m *Main) Open(ctx context.Context) (err error) {
 		BasePath:            cfg.BasePath,
 		SkipSessionPrefixes: cfg.SessionSkip,
 		MaxBodyBytes:        cfg.MaxBodyBytes,
+		DrawingConcurrency:  cfg.DrawingConc,
 		Sessions:            sessions,
 		Drawings:            drawings,
 		Logger:              m.logger,

@@ -109,14 +109,19 @@ func (s *SessionService) Authenticate(ctx context.Context, c domain.Credentials)
 	return &user, nil
 }
 
-// login runs once per code among concurrent requests: it re-checks the store
-// (a login that finished just before this one started wrote it), exchanges
-// the code, verifies the leader's signature and records the session.
+// login runs once per code among concurrent requests: it exchanges the
+// code, verifies the leader's signature and records the session.
 func (s *SessionService) login(ctx context.Context, code string, raw domain.RawData, signature, proof string) (*loginResult, error) {
-	if sess, err := s.Store.Get(ctx, code); err == nil && sess.Proof == proof {
-		return &loginResult{user: sess.User, proof: proof}, nil
-	}
 	wx, err := s.Exchanger.Exchange(ctx, code)
+	if err != nil && domain.ErrorCode(err) == domain.EEXCHANGEREFUSED {
+		// A login of the same headers may have finished between this
+		// request's look-up and this exchange, spending the code: the store
+		// has the answer then. Checked only on this rare path, it costs the
+		// common one nothing.
+		if sess, gerr := s.Store.Get(ctx, code); gerr == nil && sess.Proof == proof {
+			return &loginResult{user: sess.User, proof: proof}, nil
+		}
+	}
 	if err != nil {
 		s.logger().LogAttrs(ctx, slog.LevelWarn, "code exchange failed",
 			slog.String("code", domain.ErrorCode(err)), slog.String("error", domain.ErrorMessage(err)))
@@ -131,7 +136,7 @@ func (s *SessionService) login(ctx context.Context, code string, raw domain.RawD
 	if err := s.Store.Login(ctx, domain.Session{Code: code, User: res.user, Proof: proof}, s.ttl()); err != nil {
 		return nil, err
 	}
-	s.logger().LogAttrs(ctx, slog.LevelInfo, "login verified")
+	s.logger().LogAttrs(ctx, slog.LevelDebug, "login verified")
 	return res, nil
 }
 

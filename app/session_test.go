@@ -242,3 +242,20 @@ func TestAuthenticate_GenuineWaiterBehindAForgedLeaderSucceeds(t *testing.T) {
 }
 
 type genuineKey struct{}
+
+func TestAuthenticate_LoginThatRacedAFinishedOneIsAnsweredFromTheStore(t *testing.T) {
+	store := memstore.NewSessionStore(nil)
+	c := firstHeaders("c1")
+	raw, err := domain.DecodeRawData(c.RawData)
+	require.NoError(t, err)
+	// WeChat says "code been used" because an identical login finished
+	// between this request's look-up and its exchange.
+	wx := &mock.CodeExchanger{ExchangeFn: func(ctx context.Context, code string) (domain.WxSession, error) {
+		sess := domain.Session{Code: code, User: domain.NewUserInfo(raw, "oALICE"), Proof: domain.LoginProof(raw.Text(), c.Signature)}
+		require.NoError(t, store.Login(ctx, sess, time.Hour))
+		return domain.WxSession{}, domain.Errorf(domain.EEXCHANGEREFUSED, "code been used")
+	}}
+	user, err := (&app.SessionService{Store: store, Exchanger: wx}).Authenticate(context.Background(), c)
+	require.NoError(t, err)
+	assert.Equal(t, "oALICE", user.OpenID())
+}

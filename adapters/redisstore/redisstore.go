@@ -92,7 +92,7 @@ func ParseURL(raw string, opTimeout time.Duration) (redis.UniversalClient, Mode,
 		if err != nil {
 			return nil, "", sanitize(err)
 		}
-		o.DialTimeout, o.ReadTimeout, o.WriteTimeout, o.MaxRetries, o.ContextTimeoutEnabled = dial, rw, rw, -1, true
+		o.DialTimeout, o.ReadTimeout, o.WriteTimeout, o.PoolTimeout, o.MaxRetries, o.ContextTimeoutEnabled = dial, rw, rw, rw, -1, true
 		return redis.NewClient(o), ModeSingle, nil
 	case "sentinel":
 		o, err := redis.ParseFailoverURL(plain)
@@ -105,14 +105,14 @@ func ParseURL(raw string, opTimeout time.Duration) (redis.UniversalClient, Mode,
 		if o.Password == "" {
 			o.Password = o.SentinelPassword
 		}
-		o.DialTimeout, o.ReadTimeout, o.WriteTimeout, o.MaxRetries, o.ContextTimeoutEnabled = dial, rw, rw, -1, true
+		o.DialTimeout, o.ReadTimeout, o.WriteTimeout, o.PoolTimeout, o.MaxRetries, o.ContextTimeoutEnabled = dial, rw, rw, rw, -1, true
 		return redis.NewFailoverClient(o), ModeSentinel, nil
 	case "cluster":
 		o, err := redis.ParseClusterURL(plain)
 		if err != nil {
 			return nil, "", sanitize(err)
 		}
-		o.DialTimeout, o.ReadTimeout, o.WriteTimeout, o.ContextTimeoutEnabled = dial, rw, rw, true
+		o.DialTimeout, o.ReadTimeout, o.WriteTimeout, o.PoolTimeout, o.ContextTimeoutEnabled = dial, rw, rw, rw, true
 		o.MaxRetries = 1 // a MOVED redirect after a failover is worth one retry
 		return redis.NewClusterClient(o), ModeCluster, nil
 	}

@@ -46,6 +46,7 @@ type Config struct {
 	LogLevel        slog.Level
 	LogFormat       string
 	ShutdownTimeout time.Duration
+	DebugListen     string
 }
 
 // DevMode reports whether no WeChat app is configured: the service then
@@ -172,6 +173,15 @@ var settings = []setting{
 			return errors.New("must be json or text")
 		}
 		c.LogFormat = v
+		return nil
+	}},
+	{"ONESTROKE_DEBUG_LISTEN", "debug-listen", "", "address of a separate listener for net/http/pprof (empty: none; keep it on loopback)", func(c *Config, v string) error {
+		if v != "" {
+			if _, _, err := net.SplitHostPort(v); err != nil {
+				return fmt.Errorf("not host:port: %v", err)
+			}
+		}
+		c.DebugListen = v
 		return nil
 	}},
 	{"ONESTROKE_SHUTDOWN_TIMEOUT", "shutdown-timeout", "15s", "how long a shutdown waits for requests in flight", durationSetter(func(c *Config) *time.Duration { return &c.ShutdownTimeout }, 0)},

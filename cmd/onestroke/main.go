@@ -14,6 +14,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"os"
 	"os/signal"
 	"syscall"
@@ -85,8 +86,9 @@ type Main struct {
 	listener net.Listener
 	served   chan error
 
-	mock       *wechattest.Server
-	mockServer *http.Server
+	mock        *wechattest.Server
+	mockServer  *http.Server
+	debugServer *http.Server
 }
 
 // NewMain returns an unopened service.
@@ -153,6 +155,12 @@ func (m *Main) Open(ctx context.Context) (err error) {
 	m.server = api.HTTPServer(cfg.Listen)
 	m.served = make(chan error, 1)
 	go func() { m.served <- m.server.Serve(m.listener) }()
+
+	if cfg.DebugListen != "" {
+		if err := m.openDebug(cfg.DebugListen); err != nil {
+			return err
+		}
+	}
 
 	m.logger.Info("onestroke listening",
 		slog.String("addr", m.listener.Addr().String()),
@@ -254,6 +262,24 @@ func (m *Main) openWeChat() (*wechat.Client, error) {
 	return wechat.NewClient(appID, appSecret, apiURL, cfg.WxTimeout), nil
 }
 
+// openDebug serves net/http/pprof on its own listener, never on the API's.
+func (m *Main) openDebug(addr string) error {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("debug listener on %s: %w", addr, err)
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	m.debugServer = &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+	go m.debugServer.Serve(ln)
+	m.logger.Warn("pprof debug listener is on; keep it off the internet", slog.String("addr", ln.Addr().String()))
+	return nil
+}
+
 // Addr returns the address the service listens on (useful with port 0).
 func (m *Main) Addr() string { return m.listener.Addr().String() }
 
@@ -288,6 +314,10 @@ func (m *Main) closeResources() error {
 	if m.mockServer != nil {
 		m.mockServer.Close()
 		m.mockServer = nil
+	}
+	if m.debugServer != nil {
+		m.debugServer.Close()
+		m.debugServer = nil
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()

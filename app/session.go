@@ -58,11 +58,11 @@ func (s *SessionService) Authenticate(ctx context.Context, c domain.Credentials)
 		return nil, err
 	}
 	if c.RawData == "" {
-		sess, err := s.Store.Get(ctx, c.Code)
+		user, err := s.Store.User(ctx, c.Code)
 		if err != nil {
 			return nil, err
 		}
-		return &sess.User, nil
+		return &user, nil
 	}
 
 	raw, err := domain.DecodeRawData(c.RawData)

@@ -159,6 +159,7 @@ func TestAuthenticate_StoreDownIsUnavailable(t *testing.T) {
 	down := domain.Errorf(domain.EUNAVAILABLE, "redis down")
 	store := &mock.SessionStore{
 		GetFn:   func(context.Context, string) (domain.Session, error) { return domain.Session{}, down },
+		UserFn:  func(context.Context, string) (domain.UserInfo, error) { return domain.UserInfo{}, down },
 		LoginFn: func(context.Context, domain.Session, time.Duration) error { return down },
 	}
 	s := &app.SessionService{Store: store, Exchanger: newWeChat()}
@@ -217,6 +218,7 @@ func TestAuthenticate_GenuineWaiterBehindAForgedLeaderSucceeds(t *testing.T) {
 			}
 			return base.Get(ctx, code)
 		},
+		UserFn:  base.User,
 		LoginFn: base.Login,
 	}
 	s := &app.SessionService{Store: store, Exchanger: wx, TTL: time.Hour}

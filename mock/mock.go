@@ -20,11 +20,16 @@ var (
 // SessionStore is a fake ports.SessionStore.
 type SessionStore struct {
 	GetFn   func(ctx context.Context, code string) (domain.Session, error)
+	UserFn  func(ctx context.Context, code string) (domain.UserInfo, error)
 	LoginFn func(ctx context.Context, sess domain.Session, ttl time.Duration) error
 }
 
 func (s *SessionStore) Get(ctx context.Context, code string) (domain.Session, error) {
 	return s.GetFn(ctx, code)
+}
+
+func (s *SessionStore) User(ctx context.Context, code string) (domain.UserInfo, error) {
+	return s.UserFn(ctx, code)
 }
 
 func (s *SessionStore) Login(ctx context.Context, sess domain.Session, ttl time.Duration) error {

@@ -19,6 +19,11 @@ type SessionStore interface {
 	// EUNAVAILABLE when the store cannot answer in time.
 	Get(ctx context.Context, code string) (domain.Session, error)
 
+	// User returns the user of code: Get without the proof, for the cached
+	// path of every signed-in request, which needs nothing else.
+	// Returns ESESSIONEXPIRED and EUNAVAILABLE as Get does.
+	User(ctx context.Context, code string) (domain.UserInfo, error)
+
 	// Login records sess under sess.Code and sess.User.OpenID() → sess.Code,
 	// both for ttl, and revokes the previous code of that openId, in one step:
 	// one live session per user, the newest login wins. A reader never sees

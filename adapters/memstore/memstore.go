@@ -61,6 +61,12 @@ func (s *SessionStore) Get(ctx context.Context, code string) (domain.Session, er
 	return e.sess, nil
 }
 
+// User implements ports.SessionStore.
+func (s *SessionStore) User(ctx context.Context, code string) (domain.UserInfo, error) {
+	sess, err := s.Get(ctx, code)
+	return sess.User, err
+}
+
 // Login implements ports.SessionStore.
 func (s *SessionStore) Login(ctx context.Context, sess domain.Session, ttl time.Duration) error {
 	if err := ctx.Err(); err != nil {

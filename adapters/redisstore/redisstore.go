@@ -202,6 +202,22 @@ func (s *Store) Get(ctx context.Context, code string) (domain.Session, error) {
 	return domain.Session{Code: code, User: user, Proof: proof}, nil
 }
 
+// User implements ports.SessionStore with a single GET.
+func (s *Store) User(ctx context.Context, code string) (domain.UserInfo, error) {
+	if strings.ContainsAny(code, "{}") {
+		return domain.UserInfo{}, domain.Errorf(domain.ESESSIONEXPIRED, "The session has expired; log in again.")
+	}
+	ctx, cancel := context.WithTimeout(ctx, s.opTimeout)
+	defer cancel()
+	userJSON, err := s.client.Get(ctx, s.codeKey(code)).Bytes()
+	if errors.Is(err, redis.Nil) {
+		return domain.UserInfo{}, domain.Errorf(domain.ESESSIONEXPIRED, "The session has expired; log in again.")
+	} else if err != nil {
+		return domain.UserInfo{}, unavailable(err)
+	}
+	return domain.UserInfoFromJSON(userJSON)
+}
+
 // reloginScript records a login and revokes the user's previous code in one
 // atomic step on one node (and a Sentinel master). It touches the previous
 // code's keys, which it learns only inside the script, so it cannot run on

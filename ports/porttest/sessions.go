@@ -57,6 +57,19 @@ func TestSessionStore(t *testing.T, newHarness func(t *testing.T) SessionHarness
 		assert.Equal(t, "o中文", got.User.OpenID())
 		assert.Equal(t, string(u.JSON()), string(got.User.JSON()))
 		assert.Equal(t, "proof-1", got.Proof)
+		user, err := h.Store.User(ctx, "code-1")
+		require.NoError(t, err)
+		assert.Equal(t, string(u.JSON()), string(user.JSON()), "User answers what Get does")
+	})
+
+	t.Run("User_UnknownOrRevokedCodeIsExpired", func(t *testing.T) {
+		h := newHarness(t)
+		_, err := h.Store.User(ctx, "never-seen")
+		assert.Equal(t, domain.ESESSIONEXPIRED, domain.ErrorCode(err))
+		require.NoError(t, h.Store.Login(ctx, domain.Session{Code: "old", User: alice}, time.Hour))
+		require.NoError(t, h.Store.Login(ctx, domain.Session{Code: "new", User: alice}, time.Hour))
+		_, err = h.Store.User(ctx, "old")
+		assert.Equal(t, domain.ESESSIONEXPIRED, domain.ErrorCode(err))
 	})
 
 	t.Run("Login_WithoutProofKeepsItEmpty", func(t *testing.T) {
@@ -76,6 +89,8 @@ func TestSessionStore(t *testing.T, newHarness func(t *testing.T) SessionHarness
 		h.Advance(1500 * time.Millisecond)
 		_, err = h.Store.Get(ctx, "code-1")
 		assert.Equal(t, domain.ESESSIONEXPIRED, domain.ErrorCode(err), "gone after its TTL")
+		_, err = h.Store.User(ctx, "code-1")
+		assert.Equal(t, domain.ESESSIONEXPIRED, domain.ErrorCode(err), "for User too")
 	})
 
 	t.Run("Relogin_RevokesThePreviousCodeOfTheUser", func(t *testing.T) {

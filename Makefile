@@ -5,7 +5,7 @@ PKGS    := ./...
 # Packages with suites behind the integration tag (real servers in containers).
 INTEGRATION_PKGS := ./tests/... ./cmd/...
 
-.PHONY: run build test test-go test-integration pact vet fmt-check clean
+.PHONY: run build test test-go test-integration pact vet fmt-check clean bench
 
 ## run: start the service on :5757 in development mode (embedded stores, mock WeChat)
 run:
@@ -37,6 +37,30 @@ test-integration:
 ## consumer pact, then the provider verification (scripts/pact.sh)
 pact:
 	GO=$(GO) scripts/pact.sh
+
+## bench: the load benchmark of issue 5 (cmd/onestroke-bench): the built service in three
+## configurations (embedded; Redis sessions; Redis + MongoDB) against a bare net/http + Redis GET
+## ceiling, then the Go micro-benchmarks; the report goes to $(BENCH_OUT) and stdout.
+## BENCH_FLAGS passes flags to `onestroke-bench run`, e.g. make bench BENCH_FLAGS='-d 5s'.
+## scripts/testworld.sh provides redis-server and the MongoDB stand-in image; without Docker it
+## exits 3, and then the embedded and Redis configurations still run (Redis if redis-server is
+## installed; the report says what was skipped and why).
+BENCH_OUT   ?= bench/results.md
+BENCH_FLAGS ?=
+BENCH_MICRO := ./domain/ ./app/ ./adapters/httpapi/
+bench:
+	CGO_ENABLED=0 $(GO) build -o $(BIN) ./cmd/onestroke
+	$(GO) build -o bin/onestroke-bench ./cmd/onestroke-bench
+	@scripts/testworld.sh -- bin/onestroke-bench run -out $(BENCH_OUT) $(BENCH_FLAGS); rc=$$?; \
+	if [ $$rc -eq 3 ]; then \
+		echo "!!! no Docker engine (scripts/testworld.sh exited 3): running without the redis+mongo configuration." >&2; \
+		bin/onestroke-bench run -out $(BENCH_OUT) -configs embedded,redis \
+			-note "No Docker engine (scripts/testworld.sh exited 3): the redis+mongo configuration was not run." $(BENCH_FLAGS); rc=$$?; \
+	fi; exit $$rc
+	@{ echo '## Go micro-benchmarks'; echo; echo '```'; \
+		echo "\$$ go test -run '^$$' -bench . -benchmem $(BENCH_MICRO)"; \
+		$(GO) test -run '^$$' -bench . -benchmem $(BENCH_MICRO) 2>&1; echo "(exit status $$?)"; \
+		echo '```'; } | tee -a $(BENCH_OUT)
 
 vet:
 	$(GO) vet $(PKGS)

@@ -77,6 +77,19 @@ func str(p map[string]any, k string) (string, error) {
 	return v, nil
 }
 
+// strs returns the string parameters keys, in order.
+func strs(p map[string]any, keys ...string) ([]string, error) {
+	out := make([]string, len(keys))
+	for i, k := range keys {
+		v, err := str(p, k)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = v
+	}
+	return out, nil
+}
+
 func TestProvider_HonoursTheClientLibraryPact(t *testing.T) {
 	var mu sync.Mutex
 	current := newWorld(t)
@@ -90,40 +103,23 @@ func TestProvider_HonoursTheClientLibraryPact(t *testing.T) {
 		if !setup {
 			return nil, nil
 		}
-		p := params(s)
-		code, err := str(p, "code")
+		v, err := strs(params(s), "code", "openid", "session_key")
 		if err != nil {
 			return nil, err
 		}
-		openID, err := str(p, "openid")
-		if err != nil {
-			return nil, err
-		}
-		key, err := str(p, "session_key")
-		if err != nil {
-			return nil, err
-		}
-		now().wx.AcceptCode(code, openID, domain.SessionKey(key), "")
+		now().wx.AcceptCode(v[0], v[1], domain.SessionKey(v[2]), "")
 		return nil, nil
 	}
 	verifiedSession := func(setup bool, s models.ProviderState) (models.ProviderStateResponse, error) {
 		if !setup {
 			return nil, nil
 		}
-		p := params(s)
-		code, err := str(p, "code")
+		v, err := strs(params(s), "code", "openid", "rawData")
 		if err != nil {
 			return nil, err
 		}
-		openID, err := str(p, "openid")
-		if err != nil {
-			return nil, err
-		}
-		rawData, err := str(p, "rawData")
-		if err != nil {
-			return nil, err
-		}
-		raw, err := domain.DecodeRawData(wechattest.EncodeURIComponent(rawData))
+		code, openID := v[0], v[1]
+		raw, err := domain.DecodeRawData(wechattest.EncodeURIComponent(v[2]))
 		if err != nil {
 			return nil, err
 		}

@@ -57,6 +57,20 @@ func errorReply(errcode int, errmsg string) func(*consumer.V3ResponseBuilder) {
 	}
 }
 
+// sessionReply is WeChat's success answer; unionid is present when non-nil.
+func sessionReply(unionid matchers.Matcher) func(*consumer.V3ResponseBuilder) {
+	body := matchers.Map{
+		"openid":      matchers.Like("oGZUI0egBJY1zhBYw2KhdUfwVJJE"),
+		"session_key": matchers.Regex("tiihtNczf5v6AKRyjwEUhQ==", `^[A-Za-z0-9+/]{22}==$`),
+	}
+	if unionid != nil {
+		body["unionid"] = unionid
+	}
+	return func(b *consumer.V3ResponseBuilder) {
+		b.Header("Content-Type", matchers.Regex("application/json; charset=utf-8", `application/json.*`)).JSONBody(body)
+	}
+}
+
 func client(cfg consumer.MockServerConfig, retryBusy int) *wechat.Client {
 	c := wechat.NewClient(testAppID, testSecret, fmt.Sprintf("http://%s:%d", cfg.Host, cfg.Port), 2*time.Second)
 	c.RetryBusy = retryBusy
@@ -69,14 +83,7 @@ func TestWeChat_SuccessWithUnionID(t *testing.T) {
 		Given("code CODE-OK-UNION is a fresh wx.login code of a user bound to an open platform account").
 		UponReceiving("a code2Session request for a fresh code of a user with a unionid").
 		WithRequest(http.MethodGet, "/sns/jscode2session", exchangeRequest("CODE-OK-UNION")).
-		WillRespondWith(http.StatusOK, func(b *consumer.V3ResponseBuilder) {
-			b.Header("Content-Type", matchers.Regex("application/json; charset=utf-8", `application/json.*`)).
-				JSONBody(matchers.Map{
-					"openid":      matchers.Like("oGZUI0egBJY1zhBYw2KhdUfwVJJE"),
-					"session_key": matchers.Regex("tiihtNczf5v6AKRyjwEUhQ==", `^[A-Za-z0-9+/]{22}==$`),
-					"unionid":     matchers.Like("oUpF8uMuAJO_M2pxb1Q9zNjWeS6o"),
-				})
-		}).
+		WillRespondWith(http.StatusOK, sessionReply(matchers.Like("oUpF8uMuAJO_M2pxb1Q9zNjWeS6o"))).
 		ExecuteTest(t, func(cfg consumer.MockServerConfig) error {
 			s, err := client(cfg, 0).Exchange(context.Background(), "CODE-OK-UNION")
 			if err != nil {
@@ -95,13 +102,7 @@ func TestWeChat_SuccessWithoutUnionID(t *testing.T) {
 		Given("code CODE-OK is a fresh wx.login code").
 		UponReceiving("a code2Session request for a fresh code").
 		WithRequest(http.MethodGet, "/sns/jscode2session", exchangeRequest("CODE-OK")).
-		WillRespondWith(http.StatusOK, func(b *consumer.V3ResponseBuilder) {
-			b.Header("Content-Type", matchers.Regex("application/json; charset=utf-8", `application/json.*`)).
-				JSONBody(matchers.Map{
-					"openid":      matchers.Like("oGZUI0egBJY1zhBYw2KhdUfwVJJE"),
-					"session_key": matchers.Regex("tiihtNczf5v6AKRyjwEUhQ==", `^[A-Za-z0-9+/]{22}==$`),
-				})
-		}).
+		WillRespondWith(http.StatusOK, sessionReply(nil)).
 		ExecuteTest(t, func(cfg consumer.MockServerConfig) error {
 			s, err := client(cfg, 0).Exchange(context.Background(), "CODE-OK")
 			if err != nil {
@@ -173,13 +174,7 @@ func TestWeChat_SystemBusyThenASuccessfulRetry(t *testing.T) {
 		Given("WeChat was busy for code CODE-BUSY and is no longer").
 		UponReceiving("a retried code2Session request after WeChat was busy").
 		WithRequest(http.MethodGet, "/sns/jscode2session", exchangeRequest("CODE-BUSY")).
-		WillRespondWith(http.StatusOK, func(b *consumer.V3ResponseBuilder) {
-			b.Header("Content-Type", matchers.Regex("application/json; charset=utf-8", `application/json.*`)).
-				JSONBody(matchers.Map{
-					"openid":      matchers.Like("oGZUI0egBJY1zhBYw2KhdUfwVJJE"),
-					"session_key": matchers.Regex("tiihtNczf5v6AKRyjwEUhQ==", `^[A-Za-z0-9+/]{22}==$`),
-				})
-		}).
+		WillRespondWith(http.StatusOK, sessionReply(nil)).
 		ExecuteTest(t, func(cfg consumer.MockServerConfig) error {
 			c := client(cfg, 1)
 			counting := &countingTransport{}

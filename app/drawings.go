@@ -29,16 +29,16 @@ func (s *DrawingService) Save(ctx context.Context, user *domain.UserInfo, id, ac
 	if err := domain.ValidateDrawingID(id); err != nil {
 		return err
 	}
-	maxBytes := s.maxActionsBytes()
-	if err := domain.ValidateActions(actions, maxBytes); err != nil {
+	parsed, err := domain.ParseActions(actions, s.maxActionsBytes())
+	if err != nil {
 		return err
 	}
 	return s.Repo.Save(ctx, user.OpenID(), id, func(current *domain.Drawing) (*domain.Drawing, error) {
 		now := s.now()
 		if current == nil {
-			return domain.NewDrawing(user.OpenID(), id, actions, now, maxBytes)
+			return domain.NewDrawing(user.OpenID(), id, parsed, now)
 		}
-		if err := current.ReplaceActions(actions, now, maxBytes); err != nil {
+		if err := current.ReplaceActions(parsed, now); err != nil {
 			return nil, err
 		}
 		return current, nil

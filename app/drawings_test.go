@@ -71,7 +71,7 @@ func TestDrawings_SaveTwiceReplacesAndListsNewestFirst(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, got, 2, "capped at ListLimit")
 	assert.Equal(t, "a", got[0].ID())
-	assert.Equal(t, `[2]`, got[0].Actions())
+	assert.Equal(t, `[2]`, got[0].Actions().Text())
 	assert.Equal(t, "c", got[1].ID())
 	assert.True(t, got[0].CreatedAt().Before(got[0].UpdatedAt()))
 }

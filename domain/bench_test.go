@@ -59,13 +59,24 @@ func Actions2000() string {
 	return sb.String()
 }
 
-func BenchmarkValidateActions2000(b *testing.B) {
+func BenchmarkParseActions2000(b *testing.B) {
 	actions := Actions2000()
 	b.SetBytes(int64(len(actions)))
 	b.ReportAllocs()
 	for b.Loop() {
-		if err := domain.ValidateActions(actions, domain.DefaultMaxActionsBytes); err != nil {
+		if _, err := domain.ParseActions(actions, domain.DefaultMaxActionsBytes); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// BenchmarkQuoteActions2000 is the one pass that turns a saved drawing's
+// actions into the JSON string form the embedded store keeps.
+func BenchmarkQuoteActions2000(b *testing.B) {
+	actions := Actions2000()
+	b.SetBytes(int64(len(actions)))
+	b.ReportAllocs()
+	for b.Loop() {
+		_ = domain.ActionsFromStorage(actions).Quoted()
 	}
 }

@@ -1,9 +1,6 @@
 package domain
 
-import (
-	"encoding/json"
-	"time"
-)
+import "time"
 
 // Drawing limits.
 const (
@@ -17,7 +14,7 @@ const (
 type Drawing struct {
 	owner     string
 	id        string
-	actions   string
+	actions   Actions
 	createdAt time.Time
 	updatedAt time.Time
 }
@@ -40,21 +37,6 @@ func ValidateDrawingID(id string) error {
 	return nil
 }
 
-// ValidateActions checks a drawing's actions: JSON text (the list page
-// JSON.parses it) of at most maxBytes bytes.
-func ValidateActions(actions string, maxBytes int) error {
-	if len(actions) > maxBytes {
-		return Errorf(ETOOLARGE, "Actions are larger than %d bytes.", maxBytes)
-	}
-	if actions == "" {
-		return Errorf(EINVALID, "Actions are required.")
-	}
-	if !json.Valid([]byte(actions)) {
-		return Errorf(EINVALID, "Actions are not valid JSON text.")
-	}
-	return nil
-}
-
 func validateOwner(owner string) error {
 	if owner == "" || len(owner) > MaxOwnerLength {
 		return Errorf(EINVALID, "Drawing owner must be an openId of 1 to %d characters.", MaxOwnerLength)
@@ -62,16 +44,17 @@ func validateOwner(owner string) error {
 	return nil
 }
 
-// NewDrawing creates a drawing after validating every field.
-func NewDrawing(owner, id, actions string, now time.Time, maxActionsBytes int) (*Drawing, error) {
+// NewDrawing creates a drawing after validating its owner and id; actions
+// were validated when parsed.
+func NewDrawing(owner, id string, actions Actions, now time.Time) (*Drawing, error) {
 	if err := validateOwner(owner); err != nil {
 		return nil, err
 	}
 	if err := ValidateDrawingID(id); err != nil {
 		return nil, err
 	}
-	if err := ValidateActions(actions, maxActionsBytes); err != nil {
-		return nil, err
+	if actions.IsZero() {
+		return nil, Errorf(EINVALID, "Actions are required.")
 	}
 	now = now.UTC()
 	return &Drawing{owner: owner, id: id, actions: actions, createdAt: now, updatedAt: now}, nil
@@ -79,9 +62,9 @@ func NewDrawing(owner, id, actions string, now time.Time, maxActionsBytes int) (
 
 // ReplaceActions replaces the drawing's actions, as saving a re-opened
 // drawing does.
-func (d *Drawing) ReplaceActions(actions string, now time.Time, maxActionsBytes int) error {
-	if err := ValidateActions(actions, maxActionsBytes); err != nil {
-		return err
+func (d *Drawing) ReplaceActions(actions Actions, now time.Time) error {
+	if actions.IsZero() {
+		return Errorf(EINVALID, "Actions are required.")
 	}
 	d.actions = actions
 	d.updatedAt = now.UTC()
@@ -92,9 +75,9 @@ func (d *Drawing) ReplaceActions(actions string, now time.Time, maxActionsBytes 
 }
 
 // UnmarshalDrawingFromStorage rebuilds a drawing that a repository read.
-// It trusts the stored actions (they were validated when saved, or written
-// by the original service) and checks only what identifies the drawing.
-func UnmarshalDrawingFromStorage(owner, id, actions string, createdAt, updatedAt time.Time) (*Drawing, error) {
+// Its actions come from ActionsFromStorage or ActionsFromStorageQuoted,
+// which trust them; it checks only what identifies the drawing.
+func UnmarshalDrawingFromStorage(owner, id string, actions Actions, createdAt, updatedAt time.Time) (*Drawing, error) {
 	if owner == "" || id == "" {
 		return nil, Errorf(EINTERNAL, "Stored drawing has no owner or id.")
 	}
@@ -103,6 +86,6 @@ func UnmarshalDrawingFromStorage(owner, id, actions string, createdAt, updatedAt
 
 func (d *Drawing) Owner() string        { return d.owner }
 func (d *Drawing) ID() string           { return d.id }
-func (d *Drawing) Actions() string      { return d.actions }
+func (d *Drawing) Actions() Actions     { return d.actions }
 func (d *Drawing) CreatedAt() time.Time { return d.createdAt }
 func (d *Drawing) UpdatedAt() time.Time { return d.updatedAt }

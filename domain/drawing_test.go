@@ -1,6 +1,7 @@
 package domain_test
 
 import (
+	"encoding/json"
 	"strings"
 	"testing"
 	"time"
@@ -58,7 +59,7 @@ func TestValidateDrawingID(t *testing.T) {
 	}
 }
 
-func TestValidateActions(t *testing.T) {
+func TestParseActions(t *testing.T) {
 	const max = 16
 	tests := []struct {
 		name     string
@@ -84,32 +85,62 @@ func TestValidateActions(t *testing.T) {
 		{"bare word", `hello`, max, domain.EINVALID},
 		{"two json values", `[1][2]`, max, domain.EINVALID},
 		{"single quotes", `['a']`, max, domain.EINVALID},
+		{"invalid UTF-8 inside a JSON string", "[\"\xff\"]", max, domain.EINVALID},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			err := domain.ValidateActions(tt.actions, tt.max)
+			a, err := domain.ParseActions(tt.actions, tt.max)
 			if tt.wantCode == "" {
-				assert.NoError(t, err)
+				require.NoError(t, err)
+				assert.Equal(t, tt.actions, a.Text(), "the text is kept verbatim")
+				assert.False(t, a.IsZero())
 				return
 			}
 			require.Error(t, err)
 			assert.Equal(t, tt.wantCode, domain.ErrorCode(err))
+			assert.True(t, a.IsZero(), "a refused text yields no actions")
 		})
 	}
+}
+
+func TestActions_QuotedForm(t *testing.T) {
+	for _, text := range []string{sampleActions, `"a\\b"`, "[\"\u2028 一笔到底 🎨\\n\"]", `["tab\tnewline\n"]`, `[]`} {
+		a, err := domain.ParseActions(text, domain.DefaultMaxActionsBytes)
+		require.NoError(t, err)
+		want, err := json.Marshal(text) // HTML escaping differs; the samples have no <, > or &
+		require.NoError(t, err)
+		assert.Equal(t, string(want), a.Quoted(), "Quoted is the text as a JSON string")
+		assert.Equal(t, a.Quoted(), a.WithQuoted().Quoted())
+
+		stored, err := domain.ActionsFromStorageQuoted(a.Quoted())
+		require.NoError(t, err)
+		assert.Equal(t, text, stored.Text(), "the quoted form gives the text back")
+		assert.Equal(t, a.Quoted(), stored.Quoted())
+		assert.Equal(t, a.Quoted(), domain.ActionsFromStorage(text).Quoted())
+	}
+	t.Run("a stored legacy empty text still quotes to a JSON string", func(t *testing.T) {
+		assert.Equal(t, `""`, domain.ActionsFromStorage("").Quoted())
+	})
+	t.Run("a stored quoted form must be delimited as a JSON string", func(t *testing.T) {
+		for _, bad := range []string{"", `"`, `[1]`, `"abc`} {
+			_, err := domain.ActionsFromStorageQuoted(bad)
+			assert.Equal(t, domain.EINTERNAL, domain.ErrorCode(err), "%q", bad)
+		}
+	})
 }
 
 func TestNewDrawing(t *testing.T) {
 	now := time.Date(2024, 5, 6, 15, 4, 5, 123, shanghai)
 
 	t.Run("valid drawing", func(t *testing.T) {
-		d, err := domain.NewDrawing("oOwner", "lx2k9a0f3qzd", sampleActions, now, domain.DefaultMaxActionsBytes)
+		d, err := domain.NewDrawing("oOwner", "lx2k9a0f3qzd", mustActions(t, sampleActions), now)
 		require.NoError(t, err)
 		assert.Equal(t, "oOwner", d.Owner())
 		assert.Equal(t, "lx2k9a0f3qzd", d.ID())
-		assert.Equal(t, sampleActions, d.Actions())
+		assert.Equal(t, sampleActions, d.Actions().Text())
 	})
 	t.Run("timestamps are UTC and equal", func(t *testing.T) {
-		d, err := domain.NewDrawing("oOwner", "id1", sampleActions, now, domain.DefaultMaxActionsBytes)
+		d, err := domain.NewDrawing("oOwner", "id1", mustActions(t, sampleActions), now)
 		require.NoError(t, err)
 		assert.Equal(t, time.UTC, d.CreatedAt().Location())
 		assert.Equal(t, time.UTC, d.UpdatedAt().Location())
@@ -118,29 +149,27 @@ func TestNewDrawing(t *testing.T) {
 		assert.Equal(t, 7, d.CreatedAt().Hour(), "15:04 in UTC+8 is 07:04 UTC")
 	})
 	t.Run("owner of maximum length", func(t *testing.T) {
-		_, err := domain.NewDrawing(strings.Repeat("o", domain.MaxOwnerLength), "id1", sampleActions, now, domain.DefaultMaxActionsBytes)
+		_, err := domain.NewDrawing(strings.Repeat("o", domain.MaxOwnerLength), "id1", mustActions(t, sampleActions), now)
 		assert.NoError(t, err)
 	})
 
+	valid := mustActions(t, sampleActions)
 	invalid := []struct {
 		name     string
 		owner    string
 		id       string
-		actions  string
-		max      int
+		actions  domain.Actions
 		wantCode string
 	}{
-		{"empty owner", "", "id1", sampleActions, domain.DefaultMaxActionsBytes, domain.EINVALID},
-		{"owner too long", strings.Repeat("o", domain.MaxOwnerLength+1), "id1", sampleActions, domain.DefaultMaxActionsBytes, domain.EINVALID},
-		{"empty id", "oOwner", "", sampleActions, domain.DefaultMaxActionsBytes, domain.EINVALID},
-		{"bad id", "oOwner", "../etc", sampleActions, domain.DefaultMaxActionsBytes, domain.EINVALID},
-		{"empty actions", "oOwner", "id1", "", domain.DefaultMaxActionsBytes, domain.EINVALID},
-		{"invalid actions", "oOwner", "id1", "[", domain.DefaultMaxActionsBytes, domain.EINVALID},
-		{"actions too large", "oOwner", "id1", sampleActions, len(sampleActions) - 1, domain.ETOOLARGE},
+		{"empty owner", "", "id1", valid, domain.EINVALID},
+		{"owner too long", strings.Repeat("o", domain.MaxOwnerLength+1), "id1", valid, domain.EINVALID},
+		{"empty id", "oOwner", "", valid, domain.EINVALID},
+		{"bad id", "oOwner", "../etc", valid, domain.EINVALID},
+		{"no actions (the zero value)", "oOwner", "id1", domain.Actions{}, domain.EINVALID},
 	}
 	for _, tt := range invalid {
 		t.Run(tt.name, func(t *testing.T) {
-			d, err := domain.NewDrawing(tt.owner, tt.id, tt.actions, now, tt.max)
+			d, err := domain.NewDrawing(tt.owner, tt.id, tt.actions, now)
 			require.Error(t, err)
 			assert.Nil(t, d)
 			assert.Equal(t, tt.wantCode, domain.ErrorCode(err))
@@ -152,7 +181,7 @@ func TestDrawing_ReplaceActions(t *testing.T) {
 	created := time.Date(2024, 5, 6, 12, 0, 0, 0, time.UTC)
 	newDrawing := func(t *testing.T) *domain.Drawing {
 		t.Helper()
-		d, err := domain.NewDrawing("oOwner", "id1", sampleActions, created, domain.DefaultMaxActionsBytes)
+		d, err := domain.NewDrawing("oOwner", "id1", mustActions(t, sampleActions), created)
 		require.NoError(t, err)
 		return d
 	}
@@ -160,8 +189,8 @@ func TestDrawing_ReplaceActions(t *testing.T) {
 	t.Run("updates actions and updatedAt, keeps createdAt", func(t *testing.T) {
 		d := newDrawing(t)
 		later := created.Add(time.Hour).In(shanghai)
-		require.NoError(t, d.ReplaceActions(`[{"type":"clear"}]`, later, domain.DefaultMaxActionsBytes))
-		assert.Equal(t, `[{"type":"clear"}]`, d.Actions())
+		require.NoError(t, d.ReplaceActions(mustActions(t, `[{"type":"clear"}]`), later))
+		assert.Equal(t, `[{"type":"clear"}]`, d.Actions().Text())
 		assert.True(t, d.UpdatedAt().Equal(later))
 		assert.Equal(t, time.UTC, d.UpdatedAt().Location())
 		assert.Equal(t, created, d.CreatedAt())
@@ -170,39 +199,34 @@ func TestDrawing_ReplaceActions(t *testing.T) {
 	})
 	t.Run("same instant", func(t *testing.T) {
 		d := newDrawing(t)
-		require.NoError(t, d.ReplaceActions(`[]`, created, domain.DefaultMaxActionsBytes))
+		require.NoError(t, d.ReplaceActions(mustActions(t, `[]`), created))
 		assert.Equal(t, created, d.UpdatedAt())
 	})
 	t.Run("clock going backwards never puts updatedAt before createdAt", func(t *testing.T) {
 		d := newDrawing(t)
-		require.NoError(t, d.ReplaceActions(`[]`, created.Add(-time.Minute), domain.DefaultMaxActionsBytes))
-		assert.Equal(t, `[]`, d.Actions())
+		require.NoError(t, d.ReplaceActions(mustActions(t, `[]`), created.Add(-time.Minute)))
+		assert.Equal(t, `[]`, d.Actions().Text())
 		assert.Equal(t, d.CreatedAt(), d.UpdatedAt())
 		assert.False(t, d.UpdatedAt().Before(d.CreatedAt()))
 	})
 
-	invalid := []struct {
-		name     string
-		actions  string
-		max      int
-		wantCode string
-	}{
-		{"invalid json", `[1,`, domain.DefaultMaxActionsBytes, domain.EINVALID},
-		{"empty", ``, domain.DefaultMaxActionsBytes, domain.EINVALID},
-		{"too large", `[1,2,3]`, 6, domain.ETOOLARGE},
-	}
-	for _, tt := range invalid {
-		t.Run("invalid actions leave the drawing unchanged: "+tt.name, func(t *testing.T) {
-			d := newDrawing(t)
-			before := *d
-			err := d.ReplaceActions(tt.actions, created.Add(time.Hour), tt.max)
-			require.Error(t, err)
-			assert.Equal(t, tt.wantCode, domain.ErrorCode(err))
-			assert.Equal(t, before, *d)
-			assert.Equal(t, sampleActions, d.Actions())
-			assert.Equal(t, created, d.UpdatedAt())
-		})
-	}
+	t.Run("no actions (the zero value) leave the drawing unchanged", func(t *testing.T) {
+		d := newDrawing(t)
+		before := *d
+		err := d.ReplaceActions(domain.Actions{}, created.Add(time.Hour))
+		require.Error(t, err)
+		assert.Equal(t, domain.EINVALID, domain.ErrorCode(err))
+		assert.Equal(t, before, *d)
+		assert.Equal(t, sampleActions, d.Actions().Text())
+		assert.Equal(t, created, d.UpdatedAt())
+	})
+}
+
+func mustActions(t *testing.T, text string) domain.Actions {
+	t.Helper()
+	a, err := domain.ParseActions(text, domain.DefaultMaxActionsBytes)
+	require.NoError(t, err)
+	return a
 }
 
 func TestUnmarshalDrawingFromStorage(t *testing.T) {
@@ -210,11 +234,11 @@ func TestUnmarshalDrawingFromStorage(t *testing.T) {
 	updated := created.Add(time.Hour)
 
 	t.Run("rebuilds every field in UTC", func(t *testing.T) {
-		d, err := domain.UnmarshalDrawingFromStorage("oOwner", "id1", sampleActions, created, updated)
+		d, err := domain.UnmarshalDrawingFromStorage("oOwner", "id1", domain.ActionsFromStorage(sampleActions), created, updated)
 		require.NoError(t, err)
 		assert.Equal(t, "oOwner", d.Owner())
 		assert.Equal(t, "id1", d.ID())
-		assert.Equal(t, sampleActions, d.Actions())
+		assert.Equal(t, sampleActions, d.Actions().Text())
 		assert.True(t, d.CreatedAt().Equal(created))
 		assert.True(t, d.UpdatedAt().Equal(updated))
 		assert.Equal(t, time.UTC, d.CreatedAt().Location())
@@ -223,13 +247,13 @@ func TestUnmarshalDrawingFromStorage(t *testing.T) {
 	t.Run("trusts stored actions the original service wrote", func(t *testing.T) {
 		// The original stored whatever it was sent; listing must not fail on it.
 		for _, actions := range []string{"", "not json", strings.Repeat("x", domain.DefaultMaxActionsBytes+1)} {
-			d, err := domain.UnmarshalDrawingFromStorage("oOwner", "id1", actions, time.Time{}, time.Time{})
+			d, err := domain.UnmarshalDrawingFromStorage("oOwner", "id1", domain.ActionsFromStorage(actions), time.Time{}, time.Time{})
 			require.NoError(t, err)
-			assert.Equal(t, actions, d.Actions())
+			assert.Equal(t, actions, d.Actions().Text())
 		}
 	})
 	t.Run("trusts a stored id the validator would refuse", func(t *testing.T) {
-		d, err := domain.UnmarshalDrawingFromStorage("oOwner", "legacy.id with spaces", sampleActions, created, updated)
+		d, err := domain.UnmarshalDrawingFromStorage("oOwner", "legacy.id with spaces", domain.ActionsFromStorage(sampleActions), created, updated)
 		require.NoError(t, err)
 		assert.Equal(t, "legacy.id with spaces", d.ID())
 	})
@@ -243,7 +267,7 @@ func TestUnmarshalDrawingFromStorage(t *testing.T) {
 	}
 	for _, tt := range missing {
 		t.Run(tt.name, func(t *testing.T) {
-			d, err := domain.UnmarshalDrawingFromStorage(tt.owner, tt.id, sampleActions, created, updated)
+			d, err := domain.UnmarshalDrawingFromStorage(tt.owner, tt.id, domain.ActionsFromStorage(sampleActions), created, updated)
 			require.Error(t, err)
 			assert.Nil(t, d)
 			assert.Equal(t, domain.EINTERNAL, domain.ErrorCode(err))

@@ -11,6 +11,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -24,17 +25,30 @@ var _ ports.DrawingRepository = (*Repository)(nil)
 // FileName is the store's file inside the data directory.
 const FileName = "drawings.db"
 
-// Layout: owners/<openId>/byId/<id> → record, and
-// owners/<openId>/byTime/<inverted updatedAt><id> → empty, so that a forward
-// cursor over byTime yields the most recently saved first and List reads only
-// the rows it returns.
+// Layout: owners/<openId>/byTime/<inverted updatedAt><id> → record, so that
+// a forward cursor over byTime yields the most recently saved drawings first,
+// whole: a list page is one cursor walk that reads only the rows it returns.
+// owners/<openId>/byId/<id> → a pointer (pointerVersion, updatedAt) to the
+// drawing's byTime key.
+//
+// Files written before version 0.2 keep the record in byId (record version
+// 1 or 2) and nothing in byTime's value; both layouts are read, row by row,
+// and a save rewrites its drawing in the current one.
 var (
 	bucketOwners = []byte("owners")
 	bucketByID   = []byte("byId")
 	bucketByTime = []byte("byTime")
 )
 
-const recordVersion = 1
+// Record versions: 1 kept the actions text; 2 keeps its JSON string form,
+// which a list copies into the answer as it is. Both are read.
+// pointerVersion marks a byId value that points into byTime.
+const (
+	recordV1       = 1
+	recordVersion  = 2
+	pointerVersion = 3
+	recordHeader   = 17
+)
 
 // Repository stores drawings in a bbolt file.
 type Repository struct {
@@ -106,11 +120,15 @@ func (r *Repository) Save(ctx context.Context, owner, id string, update func(*do
 		}
 		var current *domain.Drawing
 		var oldTimeKey []byte // taken now: update may change current's time
-		if v := byID.Get([]byte(id)); v != nil {
+		if ptr := byID.Get([]byte(id)); ptr != nil {
+			v, key, err := resolve(byTime, id, ptr)
+			if err != nil {
+				return err
+			}
 			if current, err = decode(owner, id, v); err != nil {
 				return err
 			}
-			oldTimeKey = timeKey(current)
+			oldTimeKey = key
 		}
 		next, err := update(current)
 		if err != nil {
@@ -126,10 +144,10 @@ func (r *Repository) Save(ctx context.Context, owner, id string, update func(*do
 				return err
 			}
 		}
-		if err := byID.Put([]byte(id), encode(next)); err != nil {
+		if err := byID.Put([]byte(id), pointer(next)); err != nil {
 			return err
 		}
-		return byTime.Put(timeKey(next), nil)
+		return byTime.Put(timeKey(next), encode(next))
 	})
 	if updateErr != nil {
 		return updateErr
@@ -155,14 +173,36 @@ func (r *Repository) List(ctx context.Context, owner string, limit int) ([]*doma
 			return nil
 		}
 		byID, byTime := ob.Bucket(bucketByID), ob.Bucket(bucketByTime)
+		// The page's ids and records are copied out of the transaction into
+		// one string: one allocation per page, not two per drawing.
+		type row struct{ id, rec []byte } // valid until the transaction ends
+		rows := make([]row, 0, min(limit, 128))
+		size := 0
 		c := byTime.Cursor()
-		for k, _ := c.First(); k != nil && len(out) < limit; k, _ = c.Next() {
-			id := string(k[8:])
-			v := byID.Get(k[8:])
-			if v == nil {
-				return fmt.Errorf("index entry without drawing %q", id)
+		for k, v := c.First(); k != nil && len(rows) < limit; k, v = c.Next() {
+			if len(k) < 8 {
+				return fmt.Errorf("malformed time index key %q", k)
 			}
-			d, err := decode(owner, id, v)
+			if len(v) == 0 { // a row of the layout before 0.2
+				if v = byID.Get(k[8:]); v == nil {
+					return fmt.Errorf("index entry without drawing %q", k[8:])
+				}
+			}
+			rows = append(rows, row{id: k[8:], rec: v})
+			size += len(k) - 8 + len(v)
+		}
+		var arena strings.Builder
+		arena.Grow(size)
+		for _, rw := range rows {
+			arena.Write(rw.id)
+			arena.Write(rw.rec)
+		}
+		all := arena.String()
+		out = make([]*domain.Drawing, 0, len(rows))
+		for _, rw := range rows {
+			id, rec := all[:len(rw.id)], all[len(rw.id):len(rw.id)+len(rw.rec)]
+			all = all[len(rw.id)+len(rw.rec):]
+			d, err := decodeString(owner, id, rec)
 			if err != nil {
 				return err
 			}
@@ -191,16 +231,16 @@ func (r *Repository) Delete(ctx context.Context, owner, id string) error {
 			return nil
 		}
 		byID, byTime := ob.Bucket(bucketByID), ob.Bucket(bucketByTime)
-		v := byID.Get([]byte(id))
-		if v == nil {
+		ptr := byID.Get([]byte(id))
+		if ptr == nil {
 			missing = true
 			return nil
 		}
-		d, err := decode(owner, id, v)
+		_, key, err := resolve(byTime, id, ptr)
 		if err != nil {
 			return err
 		}
-		if err := byTime.Delete(timeKey(d)); err != nil {
+		if err := byTime.Delete(key); err != nil {
 			return err
 		}
 		return byID.Delete([]byte(id))
@@ -215,27 +255,69 @@ func (r *Repository) Delete(ctx context.Context, owner, id string) error {
 }
 
 // timeKey orders by updatedAt descending, then id ascending.
-func timeKey(d *domain.Drawing) []byte {
-	k := make([]byte, 8, 8+len(d.ID()))
-	binary.BigEndian.PutUint64(k, uint64(math.MaxInt64-d.UpdatedAt().UnixNano()))
-	return append(k, d.ID()...)
+func timeKey(d *domain.Drawing) []byte { return timeKeyAt(d.UpdatedAt().UnixNano(), d.ID()) }
+
+func timeKeyAt(updatedAt int64, id string) []byte {
+	k := make([]byte, 8, 8+len(id))
+	binary.BigEndian.PutUint64(k, uint64(math.MaxInt64-updatedAt))
+	return append(k, id...)
+}
+
+// pointer is the byId value of d: where its record is in byTime.
+func pointer(d *domain.Drawing) []byte {
+	p := make([]byte, 9)
+	p[0] = pointerVersion
+	binary.BigEndian.PutUint64(p[1:], uint64(d.UpdatedAt().UnixNano()))
+	return p
+}
+
+// resolve follows the byId value of id to the drawing's record and its
+// byTime key, in either layout.
+func resolve(byTime *bolt.Bucket, id string, ptr []byte) (rec, key []byte, err error) {
+	if len(ptr) == 9 && ptr[0] == pointerVersion {
+		key = timeKeyAt(int64(binary.BigEndian.Uint64(ptr[1:])), id)
+		if rec = byTime.Get(key); len(rec) == 0 {
+			return nil, nil, fmt.Errorf("drawing %q points to a missing record", id)
+		}
+		return rec, key, nil
+	}
+	// The layout before 0.2: the record itself; its byTime row is empty.
+	if len(ptr) < recordHeader {
+		return nil, nil, fmt.Errorf("drawing %q has an unknown record format", id)
+	}
+	return ptr, timeKeyAt(int64(binary.BigEndian.Uint64(ptr[9:])), id), nil
 }
 
 // A record is: version byte, createdAt and updatedAt as Unix nanoseconds,
-// then the actions text.
+// then the actions as a JSON string (version 1: the actions text).
 func encode(d *domain.Drawing) []byte {
-	b := make([]byte, 17, 17+len(d.Actions()))
+	quoted := d.Actions().Quoted()
+	b := make([]byte, recordHeader, recordHeader+len(quoted))
 	b[0] = recordVersion
 	binary.BigEndian.PutUint64(b[1:], uint64(d.CreatedAt().UnixNano()))
 	binary.BigEndian.PutUint64(b[9:], uint64(d.UpdatedAt().UnixNano()))
-	return append(b, d.Actions()...)
+	return append(b, quoted...)
 }
 
+// decode copies a record out of a transaction.
 func decode(owner, id string, v []byte) (*domain.Drawing, error) {
-	if len(v) < 17 || v[0] != recordVersion {
+	return decodeString(owner, id, string(v))
+}
+
+// decodeString rebuilds a drawing from a record already copied out of its
+// transaction; the drawing shares rec's memory.
+func decodeString(owner, id, rec string) (*domain.Drawing, error) {
+	if len(rec) < recordHeader || (rec[0] != recordVersion && rec[0] != recordV1) {
 		return nil, fmt.Errorf("drawing %q has an unknown record format", id)
 	}
-	created := time.Unix(0, int64(binary.BigEndian.Uint64(v[1:])))
-	updated := time.Unix(0, int64(binary.BigEndian.Uint64(v[9:])))
-	return domain.UnmarshalDrawingFromStorage(owner, id, string(v[17:]), created, updated)
+	created := time.Unix(0, int64(binary.BigEndian.Uint64([]byte(rec[1:9]))))
+	updated := time.Unix(0, int64(binary.BigEndian.Uint64([]byte(rec[9:17]))))
+	actions := domain.ActionsFromStorage(rec[recordHeader:])
+	if rec[0] == recordVersion {
+		var err error
+		if actions, err = domain.ActionsFromStorageQuoted(rec[recordHeader:]); err != nil {
+			return nil, fmt.Errorf("drawing %q: %w", id, err)
+		}
+	}
+	return domain.UnmarshalDrawingFromStorage(owner, id, actions, created, updated)
 }

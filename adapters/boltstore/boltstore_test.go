@@ -2,11 +2,16 @@ package boltstore_test
 
 import (
 	"context"
+	"encoding/binary"
+	"fmt"
+	"math"
+	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	bolt "go.etcd.io/bbolt"
 
 	"github.com/onestroke/onestroke/adapters/boltstore"
 	"github.com/onestroke/onestroke/domain"
@@ -32,14 +37,14 @@ func TestRepository_DrawingsSurviveReopen(t *testing.T) {
 	require.NoError(t, err)
 	at := time.Date(2026, 11, 25, 8, 0, 0, 123456789, time.UTC)
 	require.NoError(t, repo.Save(context.Background(), "oALICE", "d1", func(*domain.Drawing) (*domain.Drawing, error) {
-		return domain.NewDrawing("oALICE", "d1", `[1]`, at, domain.DefaultMaxActionsBytes)
+		return domain.NewDrawing("oALICE", "d1", porttest.Actions(t, `[1]`), at)
 	}))
 	require.NoError(t, repo.Close())
 
 	got, err := open(t, dir).List(context.Background(), "oALICE", 10)
 	require.NoError(t, err)
 	require.Len(t, got, 1)
-	assert.Equal(t, `[1]`, got[0].Actions())
+	assert.Equal(t, `[1]`, got[0].Actions().Text())
 	assert.True(t, at.Equal(got[0].CreatedAt()))
 }
 
@@ -53,4 +58,62 @@ func TestOpen_SecondOpenOfALockedFileFailsClearly(t *testing.T) {
 
 func TestRepository_PingAnswers(t *testing.T) {
 	assert.NoError(t, open(t, t.TempDir()).Ping(context.Background()))
+}
+
+// A data file written before records kept the quoted actions (version 1:
+// the actions text) is still read, listed, replaced and deleted.
+func TestRepository_ReadsVersion1Records(t *testing.T) {
+	dir := t.TempDir()
+	at := time.Date(2026, 11, 20, 8, 0, 0, 0, time.UTC)
+	db, err := bolt.Open(filepath.Join(dir, boltstore.FileName), 0o600, nil)
+	require.NoError(t, err)
+	require.NoError(t, db.Update(func(tx *bolt.Tx) error {
+		owners, err := tx.CreateBucketIfNotExists([]byte("owners"))
+		require.NoError(t, err)
+		ob, err := owners.CreateBucket([]byte("oALICE"))
+		require.NoError(t, err)
+		byID, err := ob.CreateBucket([]byte("byId"))
+		require.NoError(t, err)
+		byTime, err := ob.CreateBucket([]byte("byTime"))
+		require.NoError(t, err)
+		for i, id := range []string{"old1", "old2"} {
+			t := at.Add(time.Duration(i) * time.Minute)
+			rec := make([]byte, 17)
+			rec[0] = 1
+			binary.BigEndian.PutUint64(rec[1:], uint64(t.UnixNano()))
+			binary.BigEndian.PutUint64(rec[9:], uint64(t.UnixNano()))
+			if err := byID.Put([]byte(id), append(rec, `["v1 \"text\"",`+fmt.Sprint(i)+`]`...)); err != nil {
+				return err
+			}
+			key := make([]byte, 8)
+			binary.BigEndian.PutUint64(key, uint64(math.MaxInt64-t.UnixNano()))
+			if err := byTime.Put(append(key, id...), nil); err != nil {
+				return err
+			}
+		}
+		return nil
+	}))
+	require.NoError(t, db.Close())
+
+	repo := open(t, dir)
+	ctx := context.Background()
+	got, err := repo.List(ctx, "oALICE", 10)
+	require.NoError(t, err)
+	require.Len(t, got, 2)
+	assert.Equal(t, "old2", got[0].ID())
+	assert.Equal(t, `["v1 \"text\"",1]`, got[0].Actions().Text())
+	assert.Equal(t, `"[\"v1 \\\"text\\\"\",1]"`, got[0].Actions().Quoted())
+	assert.True(t, at.Add(time.Minute).Equal(got[0].UpdatedAt()))
+
+	require.NoError(t, repo.Save(ctx, "oALICE", "old1", func(cur *domain.Drawing) (*domain.Drawing, error) {
+		require.NotNil(t, cur)
+		assert.Equal(t, `["v1 \"text\"",0]`, cur.Actions().Text())
+		return cur, cur.ReplaceActions(porttest.Actions(t, `["v2"]`), at.Add(time.Hour))
+	}))
+	require.NoError(t, repo.Delete(ctx, "oALICE", "old2"))
+	got, err = repo.List(ctx, "oALICE", 10)
+	require.NoError(t, err)
+	require.Len(t, got, 1)
+	assert.Equal(t, `["v2"]`, got[0].Actions().Text())
+	assert.True(t, at.Equal(got[0].CreatedAt()), "createdAt survives the rewrite")
 }

@@ -245,6 +245,7 @@ func TestHostileInputs_ClearErrorAndNothingStored(t *testing.T) {
 		{"body with trailing data", "POST", save, alice, jsonCT, `{"id":"d1","actions":"[]"} {}`, 400, false, "ERR_INVALID_REQUEST"},
 		{"body empty", "POST", save, alice, jsonCT, ``, 400, false, "ERR_INVALID_REQUEST"},
 		{"form with broken percent-encoding", "POST", save, alice, formCT, "id=d1&actions=%5B%5", 400, false, "ERR_INVALID_REQUEST"},
+		{"actions with invalid UTF-8 in a JSON string", "POST", save, alice, formCT, "id=d1&actions=%5B%22%FF%22%5D", 400, false, "ERR_INVALID_REQUEST"},
 		{"content type text/plain", "POST", save, alice, "text/plain", `{"id":"d1","actions":"[]"}`, 415, false, "ERR_UNSUPPORTED_MEDIA_TYPE"},
 		{"content type missing", "POST", save, alice, "", `{"id":"d1","actions":"[]"}`, 415, false, "ERR_UNSUPPORTED_MEDIA_TYPE"},
 		{"content type malformed", "POST", save, alice, "application/json; charset", `{"id":"d1","actions":"[]"}`, 415, false, "ERR_UNSUPPORTED_MEDIA_TYPE"},

@@ -36,7 +36,7 @@ func (s *Server) listPaints(w http.ResponseWriter, r *http.Request) {
 	defer putBuf(b)
 	size := 64
 	for _, d := range drawings {
-		size += len(d.ID()) + len(d.Actions())*9/8 + 32
+		size += len(d.ID()) + d.Actions().Len()*9/8 + 32
 	}
 	b.Grow(size) // one allocation for the whole answer, not a doubling series
 	b.WriteString(`{"code":0,"msg":"success","data":[`)
@@ -47,7 +47,7 @@ func (s *Server) listPaints(w http.ResponseWriter, r *http.Request) {
 		b.WriteString(`{"id":`)
 		appendJSONString(b, d.ID())
 		b.WriteString(`,"actions":`)
-		appendJSONString(b, d.Actions())
+		b.WriteString(d.Actions().Quoted())
 		b.WriteByte('}')
 	}
 	b.WriteString(`]}`)

@@ -198,7 +198,7 @@ func (r *Repository) Save(ctx context.Context, owner, id string, update func(*do
 			return domain.Errorf(domain.EINTERNAL, "A save may not change a drawing's owner or id.")
 		}
 		if !found {
-			_, err := r.coll.InsertOne(ctx, document{OpenID: owner, DrawingID: id, Actions: next.Actions(),
+			_, err := r.coll.InsertOne(ctx, document{OpenID: owner, DrawingID: id, Actions: next.Actions().Text(),
 				CreatedAt: next.CreatedAt(), UpdatedAt: next.UpdatedAt(), Rev: 1})
 			if mongo.IsDuplicateKeyError(err) {
 				continue // a concurrent save created it: apply ours on top
@@ -214,7 +214,7 @@ func (r *Repository) Save(ctx context.Context, owner, id string, update func(*do
 			filter = append(filter, bson.E{Key: "rev", Value: cur.Rev})
 		}
 		res, err := r.coll.UpdateOne(ctx, filter, bson.D{{Key: "$set", Value: bson.D{
-			{Key: "actions", Value: next.Actions()},
+			{Key: "actions", Value: next.Actions().Text()},
 			{Key: "createdAt", Value: next.CreatedAt()},
 			{Key: "updatedAt", Value: next.UpdatedAt()},
 			{Key: "rev", Value: cur.Rev + 1},
@@ -291,7 +291,7 @@ func fromDocument(d document) (*domain.Drawing, error) {
 	if updated.IsZero() {
 		updated = created
 	}
-	dr, err := domain.UnmarshalDrawingFromStorage(d.OpenID, d.DrawingID, d.Actions, created, updated)
+	dr, err := domain.UnmarshalDrawingFromStorage(d.OpenID, d.DrawingID, domain.ActionsFromStorage(d.Actions), created, updated)
 	if err != nil {
 		return nil, fmt.Errorf("drawing document %v: %w", d.ID, err)
 	}

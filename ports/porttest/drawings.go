@@ -25,9 +25,9 @@ func saveAt(t testing.TB, repo ports.DrawingRepository, owner, id, actions strin
 	t.Helper()
 	require.NoError(t, repo.Save(context.Background(), owner, id, func(cur *domain.Drawing) (*domain.Drawing, error) {
 		if cur == nil {
-			return domain.NewDrawing(owner, id, actions, at, domain.DefaultMaxActionsBytes)
+			return domain.NewDrawing(owner, id, Actions(t, actions), at)
 		}
-		return cur, cur.ReplaceActions(actions, at, domain.DefaultMaxActionsBytes)
+		return cur, cur.ReplaceActions(Actions(t, actions), at)
 	}))
 }
 
@@ -53,7 +53,7 @@ func TestDrawingRepository(t *testing.T, newRepo func(t *testing.T) ports.Drawin
 		d := got[0]
 		assert.Equal(t, "oALICE", d.Owner())
 		assert.Equal(t, "d1", d.ID())
-		assert.Equal(t, `[{"t":"line"}]`, d.Actions())
+		assert.Equal(t, `[{"t":"line"}]`, d.Actions().Text())
 		assert.True(t, base.Equal(d.CreatedAt()), "createdAt %v", d.CreatedAt())
 		assert.True(t, base.Equal(d.UpdatedAt()), "updatedAt %v", d.UpdatedAt())
 	})
@@ -64,15 +64,15 @@ func TestDrawingRepository(t *testing.T, newRepo func(t *testing.T) ports.Drawin
 		seen := "(update not called with a drawing)"
 		require.NoError(t, repo.Save(ctx, "oALICE", "d1", func(cur *domain.Drawing) (*domain.Drawing, error) {
 			if cur != nil {
-				seen = cur.Actions()
+				seen = cur.Actions().Text()
 			}
-			return cur, cur.ReplaceActions(`[1,2]`, base.Add(time.Minute), domain.DefaultMaxActionsBytes)
+			return cur, cur.ReplaceActions(Actions(t, `[1,2]`), base.Add(time.Minute))
 		}))
 		assert.Equal(t, `[1]`, seen, "update sees the stored drawing")
 		got, err := repo.List(ctx, "oALICE", 10)
 		require.NoError(t, err)
 		require.Len(t, got, 1)
-		assert.Equal(t, `[1,2]`, got[0].Actions())
+		assert.Equal(t, `[1,2]`, got[0].Actions().Text())
 		assert.True(t, base.Equal(got[0].CreatedAt()))
 		assert.True(t, base.Add(time.Minute).Equal(got[0].UpdatedAt()))
 	})
@@ -82,7 +82,7 @@ func TestDrawingRepository(t *testing.T, newRepo func(t *testing.T) ports.Drawin
 		saveAt(t, repo, "oALICE", "d1", `[1]`, base)
 		refusal := domain.Errorf(domain.EINVALID, "no")
 		err := repo.Save(ctx, "oALICE", "d1", func(cur *domain.Drawing) (*domain.Drawing, error) {
-			_ = cur.ReplaceActions(`[2]`, base.Add(time.Minute), domain.DefaultMaxActionsBytes)
+			_ = cur.ReplaceActions(Actions(t, `[2]`), base.Add(time.Minute))
 			return nil, refusal
 		})
 		assert.Equal(t, domain.EINVALID, domain.ErrorCode(err))
@@ -91,7 +91,7 @@ func TestDrawingRepository(t *testing.T, newRepo func(t *testing.T) ports.Drawin
 		got, err := repo.List(ctx, "oALICE", 10)
 		require.NoError(t, err)
 		assert.Equal(t, []string{"d1"}, ids(got))
-		assert.Equal(t, `[1]`, got[0].Actions())
+		assert.Equal(t, `[1]`, got[0].Actions().Text())
 	})
 
 	t.Run("Owner_SameIDOfAnotherOwnerIsAnotherDrawing", func(t *testing.T) {
@@ -100,17 +100,17 @@ func TestDrawingRepository(t *testing.T, newRepo func(t *testing.T) ports.Drawin
 		var seen *domain.Drawing
 		require.NoError(t, repo.Save(ctx, "oBOB", "shared", func(cur *domain.Drawing) (*domain.Drawing, error) {
 			seen = cur
-			return domain.NewDrawing("oBOB", "shared", `["bob"]`, base.Add(time.Second), domain.DefaultMaxActionsBytes)
+			return domain.NewDrawing("oBOB", "shared", Actions(t, `["bob"]`), base.Add(time.Second))
 		}))
 		assert.Nil(t, seen, "bob never sees alice's drawing")
 		alice, err := repo.List(ctx, "oALICE", 10)
 		require.NoError(t, err)
 		require.Len(t, alice, 1)
-		assert.Equal(t, `["alice"]`, alice[0].Actions(), "alice's drawing is not overwritten")
+		assert.Equal(t, `["alice"]`, alice[0].Actions().Text(), "alice's drawing is not overwritten")
 		bob, err := repo.List(ctx, "oBOB", 10)
 		require.NoError(t, err)
 		require.Len(t, bob, 1)
-		assert.Equal(t, `["bob"]`, bob[0].Actions())
+		assert.Equal(t, `["bob"]`, bob[0].Actions().Text())
 	})
 
 	t.Run("Owner_CannotDeleteAnotherOwnersDrawing", func(t *testing.T) {
@@ -191,9 +191,9 @@ func TestDrawingRepository(t *testing.T, newRepo func(t *testing.T) ports.Drawin
 		got, err := repo.List(ctx, "oALICE", 10)
 		require.NoError(t, err)
 		require.Len(t, got, 2)
-		assert.Equal(t, weird, got[0].Actions())
-		assert.Equal(t, len(big), len(got[1].Actions()))
-		assert.True(t, big == got[1].Actions())
+		assert.Equal(t, weird, got[0].Actions().Text())
+		assert.Equal(t, len(big), len(got[1].Actions().Text()))
+		assert.True(t, big == got[1].Actions().Text())
 	})
 
 	t.Run("Concurrency_SavesOfDifferentIDsAreAllKept", func(t *testing.T) {
@@ -228,6 +228,14 @@ func TestDrawingRepository(t *testing.T, newRepo func(t *testing.T) ports.Drawin
 		got, err := repo.List(ctx, "oALICE", 100)
 		require.NoError(t, err)
 		require.Len(t, got, 1)
-		assert.Regexp(t, `^\[\d+\]$`, got[0].Actions())
+		assert.Regexp(t, `^\[\d+\]$`, got[0].Actions().Text())
 	})
+}
+
+// Actions parses text as a drawing's actions, within the default limit.
+func Actions(t testing.TB, text string) domain.Actions {
+	t.Helper()
+	a, err := domain.ParseActions(text, domain.DefaultMaxActionsBytes)
+	require.NoError(t, err)
+	return a
 }

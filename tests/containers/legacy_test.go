@@ -22,6 +22,7 @@ import (
 	"github.com/onestroke/onestroke/adapters/wechat/wechattest"
 	"github.com/onestroke/onestroke/domain"
 	"github.com/onestroke/onestroke/ports"
+	"github.com/onestroke/onestroke/ports/porttest"
 	"github.com/onestroke/onestroke/tests/testenv"
 )
 
@@ -114,7 +115,7 @@ func TestMongo_DrawingsWrittenByTheOriginalServiceAreRead(t *testing.T) {
 	got, err := repo.List(ctx, "oLEGACY", 10)
 	require.NoError(t, err)
 	require.Len(t, got, 2)
-	byID := map[string]string{got[0].ID(): got[0].Actions(), got[1].ID(): got[1].Actions()}
+	byID := map[string]string{got[0].ID(): got[0].Actions().Text(), got[1].ID(): got[1].Actions().Text()}
 	assert.Equal(t, map[string]string{"old1": `[{"t":"line"}]`, "old2": `[]`}, byID)
 	assert.False(t, got[0].CreatedAt().IsZero(), "the ObjectID's time stands in for createdAt")
 
@@ -126,7 +127,7 @@ func TestMongo_DrawingsWrittenByTheOriginalServiceAreRead(t *testing.T) {
 	got, err = repo.List(ctx, "oLEGACY", 10)
 	require.NoError(t, err)
 	assert.Equal(t, "old1", got[0].ID(), "the re-saved drawing is now the newest")
-	assert.Equal(t, `[2]`, got[0].Actions())
+	assert.Equal(t, `[2]`, got[0].Actions().Text())
 	require.NoError(t, repo.Delete(ctx, "oLEGACY", "old2"))
 }
 
@@ -164,9 +165,9 @@ func saveAt(t *testing.T, repo ports.DrawingRepository, owner, id, actions strin
 	t.Helper()
 	require.NoError(t, repo.Save(context.Background(), owner, id, func(cur *domain.Drawing) (*domain.Drawing, error) {
 		if cur == nil {
-			return domain.NewDrawing(owner, id, actions, time.Now(), domain.DefaultMaxActionsBytes)
+			return domain.NewDrawing(owner, id, porttest.Actions(t, actions), time.Now())
 		}
-		return cur, cur.ReplaceActions(actions, time.Now(), domain.DefaultMaxActionsBytes)
+		return cur, cur.ReplaceActions(porttest.Actions(t, actions), time.Now())
 	}))
 }
 

@@ -179,8 +179,12 @@ func TestProvider_HonoursTheClientLibraryPact(t *testing.T) {
 			id, _ := d["id"].(string)
 			actions, _ := d["actions"].(string)
 			at := w.clock.Now().Add(time.Duration(i) * time.Second)
-			err := w.drawings.Save(context.Background(), openID, id, func(*domain.Drawing) (*domain.Drawing, error) {
-				return domain.NewDrawing(openID, id, actions, at, domain.DefaultMaxActionsBytes)
+			parsed, err := domain.ParseActions(actions, domain.DefaultMaxActionsBytes)
+			if err != nil {
+				return nil, err
+			}
+			err = w.drawings.Save(context.Background(), openID, id, func(*domain.Drawing) (*domain.Drawing, error) {
+				return domain.NewDrawing(openID, id, parsed, at)
 			})
 			if err != nil {
 				return nil, err

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"sync"
 
 	"github.com/onestroke/onestroke/domain"
@@ -30,10 +31,22 @@ func putBuf(b *bytes.Buffer) {
 	}
 }
 
+// Header values every answer shares. net/http only reads them; a handler
+// that added a value would append to a copy (their capacity is 1).
+var (
+	headerJSON    = []string{contentTypeJSON}
+	headerNoStore = []string{"no-store"}
+)
+
 func writeBody(w http.ResponseWriter, status int, body []byte) {
 	h := w.Header()
-	h["Content-Type"] = []string{contentTypeJSON}
-	h["Cache-Control"] = []string{"no-store"}
+	h["Content-Type"] = headerJSON[:1:1]
+	h["Cache-Control"] = headerNoStore[:1:1]
+	if len(body) > 2048 {
+		// net/http sets Content-Length itself only for answers it holds
+		// whole (2 kB); a longer one would go out chunked.
+		h["Content-Length"] = []string{strconv.Itoa(len(body))}
+	}
 	w.WriteHeader(status)
 	_, _ = w.Write(body)
 }

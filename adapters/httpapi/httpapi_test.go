@@ -3,6 +3,7 @@ package httpapi_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -336,6 +337,9 @@ func TestMetrics_CountRequestsByRouteTemplate(t *testing.T) {
 	alice := e.login("alice")
 	e.do(http.MethodPost, "/applet/session/paints/save", alice, "application/json", `{"id":"d1","actions":"[]"}`)
 	e.do(http.MethodPost, "/applet/session/paints/save", alice, "application/json", `{"id":"bad/id","actions":"[]"}`)
+	e.do(http.MethodGet, "/no/such/route", nil, "", "")
+	e.do(http.MethodDelete, "/applet/session", nil, "", "")
+	e.do("BREW", "/applet/session", nil, "", "")
 	req, err := http.Get(e.api.URL + "/metrics")
 	require.NoError(t, err)
 	defer req.Body.Close()
@@ -343,7 +347,48 @@ func TestMetrics_CountRequestsByRouteTemplate(t *testing.T) {
 	require.NoError(t, err)
 	assert.Contains(t, string(text), `onestroke_http_requests_total{method="POST",route="/applet/session/paints/save",status="200"} 1`)
 	assert.Contains(t, string(text), `onestroke_http_requests_total{method="POST",route="/applet/session/paints/save",status="400"} 1`)
+	assert.Contains(t, string(text), `onestroke_http_requests_total{method="GET",route="unmatched",status="404"} 1`)
+	assert.Contains(t, string(text), `onestroke_http_requests_total{method="DELETE",route="unmatched",status="405"} 1`)
+	assert.Contains(t, string(text), `onestroke_http_requests_total{method="other",route="unmatched",status="405"} 1`, "a method the client made up is not a label value")
+	assert.Contains(t, string(text), `onestroke_http_request_duration_seconds_count{route="/applet/session/paints/save"} 2`)
 	assert.Contains(t, string(text), `go_goroutines`)
+}
+
+func TestSessionHeaders_AreReadInTheirCanonicalForm(t *testing.T) {
+	for _, name := range []string{"X-WX-Code", "X-WX-RawData", "X-WX-Signature"} {
+		c := http.CanonicalHeaderKey(name)
+		assert.Contains(t, []string{httpapi.HeaderCode, httpapi.HeaderRawData, httpapi.HeaderSignature}, c)
+	}
+	e := newEnv(t, nil)
+	alice := e.login("alice")
+	lower := http.Header{}
+	for k, vs := range alice {
+		lower[strings.ToLower(k)] = vs // sent as written; the server canonicalises
+	}
+	r := e.do(http.MethodGet, "/applet/session", lower, "", "")
+	assert.Equal(t, http.StatusOK, r.status)
+	assert.Contains(t, r.raw, `"nickName":"alice"`)
+}
+
+func TestList_LongAnswerHasAContentLength(t *testing.T) {
+	e := newEnv(t, nil)
+	alice := e.login("alice")
+	for i := range 40 {
+		r := e.do(http.MethodPost, "/applet/session/paints/save", alice, "application/json",
+			fmt.Sprintf(`{"id":"d%d","actions":"[{\"type\":\"lineTo\",\"x\":%d,\"y\":2,\"color\":\"#ff0000\"}]"}`, i, i))
+		require.Equal(t, http.StatusOK, r.status)
+	}
+	req, err := http.NewRequest(http.MethodGet, e.api.URL+"/applet/session/paints/list", nil)
+	require.NoError(t, err)
+	req.Header = alice.Clone()
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	require.NoError(t, err)
+	require.Greater(t, len(body), 2048)
+	assert.Equal(t, int64(len(body)), resp.ContentLength, "not chunked")
+	assert.Empty(t, resp.TransferEncoding)
 }
 
 func TestDrawingConcurrency_IsBoundedAndEveryRequestIsServed(t *testing.T) {

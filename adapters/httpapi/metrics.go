@@ -3,16 +3,16 @@ package httpapi
 import (
 	"net/http"
 	"strconv"
+	"sync"
 	"time"
 
-	"github.com/gorilla/mux"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
 
 // metrics are the API's Prometheus series, labelled by route template (not
-// by raw path, which a client controls).
+// by raw path, which a client controls), or "unmatched".
 type metrics struct {
 	requests *prometheus.CounterVec
 	duration *prometheus.HistogramVec
@@ -63,24 +63,57 @@ func (r *statusRecorder) Write(b []byte) (int, error) {
 
 func (r *statusRecorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
 
-// instrument counts and times every routed request.
-func (m *metrics) instrument(next http.Handler) http.Handler {
+// routeMetrics are one route's series. The histogram child is resolved once
+// at start-up and the counters once per method and status, so a request
+// pays no label hashing.
+type routeMetrics struct {
+	m        *metrics
+	route    string
+	duration prometheus.Observer
+	counters sync.Map // countKey → prometheus.Counter
+}
+
+type countKey struct {
+	method string
+	status int
+}
+
+// unmatchedRoute labels requests no route matched (404, 405).
+const unmatchedRoute = "unmatched"
+
+func (m *metrics) route(label string) *routeMetrics {
+	return &routeMetrics{m: m, route: label, duration: m.duration.WithLabelValues(label)}
+}
+
+// instrument counts and times every request next serves.
+func (rm *routeMetrics) instrument(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		rec := &statusRecorder{ResponseWriter: w}
 		next.ServeHTTP(rec, r)
-		route := "unmatched"
-		if cr := mux.CurrentRoute(r); cr != nil {
-			if tpl, err := cr.GetPathTemplate(); err == nil {
-				route = tpl
-			}
-		}
 		if rec.status == 0 {
 			rec.status = http.StatusOK
 		}
-		m.requests.WithLabelValues(route, r.Method, strconv.Itoa(rec.status)).Inc()
-		m.duration.WithLabelValues(route).Observe(time.Since(start).Seconds())
+		rm.counter(r.Method, rec.status).Inc()
+		rm.duration.Observe(time.Since(start).Seconds())
 	})
+}
+
+func (rm *routeMetrics) counter(method string, status int) prometheus.Counter {
+	if !knownMethods[method] {
+		method = "other" // a client chooses the method of an unmatched request: bound the series
+	}
+	k := countKey{method, status}
+	if c, ok := rm.counters.Load(k); ok {
+		return c.(prometheus.Counter)
+	}
+	c, _ := rm.counters.LoadOrStore(k, rm.m.requests.WithLabelValues(rm.route, method, strconv.Itoa(status)))
+	return c.(prometheus.Counter)
+}
+
+var knownMethods = map[string]bool{
+	http.MethodGet: true, http.MethodHead: true, http.MethodPost: true, http.MethodPut: true,
+	http.MethodPatch: true, http.MethodDelete: true, http.MethodOptions: true,
 }
 
 func metricsHandler(g prometheus.Gatherer) http.Handler {

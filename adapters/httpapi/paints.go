@@ -12,8 +12,7 @@ import (
 )
 
 // getSession answers {"wxUserInfo": {...}} or {"wxUserInfo": null}.
-func (s *Server) getSession(w http.ResponseWriter, r *http.Request) {
-	user := userOf(r)
+func (s *Server) getSession(w http.ResponseWriter, r *http.Request, user *domain.UserInfo) {
 	if user == nil {
 		writeBody(w, http.StatusOK, []byte(`{"wxUserInfo":null}`))
 		return
@@ -26,8 +25,8 @@ func (s *Server) getSession(w http.ResponseWriter, r *http.Request) {
 	writeBody(w, http.StatusOK, b.Bytes())
 }
 
-func (s *Server) listPaints(w http.ResponseWriter, r *http.Request) {
-	drawings, err := s.cfg.Drawings.List(r.Context(), userOf(r))
+func (s *Server) listPaints(w http.ResponseWriter, r *http.Request, user *domain.UserInfo) {
+	drawings, err := s.cfg.Drawings.List(r.Context(), user)
 	if err != nil {
 		s.writeBusinessError(w, r, err)
 		return
@@ -54,10 +53,10 @@ func (s *Server) listPaints(w http.ResponseWriter, r *http.Request) {
 	writeBody(w, http.StatusOK, b.Bytes())
 }
 
-func (s *Server) savePaint(w http.ResponseWriter, r *http.Request) {
-	form, err := s.readPaintForm(w, r)
+func (s *Server) savePaint(w http.ResponseWriter, r *http.Request, user *domain.UserInfo) {
+	form, err := s.readPaintForm(w, r, user)
 	if err == nil {
-		err = s.cfg.Drawings.Save(r.Context(), userOf(r), form.ID, form.Actions)
+		err = s.cfg.Drawings.Save(r.Context(), user, form.ID, form.Actions)
 	}
 	if err != nil {
 		s.writeBusinessError(w, r, err)
@@ -66,10 +65,10 @@ func (s *Server) savePaint(w http.ResponseWriter, r *http.Request) {
 	writeBody(w, http.StatusOK, successEmpty)
 }
 
-func (s *Server) deletePaint(w http.ResponseWriter, r *http.Request) {
-	form, err := s.readPaintForm(w, r)
+func (s *Server) deletePaint(w http.ResponseWriter, r *http.Request, user *domain.UserInfo) {
+	form, err := s.readPaintForm(w, r, user)
 	if err == nil {
-		err = s.cfg.Drawings.Delete(r.Context(), userOf(r), form.ID)
+		err = s.cfg.Drawings.Delete(r.Context(), user, form.ID)
 	}
 	if err != nil {
 		s.writeBusinessError(w, r, err)
@@ -87,9 +86,9 @@ type paintForm struct {
 // readPaintForm reads a JSON or form-encoded body within the body limit.
 // It checks the session first, so that an anonymous request learns it needs
 // one rather than that its body is wrong.
-func (s *Server) readPaintForm(w http.ResponseWriter, r *http.Request) (paintForm, error) {
+func (s *Server) readPaintForm(w http.ResponseWriter, r *http.Request, user *domain.UserInfo) (paintForm, error) {
 	var f paintForm
-	if u := userOf(r); u == nil {
+	if user == nil {
 		return f, domain.Errorf(domain.EUNAUTHORIZED, "This route needs a session: send X-WX-Code (and on the first request X-WX-RawData and X-WX-Signature).")
 	}
 	mediaType := ""

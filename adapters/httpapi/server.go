@@ -99,27 +99,32 @@ func New(cfg Config) *Server {
 	methodNotAllowed := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s.writeBusinessError(w, r, &domain.Error{Code: codeMethodNotAllowed, Message: "Method " + r.Method + " is not allowed on this route."})
 	})
-	r := mux.NewRouter()
-	r.NotFoundHandler, r.MethodNotAllowedHandler = notFound, methodNotAllowed
-	// The legacy routes come first (mux tries routes in order) and sit on
-	// the root router with full paths: a mux subrouter answers a wrong
-	// method with 404 instead of 405.
-	base := cfg.BasePath
-	r.Handle(base+"/session", s.session(http.HandlerFunc(s.getSession))).Methods(http.MethodGet)
-	r.Handle(base+"/session/paints/list", s.session(s.drawingSlot(s.listPaints))).Methods(http.MethodGet)
-	r.Handle(base+"/session/paints/save", s.session(s.drawingSlot(s.savePaint))).Methods(http.MethodPost)
-	r.Handle(base+"/session/paints/delete", s.session(s.drawingSlot(s.deletePaint))).Methods(http.MethodPost)
-
 	if cfg.Metrics == nil {
 		cfg.Metrics = NewRegistry()
 	}
 	m := newMetrics(cfg.Metrics)
-	r.Use(m.instrument)
-	r.Handle("/metrics", metricsHandler(cfg.Metrics)).Methods(http.MethodGet)
-	r.HandleFunc("/healthz", s.healthz).Methods(http.MethodGet, http.MethodHead)
-	r.HandleFunc("/readyz", s.readyz).Methods(http.MethodGet, http.MethodHead)
+	unmatched := m.route(unmatchedRoute)
+	r := mux.NewRouter()
+	r.NotFoundHandler, r.MethodNotAllowedHandler = unmatched.instrument(notFound), unmatched.instrument(methodNotAllowed)
+	// handle registers a route instrumented under its own path: the label
+	// is known here, so no request looks its route up again.
+	handle := func(path string, h http.Handler, methods ...string) {
+		r.Handle(path, m.route(path).instrument(h)).Methods(methods...)
+	}
+	// The legacy routes come first (mux tries routes in order) and sit on
+	// the root router with full paths: a mux subrouter answers a wrong
+	// method with 404 instead of 405.
+	base := cfg.BasePath
+	handle(base+"/session", s.session(s.getSession), http.MethodGet)
+	handle(base+"/session/paints/list", s.session(s.drawingSlot(s.listPaints)), http.MethodGet)
+	handle(base+"/session/paints/save", s.session(s.drawingSlot(s.savePaint)), http.MethodPost)
+	handle(base+"/session/paints/delete", s.session(s.drawingSlot(s.deletePaint)), http.MethodPost)
+
+	handle("/metrics", metricsHandler(cfg.Metrics), http.MethodGet)
+	handle("/healthz", http.HandlerFunc(s.healthz), http.MethodGet, http.MethodHead)
+	handle("/readyz", http.HandlerFunc(s.readyz), http.MethodGet, http.MethodHead)
 	if cfg.DevLogin != nil {
-		r.Handle("/_dev/wx-login", cfg.DevLogin).Methods(http.MethodGet, http.MethodPost)
+		handle("/_dev/wx-login", cfg.DevLogin, http.MethodGet, http.MethodPost)
 	}
 
 	s.handler = s.recoverPanics(s.limitHeaders(r))
@@ -185,8 +190,8 @@ func (s *Server) limitHeaders(next http.Handler) http.Handler {
 // drawingSlot serves a drawing request once one of the DrawingConcurrency
 // slots is free, before its body is read: memory stays bounded however many
 // connections send megabyte drawings at once.
-func (s *Server) drawingSlot(next http.HandlerFunc) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+func (s *Server) drawingSlot(next userHandler) userHandler {
+	return func(w http.ResponseWriter, r *http.Request, user *domain.UserInfo) {
 		select {
 		case s.drawingSlots <- struct{}{}:
 		default:
@@ -202,43 +207,53 @@ func (s *Server) drawingSlot(next http.HandlerFunc) http.Handler {
 			}
 		}
 		defer func() { <-s.drawingSlots }()
-		next(w, r)
-	})
+		next(w, r, user)
+	}
 }
 
-type userKey struct{}
+// The session headers in canonical form (X-WX-Code arrives as X-Wx-Code):
+// read from the header map directly, they cost no canonicalising copy.
+const (
+	headerCode      = "X-Wx-Code"
+	headerRawData   = "X-Wx-Rawdata"
+	headerSignature = "X-Wx-Signature"
+)
 
-// userOf returns the request's user, nil when anonymous.
-func userOf(r *http.Request) *domain.UserInfo {
-	u, _ := r.Context().Value(userKey{}).(*domain.UserInfo)
-	return u
+// firstValue is http.Header.Get for a key already in canonical form.
+func firstValue(h http.Header, key string) string {
+	if vs := h[key]; len(vs) > 0 {
+		return vs[0]
+	}
+	return ""
 }
+
+// userHandler serves a request with its user, nil when anonymous. The
+// session layer hands the user over as an argument, not in the request's
+// context, which would copy the request once more.
+type userHandler func(w http.ResponseWriter, r *http.Request, user *domain.UserInfo)
 
 // session is the session layer (PROTOCOL §1): it authenticates the request
 // from its headers, answers session failures with the session error body,
 // and hands the user (or nil) to the route.
-func (s *Server) session(next http.Handler) http.Handler {
+func (s *Server) session(next userHandler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		for _, p := range s.cfg.SkipSessionPrefixes {
 			if strings.HasPrefix(r.URL.Path, p) {
-				next.ServeHTTP(w, r)
+				next(w, r, nil)
 				return
 			}
 		}
 		h := r.Header
 		user, err := s.cfg.Sessions.Authenticate(r.Context(), domain.Credentials{
-			Code:      h.Get("X-WX-Code"),
-			RawData:   h.Get("X-WX-RawData"),
-			Signature: h.Get("X-WX-Signature"),
+			Code:      firstValue(h, headerCode),
+			RawData:   firstValue(h, headerRawData),
+			Signature: firstValue(h, headerSignature),
 		})
 		if err != nil {
 			s.writeSessionError(w, r, err)
 			return
 		}
-		if user != nil {
-			r = r.WithContext(context.WithValue(r.Context(), userKey{}, user))
-		}
-		next.ServeHTTP(w, r)
+		next(w, r, user)
 	})
 }
 

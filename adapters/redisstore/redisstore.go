@@ -35,6 +35,13 @@ const DefaultPrefix = "weapp-session:"
 
 // DefaultOpTimeout bounds every store call: a paused or unreachable Redis
 // answers a clean error in well under a second instead of hanging requests.
+//
+// The reads of every request (Get, User) are one command each and are
+// bounded by the client's own deadlines, which ParseURL sets to the op
+// timeout: the wait for a pooled connection (PoolTimeout) and the socket's
+// read and write deadlines. They add no context timer of their own, which
+// costs a timer per request on the hottest path. Login, a chain of commands
+// on Cluster, and Ping also carry a context deadline of the op timeout.
 const DefaultOpTimeout = 500 * time.Millisecond
 
 // Mode is how the store talks to Redis.
@@ -184,8 +191,6 @@ func (s *Store) Get(ctx context.Context, code string) (domain.Session, error) {
 	if strings.ContainsAny(code, "{}") { // Login refuses such codes: a hash tag would split the slot
 		return domain.Session{}, domain.Errorf(domain.ESESSIONEXPIRED, "The session has expired; log in again.")
 	}
-	ctx, cancel := context.WithTimeout(ctx, s.opTimeout)
-	defer cancel()
 	vals, err := s.client.MGet(ctx, s.codeKey(code), s.proofKey(code)).Result()
 	if err != nil {
 		return domain.Session{}, unavailable(err)
@@ -207,8 +212,6 @@ func (s *Store) User(ctx context.Context, code string) (domain.UserInfo, error) 
 	if strings.ContainsAny(code, "{}") {
 		return domain.UserInfo{}, domain.Errorf(domain.ESESSIONEXPIRED, "The session has expired; log in again.")
 	}
-	ctx, cancel := context.WithTimeout(ctx, s.opTimeout)
-	defer cancel()
 	userJSON, err := s.client.Get(ctx, s.codeKey(code)).Bytes()
 	if errors.Is(err, redis.Nil) {
 		return domain.UserInfo{}, domain.Errorf(domain.ESESSIONEXPIRED, "The session has expired; log in again.")

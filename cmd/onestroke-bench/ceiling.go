@@ -9,6 +9,8 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
+	"runtime/pprof"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -33,8 +35,20 @@ func cmdCeiling(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	// checks for push notifications around every RESP3 command, and a
 	// ceiling that pays for that would be a lower bar than the service's.
 	resp := fs.Int("resp", 2, "Redis protocol version, 2 or 3 (the service speaks 2 by default)")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the whole run to this file, to hold against the service's")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
 	}
 	if fs.NArg() > 0 {
 		return fmt.Errorf("unexpected arguments %q", fs.Args())

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"runtime/debug"
 	"strings"
 	"sync"
 	"testing"
@@ -386,4 +387,25 @@ func TestRun_ShutdownLetsRequestsInFlightFinish(t *testing.T) {
 	require.NoError(t, <-done)
 	_, err = http.Get(s.url + "/healthz")
 	assert.Error(t, err, "no longer listening")
+}
+
+func TestApplyGCPercent_DefaultUnlessGOGCIsSet(t *testing.T) {
+	before := debug.SetGCPercent(100)
+	t.Cleanup(func() { debug.SetGCPercent(before) })
+
+	gogc, source := applyGCPercent(func(string) string { return "" })
+	assert.Equal(t, DefaultGCPercent, gogc)
+	assert.Equal(t, "default", source)
+	assert.Equal(t, DefaultGCPercent, debug.SetGCPercent(100), "the runtime runs with the default")
+
+	debug.SetGCPercent(150) // as the runtime would have parsed GOGC=150
+	gogc, source = applyGCPercent(func(k string) string {
+		if k == "GOGC" {
+			return "150"
+		}
+		return ""
+	})
+	assert.Equal(t, 150, gogc)
+	assert.Equal(t, "GOGC", source)
+	assert.Equal(t, 150, debug.SetGCPercent(100), "an operator's GOGC is left alone")
 }

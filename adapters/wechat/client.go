@@ -124,13 +124,18 @@ func (c *Client) call(ctx context.Context, code string) (reply, error) {
 	if base == "" {
 		base = DefaultAPIURL
 	}
-	q := url.Values{
-		"appid":      {c.AppID},
-		"secret":     {c.AppSecret},
-		"js_code":    {code},
-		"grant_type": {"authorization_code"},
-	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, strings.TrimRight(base, "/")+"/sns/jscode2session?"+q.Encode(), nil)
+	// The query as url.Values.Encode writes it (keys sorted), without
+	// building the map for every login.
+	var u strings.Builder
+	u.Grow(len(base) + len(c.AppID) + len(c.AppSecret) + len(code) + 96)
+	u.WriteString(strings.TrimRight(base, "/"))
+	u.WriteString("/sns/jscode2session?appid=")
+	u.WriteString(url.QueryEscape(c.AppID))
+	u.WriteString("&grant_type=authorization_code&js_code=")
+	u.WriteString(url.QueryEscape(code))
+	u.WriteString("&secret=")
+	u.WriteString(url.QueryEscape(c.AppSecret))
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
 	if err != nil {
 		return reply{}, domain.Errorf(domain.EEXCHANGEUNAVAILABLE, "The WeChat API URL is invalid.")
 	}

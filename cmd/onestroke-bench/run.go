@@ -40,6 +40,7 @@ type runOptions struct {
 	idsPerWorker int
 	mongoImage   string
 	keep         bool
+	profileDir   string
 }
 
 const (
@@ -77,6 +78,7 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		"MongoDB-protocol image for the redis+mongo configuration ($ONESTROKE_BENCH_MONGO_IMAGE, else $ONESTROKE_TEST_MONGO_IMAGE from scripts/testworld.sh)")
 	var notes noteFlags
 	fs.Var(&notes, "note", "a line for the report's notes (repeatable), e.g. why a configuration was left out")
+	fs.StringVar(&o.profileDir, "profile", "", "also write the service's CPU profile of every measured window to this folder (<config>_<scenario>_<conns>.pprof), through its pprof listener; profiling costs the service a little CPU, so figures taken with it are not the report's")
 	fs.BoolVar(&o.keep, "keep", false, "keep the work folder (service logs, data) instead of deleting it")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -113,9 +115,15 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	secret := make([]byte, 16)
 	_, _ = rand.Read(secret)
 
+	if o.profileDir != "" {
+		if err := os.MkdirAll(o.profileDir, 0o755); err != nil {
+			return err
+		}
+	}
 	r := &runner{
 		opt: o, self: self, workdir: workdir, log: stderr,
-		reap:   &reaper{},
+		reap:      &reaper{},
+		debugAddr: map[int]string{},
 		secret: hex.EncodeToString(secret),
 		client: &http.Client{Timeout: 60 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 64}},
 		rep:    &Report{Command: "onestroke-bench run " + strings.Join(args, " "), Notes: notes},
@@ -176,6 +184,8 @@ type runner struct {
 	rdb          *redis.Client
 	poolSize     int
 	failures     int
+
+	debugAddr map[int]string // service pid → its pprof listener, with -profile
 }
 
 func (r *runner) logf(format string, args ...any) {
@@ -517,10 +527,17 @@ func (r *runner) measure(ctx context.Context, row Row, svcPID int, deps []int, a
 		return s
 	}
 	// CPU is counted over the measured window only, like the requests.
-	timer := time.AfterFunc(r.opt.warmup, func() { beforeOnce.Do(func() { before = snapshot() }) })
+	var profiled sync.WaitGroup
+	timer := time.AfterFunc(r.opt.warmup, func() {
+		beforeOnce.Do(func() { before = snapshot() })
+		if dbg := r.debugAddr[svcPID]; dbg != "" {
+			profiled.Go(func() { r.saveProfile(ctx, dbg, row) })
+		}
+	})
 	r.logf("%s, %s, %d conns: warm-up %s, then %s", row.Scenario, row.Config, row.Conns, r.opt.warmup, r.opt.duration)
 	res := RunLoad(ctx, LoadOptions{Conns: row.Conns, Warmup: r.opt.warmup, Duration: r.opt.duration, Dial: dial, NewSource: sources})
 	timer.Stop()
+	profiled.Wait()
 	if ctx.Err() != nil {
 		return // interrupted: a partial window is no figure
 	}
@@ -542,4 +559,35 @@ func (r *runner) measure(ctx context.Context, row Row, svcPID int, deps []int, a
 	r.logf("%s, %s, %d conns: %s req/s, p50 %s, p99 %s, errors %d, server VmHWM %.1f MiB",
 		row.Scenario, row.Config, row.Conns, fmtRate(res.ReqPerSec()), fmtDur(res.P50()), fmtDur(res.P99()),
 		res.Errors, float64(row.HWMKB)/1024)
+}
+
+// saveProfile fetches the service's CPU profile over the measured window
+// from its pprof listener and writes it to the -profile folder.
+func (r *runner) saveProfile(ctx context.Context, debugAddr string, row Row) {
+	secs := max(1, int(r.opt.duration.Seconds()))
+	name := fmt.Sprintf("%s_%s_%d.pprof", row.Config, row.Scenario, row.Conns)
+	name = strings.NewReplacer(" ", "", ",", "-").Replace(name)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, fmt.Sprintf("http://%s/debug/pprof/profile?seconds=%d", debugAddr, secs), nil)
+	if err != nil {
+		r.logf("profile %s: %v", name, err)
+		return
+	}
+	resp, err := r.client.Do(req)
+	if err != nil {
+		r.logf("profile %s: %v", name, err)
+		return
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err == nil && resp.StatusCode != http.StatusOK {
+		err = fmt.Errorf("HTTP %d: %s", resp.StatusCode, body)
+	}
+	if err == nil {
+		err = os.WriteFile(filepath.Join(r.opt.profileDir, name), body, 0o644)
+	}
+	if err != nil {
+		r.logf("profile %s: %v", name, err)
+		return
+	}
+	r.logf("profile of the service written to %s", filepath.Join(r.opt.profileDir, name))
 }

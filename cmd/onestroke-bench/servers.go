@@ -151,11 +151,21 @@ func (r *runner) startService(ctx context.Context, name string, extraEnv []strin
 		}
 		env := append(serviceBaseEnv(), "ONESTROKE_LISTEN="+addr)
 		env = append(env, extraEnv...)
+		var debugAddr string
+		if r.opt.profileDir != "" {
+			if debugAddr, err = freeLoopbackAddr(); err != nil {
+				return nil, err
+			}
+			env = append(env, "ONESTROKE_DEBUG_LISTEN="+debugAddr)
+		}
 		p, err := startProc("onestroke", filepath.Join(r.workdir, name+".log"), env, r.opt.service)
 		if err != nil {
 			return nil, err
 		}
 		r.reap.addProc(p)
+		if debugAddr != "" {
+			r.debugAddr[p.pid()] = debugAddr
+		}
 		s := &service{p: p, addr: addr, env: env}
 		if lastErr = r.waitReady(ctx, s); lastErr == nil {
 			return s, nil

@@ -13,6 +13,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"sync"
@@ -306,46 +307,55 @@ func (s *Server) serveExchange(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 
+	// Decide under the lock, answer after it: a slow reader must not hold
+	// up every other exchange.
+	reply, errcode := s.decideExchange(q)
+	if errcode != 0 {
+		writeErr(w, errcode)
+		return
+	}
+	writeJSON(w, reply)
+}
+
+// exchangeReply is code2Session's success answer; its keys come out in the
+// order WeChat sends them.
+type exchangeReply struct {
+	OpenID     string `json:"openid"`
+	SessionKey string `json:"session_key"`
+	UnionID    string `json:"unionid,omitempty"`
+}
+
+// decideExchange spends the code of q and returns the reply, or the
+// errcode to answer instead.
+func (s *Server) decideExchange(q url.Values) (exchangeReply, int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if len(s.forced) > 0 {
 		errcode := s.forced[0]
 		s.forced = s.forced[1:]
-		writeErr(w, errcode)
-		return
+		return exchangeReply{}, errcode
 	}
 	switch {
 	case q.Get("appid") != s.appID:
-		writeErr(w, 40013)
-		return
+		return exchangeReply{}, 40013
 	case q.Get("secret") != s.appSecret:
-		writeErr(w, 40125)
-		return
+		return exchangeReply{}, 40125
 	case q.Get("grant_type") != "authorization_code":
-		writeErr(w, 40002)
-		return
+		return exchangeReply{}, 40002
 	case q.Get("js_code") == "":
-		writeErr(w, 41008)
-		return
+		return exchangeReply{}, 41008
 	}
 	c, ok := s.codes[q.Get("js_code")]
 	switch {
 	case !ok || s.now().Sub(c.issued) >= CodeTTL:
-		writeErr(w, 40029)
-		return
+		return exchangeReply{}, 40029
 	case c.errcode != 0:
-		writeErr(w, c.errcode)
-		return
+		return exchangeReply{}, c.errcode
 	case c.used:
-		writeErr(w, 40163)
-		return
+		return exchangeReply{}, 40163
 	}
 	c.used = true
-	reply := map[string]string{"openid": c.user.openID, "session_key": c.user.sessionKey.Reveal()}
-	if c.user.unionID != "" {
-		reply["unionid"] = c.user.unionID
-	}
-	writeJSON(w, reply)
+	return exchangeReply{OpenID: c.user.openID, SessionKey: c.user.sessionKey.Reveal(), UnionID: c.user.unionID}, 0
 }
 
 var errmsgs = map[int]string{

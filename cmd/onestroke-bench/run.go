@@ -124,9 +124,9 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		opt: o, self: self, workdir: workdir, log: stderr,
 		reap:      &reaper{},
 		debugAddr: map[int]string{},
-		secret: hex.EncodeToString(secret),
-		client: &http.Client{Timeout: 60 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 64}},
-		rep:    &Report{Command: "onestroke-bench run " + strings.Join(args, " "), Notes: notes},
+		secret:    hex.EncodeToString(secret),
+		client:    &http.Client{Timeout: 60 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 64}},
+		rep:       &Report{Command: "onestroke-bench run " + strings.Join(args, " "), Notes: notes},
 	}
 	defer func() {
 		r.reap.cleanup()

@@ -77,6 +77,15 @@ func (a Actions) Text() string {
 // encodes it with HTML escaping off.
 func (a Actions) Quoted() string { return a.WithQuoted().quoted }
 
+// AppendQuoted appends the quoted form to dst, without keeping it: a
+// repository writing it into a record pays for one copy, not two.
+func (a Actions) AppendQuoted(dst []byte) []byte {
+	if a.quoted != "" {
+		return append(dst, a.quoted...)
+	}
+	return AppendJSONString(dst, a.text)
+}
+
 // Len returns the length of the text in bytes when it is at hand, else of
 // the quoted form: a size hint for buffers.
 func (a Actions) Len() int {

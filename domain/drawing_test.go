@@ -111,6 +111,8 @@ func TestActions_QuotedForm(t *testing.T) {
 		require.NoError(t, err)
 		assert.Equal(t, string(want), a.Quoted(), "Quoted is the text as a JSON string")
 		assert.Equal(t, a.Quoted(), a.WithQuoted().Quoted())
+		assert.Equal(t, "x"+a.Quoted(), string(a.AppendQuoted([]byte("x"))))
+		assert.Equal(t, "x"+a.Quoted(), string(a.WithQuoted().AppendQuoted([]byte("x"))))
 
 		stored, err := domain.ActionsFromStorageQuoted(a.Quoted())
 		require.NoError(t, err)

@@ -291,12 +291,12 @@ func resolve(byTime *bolt.Bucket, id string, ptr []byte) (rec, key []byte, err e
 // A record is: version byte, createdAt and updatedAt as Unix nanoseconds,
 // then the actions as a JSON string (version 1: the actions text).
 func encode(d *domain.Drawing) []byte {
-	quoted := d.Actions().Quoted()
-	b := make([]byte, recordHeader, recordHeader+len(quoted))
+	size := d.Actions().Len()
+	b := make([]byte, recordHeader, recordHeader+size+size/4+2) // room for the usual share of escapes
 	b[0] = recordVersion
 	binary.BigEndian.PutUint64(b[1:], uint64(d.CreatedAt().UnixNano()))
 	binary.BigEndian.PutUint64(b[9:], uint64(d.UpdatedAt().UnixNano()))
-	return append(b, quoted...)
+	return d.Actions().AppendQuoted(b)
 }
 
 // decode copies a record out of a transaction.

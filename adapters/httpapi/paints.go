@@ -1,9 +1,9 @@
 package httpapi
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
-	"io"
 	"mime"
 	"net/http"
 	"net/url"
@@ -106,7 +106,16 @@ func (s *Server) readPaintForm(w http.ResponseWriter, r *http.Request, user *dom
 		return f, &domain.Error{Code: codeUnsupportedMediaType, Message: "Send the body as application/json or application/x-www-form-urlencoded."}
 	}
 
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.cfg.MaxBodyBytes))
+	// A pooled buffer, grown once to the announced length: a drawing body
+	// is up to megabytes, and nothing below keeps a reference to it (the
+	// parsers copy what they return).
+	buf := getBuf()
+	defer putBuf(buf)
+	if n := r.ContentLength; n > 0 && n <= s.cfg.MaxBodyBytes {
+		buf.Grow(int(n) + bytes.MinRead) // ReadFrom wants MinRead free to see the end
+	}
+	_, err := buf.ReadFrom(http.MaxBytesReader(w, r.Body, s.cfg.MaxBodyBytes))
+	body := buf.Bytes()
 	if err != nil {
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {

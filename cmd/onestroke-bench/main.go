@@ -47,6 +47,7 @@ const usage = `usage:
   onestroke-bench run [-out bench/results.md] [-d 10s] [-c 64] [-c-high 256] [flags]
   onestroke-bench load -url URL -c N -d DURATION [-scenario get|save|first-login] [flags]
   onestroke-bench ceiling -listen ADDR -redis ADDR -key KEY
+  onestroke-bench static -listen ADDR -body FILE
 Run a subcommand with -h for its flags.`
 
 func dispatch(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -61,6 +62,8 @@ func dispatch(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return cmdLoad(ctx, args[1:], stdout, stderr)
 	case "ceiling":
 		return cmdCeiling(ctx, args[1:], stdout, stderr)
+	case "static":
+		return cmdStatic(ctx, args[1:], stdout, stderr)
 	case "-h", "-help", "--help", "help":
 		fmt.Fprintln(stdout, usage)
 		return nil

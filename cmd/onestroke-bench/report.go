@@ -17,8 +17,12 @@ const (
 	scList10    = "list, 10 drawings"
 	scList100   = "list, 100 drawings"
 	scList10000 = "list, 10,000 drawings"
+	// The floor: the service's list answers served by a bare server.
+	scFloor10    = "list answer of 10 drawings"
+	scFloor10000 = "list answer of 10,000 drawings"
 
 	cfgCeiling  = "ceiling"
+	cfgBare     = "bare server"
 	cfgEmbedded = "embedded"
 	cfgRedis    = "redis"
 	cfgMongo    = "redis+mongo"
@@ -143,7 +147,7 @@ func (rep *Report) configs() []string {
 	var out []string
 	seen := map[string]bool{}
 	for _, r := range rep.Rows {
-		if r.Config != cfgCeiling && !seen[r.Config] {
+		if r.Config != cfgCeiling && r.Config != cfgBare && !seen[r.Config] {
 			seen[r.Config] = true
 			out = append(out, r.Config)
 		}
@@ -269,6 +273,19 @@ func (rep *Report) Evaluate(conns, connsHigh int) []Verdict {
 			}
 		}
 		out = append(out, v)
+	}
+	// For information: the least any server pays to send those two answers.
+	if big, small := rep.find(scFloor10000, cfgBare, conns), rep.find(scFloor10, cfgBare, conns); big != nil && small != nil {
+		if okB, _ := usable(big); okB {
+			if okS, _ := usable(small); okS {
+				ratio := float64(big.Res.P50()) / float64(small.Res.P50())
+				out = append(out, Verdict{
+					Target:   "list p50 at 10,000 / at 10 drawings, a bare net/http server sending the same two answers (the floor)",
+					Measured: fmt.Sprintf("%.2f (%s / %s)", ratio, fmtDur(big.Res.P50()), fmtDur(small.Res.P50())),
+					Goal:     "—", Verdict: verdictInfo,
+				})
+			}
+		}
 	}
 	for _, cfg := range rep.configs() {
 		// For information: the same page size, 100 times the drawings.

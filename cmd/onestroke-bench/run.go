@@ -186,6 +186,7 @@ type runner struct {
 	failures     int
 
 	debugAddr map[int]string // service pid → its pprof listener, with -profile
+	floorDone bool           // the list floor has its rows
 }
 
 func (r *runner) logf(format string, args ...any) {
@@ -491,18 +492,30 @@ func (r *runner) runLists(ctx context.Context, cfg string, svc *service, mock *w
 		big.Partial = fmt.Sprintf("%s drawings seeded (-seed), not 10,000", fmtRate(float64(saved)))
 	}
 
+	answers := make([][]byte, 3)
 	for i, row := range []Row{small, mid, big} {
-		items, err := r.listCount(svc, codes[i])
+		items, body, err := r.listAnswer(svc, codes[i])
 		if err != nil {
 			r.fail(row, fmt.Errorf("probe: %w", err))
 			continue
 		}
+		answers[i] = body
 		row.Note = fmt.Sprintf("first page: %d drawings", items)
 		if row.Partial != "" {
 			row.Note += "; " + row.Partial
 		}
 		r.measure(ctx, row, svc.p.pid(), deps, svc.addr,
 			cachedSources(svc.addr, basePath+"/session/paints/list", codes[i:i+1]))
+	}
+	// The floor, once: the same two answers from a server that does nothing
+	// else, over the same connections.
+	if !r.floorDone && answers[0] != nil && answers[2] != nil && big.Partial == "" && ctx.Err() == nil {
+		r.floorDone = true
+		for i, sc := range []string{scFloor10, scFloor10000} {
+			r.measureFloor(ctx, Row{Scenario: sc, Config: cfgBare, Conns: n,
+				Note: fmt.Sprintf("the %s answer %s gave, from a bare net/http server", []string{"10-drawing", "10,000-drawing"}[i], cfg)},
+				answers[i*2])
+		}
 	}
 }
 

@@ -102,21 +102,23 @@ func (r *runner) seed(ctx context.Context, svc *service, code string, n int, act
 	return int(saved.Load()), time.Since(t0), firstErr
 }
 
-func (r *runner) listCount(svc *service, code string) (int, error) {
+// listAnswer returns the number of drawings in code's list answer, and the
+// answer.
+func (r *runner) listAnswer(svc *service, code string) (int, []byte, error) {
 	req, _ := http.NewRequest(http.MethodGet, svc.url("/session/paints/list"), nil)
 	req.Header.Set("X-WX-Code", code)
 	body, status, err := r.do(req)
 	if err != nil {
-		return 0, err
+		return 0, nil, err
 	}
 	var v struct {
 		Code int               `json:"code"`
 		Data []json.RawMessage `json:"data"`
 	}
 	if status != http.StatusOK || json.Unmarshal(body, &v) != nil || v.Code != 0 {
-		return 0, fmt.Errorf("list answered %d %s", status, truncate(body, 300))
+		return 0, nil, fmt.Errorf("list answered %d %s", status, truncate(body, 300))
 	}
-	return len(v.Data), nil
+	return len(v.Data), body, nil
 }
 
 func (r *runner) do(req *http.Request) ([]byte, int, error) {

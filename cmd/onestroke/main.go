@@ -73,10 +73,12 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 // sessions), so at Go's default of 100 the collector runs every few MiB
 // allocated: dozens of cycles a second under load, each scanning and
 // shrinking every connection's stack, which the next request grows again.
-// At 400 it runs a quarter as often, for a heap of up to five times the live
-// data (make bench measures both the CPU and the peak RSS). In a container,
-// also set GOMEMLIMIT to its memory limit.
-const DefaultGCPercent = 400
+// At 200 it runs half as often, for a heap of up to three times the live
+// data. (400 saved a little more CPU but took the peak RSS at 256
+// connections to 57–63 MiB, against 35 MiB at 100 and 43 MiB at 200; make
+// bench measures both.) In a container, also set GOMEMLIMIT to its memory
+// limit.
+const DefaultGCPercent = 200
 
 // applyGCPercent sets DefaultGCPercent unless GOGC is set, and returns the
 // GOGC in force and where it came from.

@@ -5,7 +5,7 @@ PKGS    := ./...
 # Packages with suites behind the integration tag (real servers in containers).
 INTEGRATION_PKGS := ./tests/... ./cmd/...
 
-.PHONY: run build test test-go test-integration pact vet fmt-check clean bench
+.PHONY: run build test test-go test-integration pact vet fmt-check clean bench bench-profile
 
 ## run: start the service on :5757 in development mode (embedded stores, mock WeChat)
 run:
@@ -61,6 +61,19 @@ bench:
 		echo "\$$ go test -run '^$$' -bench . -benchmem $(BENCH_MICRO)"; \
 		$(GO) test -run '^$$' -bench . -benchmem $(BENCH_MICRO) 2>&1; echo "(exit status $$?)"; \
 		echo '```'; } | tee -a $(BENCH_OUT)
+
+## bench-profile: make bench with the service's CPU profile taken over every measured window
+## (onestroke-bench run -profile); the report and a text summary of each profile (flat and cumulative
+## top 40) go to bench/profiles/. Profiling costs the service a little CPU: the figures of record
+## are make bench's.
+PROFILE_DIR := bench/profiles
+bench-profile:
+	@mkdir -p $(PROFILE_DIR) && rm -f $(PROFILE_DIR)/*.pprof $(PROFILE_DIR)/*.txt
+	$(MAKE) bench BENCH_OUT=$(PROFILE_DIR)/results.md BENCH_FLAGS='-profile $(PROFILE_DIR) $(BENCH_FLAGS)'
+	@for f in $(PROFILE_DIR)/*.pprof; do \
+		{ $(GO) tool pprof -top -nodecount=40 $(BIN) $$f; echo; \
+		  $(GO) tool pprof -top -cum -nodecount=40 $(BIN) $$f; } > $${f%.pprof}.txt 2>&1; \
+	done; echo "profiles and their summaries: $(PROFILE_DIR)/"
 
 vet:
 	$(GO) vet $(PKGS)

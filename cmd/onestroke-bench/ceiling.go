@@ -65,27 +65,33 @@ func cmdCeiling(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		return fmt.Errorf("redis at %s: %w", *redisAddr, err)
 	}
 
-	ln, err := net.Listen("tcp", *listen)
+	handler := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		v, err := rdb.Get(r.Context(), *key).Bytes()
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadGateway)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json; charset=utf-8")
+		w.Write(v)
+	})
+	return serveBare(ctx, *listen, handler, stdout, map[string]any{
+		"msg": "ceiling listening", "redis": *redisAddr,
+		"key": *key, "pool_size": rdb.Options().PoolSize, "resp": *resp,
+	})
+}
+
+// serveBare serves h on listen the way a bare server does (net/http's
+// defaults but a header timeout), prints line with the address added as
+// one JSON line on stdout, and serves until ctx ends.
+func serveBare(ctx context.Context, listen string, h http.Handler, stdout io.Writer, line map[string]any) error {
+	ln, err := net.Listen("tcp", listen)
 	if err != nil {
 		return err
 	}
-	srv := &http.Server{
-		Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			v, err := rdb.Get(r.Context(), *key).Bytes()
-			if err != nil {
-				http.Error(w, err.Error(), http.StatusBadGateway)
-				return
-			}
-			w.Header().Set("Content-Type", "application/json; charset=utf-8")
-			w.Write(v)
-		}),
-		ReadHeaderTimeout: 5 * time.Second,
-	}
-	line, _ := json.Marshal(map[string]any{
-		"msg": "ceiling listening", "addr": ln.Addr().String(), "redis": *redisAddr,
-		"key": *key, "pool_size": rdb.Options().PoolSize, "resp": *resp,
-	})
-	fmt.Fprintf(stdout, "%s\n", line)
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second}
+	line["addr"] = ln.Addr().String()
+	b, _ := json.Marshal(line)
+	fmt.Fprintf(stdout, "%s\n", b)
 
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
@@ -94,8 +100,8 @@ func cmdCeiling(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		return err
 	case <-ctx.Done():
 	}
-	shutdownCtx, cancel2 := context.WithTimeout(context.Background(), 2*time.Second)
-	defer cancel2()
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
 	if err := srv.Shutdown(shutdownCtx); err != nil && !errors.Is(err, context.DeadlineExceeded) {
 		return err
 	}

@@ -7,7 +7,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"strconv"
@@ -36,34 +35,14 @@ func cmdStatic(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return err
 	}
 	length := []string{strconv.Itoa(len(body))}
-	ln, err := net.Listen("tcp", *listen)
-	if err != nil {
-		return err
-	}
-	srv := &http.Server{
-		Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			h := w.Header()
-			h["Content-Type"] = []string{"application/json; charset=utf-8"}
-			h["Cache-Control"] = []string{"no-store"}
-			h["Content-Length"] = length
-			_, _ = w.Write(body)
-		}),
-		ReadHeaderTimeout: 5 * time.Second,
-	}
-	line, _ := json.Marshal(map[string]any{"msg": "static listening", "addr": ln.Addr().String(), "bytes": len(body)})
-	fmt.Fprintf(stdout, "%s\n", line)
-
-	served := make(chan error, 1)
-	go func() { served <- srv.Serve(ln) }()
-	select {
-	case err := <-served:
-		return err
-	case <-ctx.Done():
-	}
-	shutdownCtx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-	defer cancel()
-	_ = srv.Shutdown(shutdownCtx)
-	return nil
+	handler := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		h["Content-Type"] = []string{"application/json; charset=utf-8"}
+		h["Cache-Control"] = []string{"no-store"}
+		h["Content-Length"] = length
+		_, _ = w.Write(body)
+	})
+	return serveBare(ctx, *listen, handler, stdout, map[string]any{"msg": "static listening", "bytes": len(body)})
 }
 
 // measureFloor serves body from a fresh static server and drives it as

@@ -125,6 +125,9 @@ func (s *Server) readPaintForm(w http.ResponseWriter, r *http.Request, user *dom
 	}
 
 	if mediaType == "application/json" {
+		if fast, ok := decodePaintForm(body); ok {
+			return fast, nil
+		}
 		if err := json.Unmarshal(body, &f); err != nil {
 			var typeErr *json.UnmarshalTypeError
 			if errors.As(err, &typeErr) && typeErr.Field != "" {

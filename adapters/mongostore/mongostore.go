@@ -16,6 +16,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -36,7 +37,13 @@ const (
 	DefaultDatabase   = "qcloud-applet-session"
 	DefaultCollection = "paints"
 	DefaultOpTimeout  = 5 * time.Second
-	maxSaveAttempts   = 8
+	// A save that loses the compare-and-set race reads again, after a
+	// random pause that doubles with each loss (full jitter, up to
+	// maxSaveBackoff): concurrent saves of one drawing spread out instead of
+	// colliding again at once. The operation's deadline bounds it all.
+	maxSaveAttempts = 32
+	minSaveBackoff  = time.Millisecond
+	maxSaveBackoff  = 100 * time.Millisecond
 )
 
 // Options configure Open; zero values take the defaults.
@@ -178,6 +185,15 @@ func (r *Repository) Save(ctx context.Context, owner, id string, update func(*do
 	}
 	defer cancel()
 	for attempt := 0; attempt < maxSaveAttempts; attempt++ {
+		if attempt > 0 {
+			pause := time.NewTimer(saveBackoff(attempt))
+			select {
+			case <-pause.C:
+			case <-ctx.Done():
+				pause.Stop()
+				return domain.Wrap(domain.EUNAVAILABLE, ctx.Err(), "The drawing is being saved concurrently; try again.")
+			}
+		}
 		var cur document
 		err := r.coll.FindOne(ctx, owned(owner, id)).Decode(&cur)
 		found := err == nil
@@ -260,6 +276,13 @@ func (r *Repository) List(ctx context.Context, owner string, limit int) ([]*doma
 		out = append(out, dr)
 	}
 	return out, nil
+}
+
+// saveBackoff is the pause before attempt (≥ 1) of a save: uniform in
+// [0, min(minSaveBackoff·2^(attempt-1), maxSaveBackoff)).
+func saveBackoff(attempt int) time.Duration {
+	ceiling := min(minSaveBackoff<<min(attempt-1, 16), maxSaveBackoff)
+	return rand.N(ceiling)
 }
 
 // Delete implements ports.DrawingRepository.

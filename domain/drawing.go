@@ -78,10 +78,26 @@ func (d *Drawing) ReplaceActions(actions Actions, now time.Time) error {
 // Its actions come from ActionsFromStorage or ActionsFromStorageQuoted,
 // which trust them; it checks only what identifies the drawing.
 func UnmarshalDrawingFromStorage(owner, id string, actions Actions, createdAt, updatedAt time.Time) (*Drawing, error) {
-	if owner == "" || id == "" {
-		return nil, Errorf(EINTERNAL, "Stored drawing has no owner or id.")
+	d := new(Drawing)
+	if err := d.RestoreFromStorage(owner, id, actions, createdAt, updatedAt); err != nil {
+		return nil, err
 	}
-	return &Drawing{owner: owner, id: id, actions: actions, createdAt: createdAt.UTC(), updatedAt: updatedAt.UTC()}, nil
+	return d, nil
+}
+
+// RestoreFromStorage fills a zero Drawing as UnmarshalDrawingFromStorage
+// builds one, for a repository that allocates a page of drawings at once
+// (make([]Drawing, n)) rather than one by one. It refuses a drawing that is
+// not zero: it rebuilds, it never edits.
+func (d *Drawing) RestoreFromStorage(owner, id string, actions Actions, createdAt, updatedAt time.Time) error {
+	if d.owner != "" || d.id != "" {
+		return Errorf(EINTERNAL, "A stored drawing can only be restored into a zero Drawing.")
+	}
+	if owner == "" || id == "" {
+		return Errorf(EINTERNAL, "Stored drawing has no owner or id.")
+	}
+	*d = Drawing{owner: owner, id: id, actions: actions, createdAt: createdAt.UTC(), updatedAt: updatedAt.UTC()}
+	return nil
 }
 
 func (d *Drawing) Owner() string        { return d.owner }

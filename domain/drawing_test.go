@@ -276,3 +276,26 @@ func TestUnmarshalDrawingFromStorage(t *testing.T) {
 		})
 	}
 }
+
+func TestDrawing_RestoreFromStorage(t *testing.T) {
+	created := time.Date(2023, 1, 2, 3, 4, 5, 0, shanghai)
+	page := make([]domain.Drawing, 2)
+	require.NoError(t, page[0].RestoreFromStorage("oOwner", "id1", domain.ActionsFromStorage(sampleActions), created, created))
+	require.NoError(t, page[1].RestoreFromStorage("oOwner", "id2", domain.ActionsFromStorage(`[]`), created, created.Add(time.Hour)))
+	assert.Equal(t, "id1", page[0].ID())
+	assert.Equal(t, sampleActions, page[0].Actions().Text())
+	assert.Equal(t, time.UTC, page[1].UpdatedAt().Location())
+	assert.True(t, page[1].UpdatedAt().Equal(created.Add(time.Hour)))
+
+	t.Run("never edits a drawing that is not zero", func(t *testing.T) {
+		err := page[0].RestoreFromStorage("oOther", "id9", domain.ActionsFromStorage(`[1]`), created, created)
+		assert.Equal(t, domain.EINTERNAL, domain.ErrorCode(err))
+		assert.Equal(t, "oOwner", page[0].Owner())
+		assert.Equal(t, "id1", page[0].ID())
+	})
+	t.Run("needs an owner and an id", func(t *testing.T) {
+		var d domain.Drawing
+		assert.Equal(t, domain.EINTERNAL, domain.ErrorCode(d.RestoreFromStorage("", "id1", domain.Actions{}, created, created)))
+		assert.Equal(t, domain.EINTERNAL, domain.ErrorCode(d.RestoreFromStorage("oOwner", "", domain.Actions{}, created, created)))
+	})
+}

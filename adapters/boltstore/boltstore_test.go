@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"path/filepath"
+	"sync"
 	"testing"
 	"time"
 
@@ -116,4 +117,34 @@ func TestRepository_ReadsVersion1Records(t *testing.T) {
 	require.Len(t, got, 1)
 	assert.Equal(t, `["v2"]`, got[0].Actions().Text())
 	assert.True(t, at.Equal(got[0].CreatedAt()), "createdAt survives the rewrite")
+}
+
+// BenchmarkList100 reads the first page (100) of an owner with 1,000
+// drawings of 3 actions: what the list route asks of the store.
+func BenchmarkList100(b *testing.B) {
+	repo, err := boltstore.Open(b.TempDir())
+	require.NoError(b, err)
+	b.Cleanup(func() { repo.Close() })
+	ctx := context.Background()
+	at := time.Date(2026, 11, 25, 8, 0, 0, 0, time.UTC)
+	var wg sync.WaitGroup
+	for w := range 50 { // concurrent saves share bbolt batches (and fsyncs)
+		wg.Go(func() {
+			for i := w; i < 1000; i += 50 {
+				actions, _ := domain.ParseActions(fmt.Sprintf(`[{"type":"moveTo","x":%d,"y":2},{"type":"lineTo","x":3,"y":4},{"type":"lineTo","x":5,"y":6}]`, i), domain.DefaultMaxActionsBytes)
+				id := fmt.Sprintf("d%04d", i)
+				_ = repo.Save(ctx, "oALICE", id, func(*domain.Drawing) (*domain.Drawing, error) {
+					return domain.NewDrawing("oALICE", id, actions, at.Add(time.Duration(i)*time.Millisecond))
+				})
+			}
+		})
+	}
+	wg.Wait()
+	b.ReportAllocs()
+	for b.Loop() {
+		page, err := repo.List(ctx, "oALICE", 100)
+		if err != nil || len(page) != 100 {
+			b.Fatalf("%d drawings, %v", len(page), err)
+		}
+	}
 }

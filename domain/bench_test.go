@@ -5,7 +5,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/onestroke/onestroke/adapters/wechat/wechattest"
 	"github.com/onestroke/onestroke/domain"
 )
 
@@ -17,7 +16,7 @@ var benchRaw = `{"nickName":"一笔到底🎨","gender":1,"language":"zh_CN","ci
 // headers: percent-decoding rawData, parsing it, checking the signature and
 // building the user info.
 func BenchmarkFirstRequestHeaders(b *testing.B) {
-	encoded := wechattest.EncodeURIComponent(benchRaw)
+	encoded := domain.EncodeRawData(benchRaw)
 	sig := domain.Sign(benchRaw, benchKey)
 	b.ReportAllocs()
 	for b.Loop() {
@@ -35,7 +34,7 @@ func BenchmarkFirstRequestHeaders(b *testing.B) {
 // BenchmarkUserInfoFromJSON is the per-request work of the cached path:
 // rebuilding the user from what the session store holds.
 func BenchmarkUserInfoFromJSON(b *testing.B) {
-	raw, _ := domain.DecodeRawData(wechattest.EncodeURIComponent(benchRaw))
+	raw, _ := domain.DecodeRawData(domain.EncodeRawData(benchRaw))
 	stored := domain.NewUserInfo(raw, "oGZUI0egBJY1zhBYw2KhdUfwVJJE").JSON()
 	b.ReportAllocs()
 	for b.Loop() {

@@ -87,6 +87,25 @@ type member struct {
 // Text returns the decoded JSON text, the bytes the signature covers.
 func (r RawData) Text() string { return r.text }
 
+// EncodeRawData encodes rawData as the client sends it in X-WX-RawData:
+// like JavaScript's encodeURIComponent. DecodeRawData undoes it; clients,
+// mocks and tests use it.
+func EncodeRawData(text string) string {
+	const hexdigits = "0123456789ABCDEF"
+	var b strings.Builder
+	for i := 0; i < len(text); i++ {
+		c := text[i]
+		if 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || strings.IndexByte("-_.!~*'()", c) >= 0 {
+			b.WriteByte(c)
+			continue
+		}
+		b.WriteByte('%')
+		b.WriteByte(hexdigits[c>>4])
+		b.WriteByte(hexdigits[c&15])
+	}
+	return b.String()
+}
+
 // DecodeRawData percent-decodes the X-WX-RawData header the way the client's
 // encodeURIComponent encoded it and parses it as a JSON object. Any failure
 // is EBADRAWDATA: the protocol answers it with an error body that has no

@@ -9,10 +9,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/stretchr/testify/assert"
-	"github.com/stretchr/testify/require"
-
-	"github.com/onestroke/onestroke/adapters/wechat/wechattest"
 	"github.com/onestroke/onestroke/domain"
 )
 
@@ -130,9 +126,9 @@ func TestDecodeRawData_EncodeURIComponentRoundTrip(t *testing.T) {
 		t.Run(v.name, func(t *testing.T) {
 			// The Go encoder used by the mock and the tests must produce what
 			// a device's JavaScript produces.
-			require.Equal(t, v.encoded, wechattest.EncodeURIComponent(v.raw))
+			require.Equal(t, v.encoded, domain.EncodeRawData(v.raw))
 
-			raw, err := domain.DecodeRawData(wechattest.EncodeURIComponent(v.raw))
+			raw, err := domain.DecodeRawData(domain.EncodeRawData(v.raw))
 			require.NoError(t, err)
 			assert.Equal(t, v.raw, raw.Text())
 		})
@@ -232,7 +228,7 @@ func TestDecodeRawData_Invalid(t *testing.T) {
 
 func decode(t *testing.T, text string) domain.RawData {
 	t.Helper()
-	raw, err := domain.DecodeRawData(wechattest.EncodeURIComponent(text))
+	raw, err := domain.DecodeRawData(domain.EncodeRawData(text))
 	require.NoError(t, err)
 	return raw
 }

@@ -397,21 +397,7 @@ func marshal(v any) (string, error) {
 }
 
 // EncodeURIComponent encodes s like JavaScript's encodeURIComponent, as the
-// mini-program does for X-WX-RawData.
-func EncodeURIComponent(s string) string {
-	const hexdigits = "0123456789ABCDEF"
-	var b strings.Builder
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || strings.IndexByte("-_.!~*'()", c) >= 0 {
-			b.WriteByte(c)
-			continue
-		}
-		b.WriteByte('%')
-		b.WriteByte(hexdigits[c>>4])
-		b.WriteByte(hexdigits[c&15])
-	}
-	return b.String()
-}
+// mini-program does for X-WX-RawData (domain.EncodeRawData).
+func EncodeURIComponent(s string) string { return domain.EncodeRawData(s) }
 
 func shellQuote(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'" }

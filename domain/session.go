@@ -353,11 +353,10 @@ func NewUserInfo(raw RawData, openID string) UserInfo {
 	return UserInfo{openID: openID, json: b.Bytes()}
 }
 
+// writeJSONString writes s as JSON.stringify would (no escaping of <, >
+// and &), through AppendJSONString.
 func writeJSONString(b *bytes.Buffer, s string) {
-	enc := json.NewEncoder(b)
-	enc.SetEscapeHTML(false) // JSON.stringify does not escape <, > and &
-	_ = enc.Encode(s)
-	b.Truncate(b.Len() - 1) // Encode appends a newline
+	b.Write(AppendJSONString(b.AvailableBuffer(), s))
 }
 
 // UserInfoFromJSON rebuilds user info read from a session store. It must be

@@ -5,7 +5,7 @@ PKGS    := ./...
 # Packages with suites behind the integration tag (real servers in containers).
 INTEGRATION_PKGS := ./tests/... ./cmd/...
 
-.PHONY: run build test test-go test-integration pact vet fmt-check clean bench bench-profile
+.PHONY: run build test test-go test-integration pact vet fmt-check check-tracked clean bench bench-profile
 
 ## run: start the service on :5757 in development mode (embedded stores, mock WeChat)
 run:
@@ -16,7 +16,7 @@ build:
 	CGO_ENABLED=0 $(GO) build -trimpath -o $(BIN) ./cmd/onestroke
 
 ## test: every test suite
-test: fmt-check vet test-go test-integration pact
+test: check-tracked fmt-check vet test-go test-integration pact
 
 ## test-go: unit, contract and end-to-end tests, with the race detector; no Docker needed
 test-go:
@@ -78,6 +78,10 @@ bench-profile:
 vet:
 	$(GO) vet $(PKGS)
 	$(GO) vet -tags integration $(PKGS)
+
+## check-tracked: fail when git tracks a built binary or a file over 2 MiB
+check-tracked:
+	@scripts/check-tracked.sh
 
 fmt-check:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './client/*')); \

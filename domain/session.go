@@ -7,6 +7,8 @@ import (
 	"crypto/subtle"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"strings"
@@ -169,10 +171,12 @@ func unhex(c byte) (byte, bool) {
 	return 0, false
 }
 
-// parseObject parses a JSON object and returns its members in order. A key
-// repeated later replaces the earlier value in the earlier position, as
-// JavaScript's JSON.parse does.
-func parseObject(text string) ([]member, error) {
+// decodeMembers is the one exact reader of a JSON object in this package:
+// encoding/json's tokenizer, keys unescaped, values compacted, every member
+// in order, duplicates included. Both readers of session JSON (rawData and
+// the stored user info) decide from it; their fast paths are fuzzed against
+// it.
+func decodeMembers(text string) ([]member, error) {
 	dec := json.NewDecoder(strings.NewReader(text))
 	tok, err := dec.Token()
 	if err != nil {
@@ -199,17 +203,7 @@ func parseObject(text string) ([]member, error) {
 		if err := json.Compact(&compact, raw); err != nil {
 			return nil, err
 		}
-		value := compact.String()
-		replaced := false
-		for i := range members {
-			if members[i].key == key {
-				members[i].value, replaced = value, true
-				break
-			}
-		}
-		if !replaced {
-			members = append(members, member{key: key, value: value})
-		}
+		members = append(members, member{key: key, value: compact.String()})
 	}
 	if _, err := dec.Token(); err != nil { // the closing brace
 		return nil, err
@@ -218,6 +212,41 @@ func parseObject(text string) ([]member, error) {
 		return nil, errTrailing
 	}
 	return members, nil
+}
+
+// parseObject parses rawData's JSON object and returns its members in
+// order. A key repeated later replaces the earlier value in the earlier
+// position, as JavaScript's JSON.parse does.
+func parseObject(text string) ([]member, error) {
+	all, err := decodeMembers(text)
+	if err != nil {
+		return nil, err
+	}
+	members := all[:0:0]
+	for _, m := range all {
+		replaced := false
+		for i := range members {
+			if members[i].key == m.key {
+				members[i].value, replaced = m.value, true
+				break
+			}
+		}
+		if !replaced {
+			members = append(members, m)
+		}
+	}
+	return members, nil
+}
+
+// openIDKey is the member the service owns in every user info.
+const openIDKey = "openId"
+
+// isOpenIDVariant reports whether key is openId written in other letter
+// case, as encoding/json's case-insensitive field matching (and so any
+// reader built on it) would take it. Such members are dropped from a user
+// info: only the service's own openId may name the user.
+func isOpenIDVariant(key string) bool {
+	return key != openIDKey && strings.EqualFold(key, openIDKey)
 }
 
 // scanMembers is the fast path of DecodeRawData for what wx.getUserInfo
@@ -245,6 +274,9 @@ func scanMembers(text string) ([]member, bool) {
 			end++
 		}
 		key := text[i+1 : end]
+		if isOpenIDVariant(key) {
+			return nil, false // the exact path drops it
+		}
 		for _, m := range members {
 			if m.key == key {
 				return nil, false
@@ -305,13 +337,14 @@ type UserInfo struct {
 
 // NewUserInfo builds the user info from verified rawData and the openid
 // WeChat gave: every member kept as sent, openId set (replaced in place when
-// rawData had one, appended otherwise, as the original's assignment did).
+// rawData had one, appended otherwise, as the original's assignment did),
+// and every member whose key is openId in other letter case dropped.
 func NewUserInfo(raw RawData, openID string) UserInfo {
 	var b bytes.Buffer
 	if raw.compact {
 		b.Grow(len(raw.text) + len(openID) + 12)
 		for _, m := range raw.members {
-			if m.key == "openId" {
+			if m.key == openIDKey {
 				b.WriteString(raw.text[:m.start])
 				writeJSONString(&b, openID)
 				b.WriteString(raw.text[m.end:])
@@ -328,14 +361,18 @@ func NewUserInfo(raw RawData, openID string) UserInfo {
 		return UserInfo{openID: openID, json: b.Bytes()}
 	}
 	b.WriteByte('{')
-	wroteOpenID := false
-	for i, m := range raw.members {
-		if i > 0 {
+	wroteOpenID, n := false, 0
+	for _, m := range raw.members {
+		if isOpenIDVariant(m.key) {
+			continue
+		}
+		if n > 0 {
 			b.WriteByte(',')
 		}
+		n++
 		writeJSONString(&b, m.key)
 		b.WriteByte(':')
-		if m.key == "openId" {
+		if m.key == openIDKey {
 			writeJSONString(&b, openID)
 			wroteOpenID = true
 			continue
@@ -343,7 +380,7 @@ func NewUserInfo(raw RawData, openID string) UserInfo {
 		b.WriteString(m.value) // compacted by parseObject
 	}
 	if !wroteOpenID {
-		if len(raw.members) > 0 {
+		if n > 0 {
 			b.WriteByte(',')
 		}
 		b.WriteString(`"openId":`)
@@ -359,38 +396,77 @@ func writeJSONString(b *bytes.Buffer, s string) {
 	b.Write(AppendJSONString(b.AvailableBuffer(), s))
 }
 
-// UserInfoFromJSON rebuilds user info read from a session store. It must be
-// a JSON object with a non-empty string openId. This runs on every cached
-// request, so compact text (what this service and the original write) is
-// taken as it is after one structural pass; anything else is parsed and
-// compacted.
+// UserInfoFromJSON rebuilds user info read from a session store: a JSON
+// object (UTF-8) with exactly one member whose key is exactly openId, a
+// non-empty string; members whose keys are openId in other letter case are
+// ignored (this service never writes them; the original service kept those
+// rawData sent). Anything else is not a session, and answers as an unknown
+// code does (ESESSIONEXPIRED): a store value is never an oracle. This runs
+// on every cached request, so compact text (what this service and the
+// original write) is taken as it is after one structural pass; anything else
+// goes through the exact reader, which the fast path is fuzzed against.
 func UserInfoFromJSON(data []byte) (UserInfo, error) {
 	if openID, ok := scanCompactObject(data); ok {
 		return UserInfo{openID: openID, json: data}, nil
 	}
-	var probe struct {
-		OpenID *string `json:"openId"`
+	return userInfoFromJSONExact(data)
+}
+
+// userInfoFromJSONExact is UserInfoFromJSON by decodeMembers alone.
+func userInfoFromJSONExact(data []byte) (UserInfo, error) {
+	if !utf8.Valid(data) {
+		return UserInfo{}, notASession(errNotUTF8)
 	}
-	if err := json.Unmarshal(data, &probe); err != nil {
-		return UserInfo{}, Wrap(EINTERNAL, err, "Stored user info is not a JSON object.")
+	members, err := decodeMembers(string(data))
+	if err != nil {
+		return UserInfo{}, notASession(err)
 	}
-	if probe.OpenID == nil || *probe.OpenID == "" {
-		return UserInfo{}, Errorf(EINTERNAL, "Stored user info has no openId.")
+	openID, found := "", 0
+	for _, m := range members {
+		if m.key != openIDKey {
+			continue
+		}
+		if found++; found > 1 {
+			return UserInfo{}, notASession(errTwoOpenIDs)
+		}
+		if len(m.value) < 2 || m.value[0] != '"' || json.Unmarshal([]byte(m.value), &openID) != nil {
+			return UserInfo{}, notASession(errNoOpenID)
+		}
+	}
+	if openID == "" {
+		return UserInfo{}, notASession(errNoOpenID)
 	}
 	var compact bytes.Buffer
 	if err := json.Compact(&compact, data); err != nil {
-		return UserInfo{}, Wrap(EINTERNAL, err, "Stored user info is not valid JSON.")
+		return UserInfo{}, notASession(err)
 	}
-	return UserInfo{openID: *probe.OpenID, json: compact.Bytes()}, nil
+	return UserInfo{openID: openID, json: compact.Bytes()}, nil
+}
+
+var (
+	errNotUTF8    = errors.New("stored user info is not UTF-8")
+	errTwoOpenIDs = errors.New("stored user info has two openId members")
+	errNoOpenID   = errors.New("stored user info has no openId string")
+)
+
+// SessionExpired is the error of a code the store does not know; cause
+// (for logs only) says why, when the store held something that was not a
+// session under that code.
+func SessionExpired(cause error) *Error {
+	return Wrap(ESESSIONEXPIRED, cause, "The session has expired; log in again.")
+}
+
+func notASession(cause error) *Error {
+	return SessionExpired(fmt.Errorf("the stored value is not a session: %w", cause))
 }
 
 // scanCompactObject walks a compact JSON object (no white space outside
 // strings) and returns its top-level "openId" string. It reports false for
-// anything it does not fully understand (white space, escapes in the key or
-// the openId, a missing or empty openId, a malformed structure, trailing
-// bytes), and the caller then takes the slow, exact path.
+// anything it does not fully understand (invalid JSON or UTF-8, white space,
+// escapes in a key or the openId, a missing, empty or repeated openId), and
+// the caller then takes the exact reader, which decides.
 func scanCompactObject(b []byte) (string, bool) {
-	if len(b) < 2 || b[0] != '{' {
+	if len(b) < 2 || b[0] != '{' || !json.Valid(b) || !utf8.Valid(b) {
 		return "", false
 	}
 	openID, i := "", 1
@@ -415,9 +491,9 @@ func scanCompactObject(b []byte) (string, bool) {
 			return "", false
 		}
 		i++
-		if string(key) == "openId" {
-			if i >= len(b) || b[i] != '"' {
-				return "", false
+		if string(key) == openIDKey {
+			if openID != "" || i >= len(b) || b[i] != '"' {
+				return "", false // a second openId (the exact reader refuses it), or not a string
 			}
 			end := i + 1
 			for end < len(b) && b[end] != '"' && b[end] != '\\' && b[end] >= 0x20 && b[end] < 0x80 { // openIds are ASCII

@@ -372,7 +372,8 @@ func TestUserInfoFromJSON(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			u, err := domain.UserInfoFromJSON([]byte(tt.data))
 			require.Error(t, err)
-			assert.Equal(t, domain.EINTERNAL, domain.ErrorCode(err))
+			assert.Equal(t, domain.ESESSIONEXPIRED, domain.ErrorCode(err), "answered as an unknown code")
+			assert.Equal(t, "The session has expired; log in again.", domain.ErrorMessage(err))
 			assert.True(t, u.IsZero())
 		})
 	}
@@ -524,4 +525,98 @@ func TestSessionKey_Redaction(t *testing.T) {
 		require.NoError(t, err)
 		assert.NotContains(t, string(b), secret)
 	})
+}
+
+// openIDMembers returns the values of every top-level member of obj whose
+// key equals "openId" ignoring case, as encoding/json would match them.
+func openIDMembers(t *testing.T, obj []byte) []string {
+	t.Helper()
+	dec := json.NewDecoder(bytes.NewReader(obj))
+	tok, err := dec.Token()
+	require.NoError(t, err)
+	require.Equal(t, json.Delim('{'), tok)
+	var out []string
+	for dec.More() {
+		tok, err := dec.Token()
+		require.NoError(t, err)
+		var v json.RawMessage
+		require.NoError(t, dec.Decode(&v))
+		if strings.EqualFold(tok.(string), "openId") {
+			out = append(out, tok.(string)+"="+string(v))
+		}
+	}
+	return out
+}
+
+// Security review finding 1: rawData whose keys hold case variants of
+// openId (and an escape, which sent the old reader to encoding/json's
+// case-insensitive, last-wins matching) logged in as the signer but ran
+// every later request as the victim.
+func TestNewUserInfo_OpenIDCaseVariantsAreDroppedAndNeverDecideTheUser(t *testing.T) {
+	const signer = "oSIGNER"
+	for _, raw := range []string{
+		`{"openId":"x","OPENID":"oVICTIM","k\"":1}`,
+		`{"openId":"x","OPENID":"oVICTIM"}`,
+		`{"OPENID":"oVICTIM"}`,
+		`{"nickName":"m","openid":"oVICTIM"}`,
+		`{"OpenId":"oVICTIM","k\"":1}`,
+		`{"oPeNiD":"oVICTIM","a\u0041":1,"openId":"x"}`,
+		`{"open\u0069d":"oVICTIM","x":1}`,
+		` { "OPENID" : "oVICTIM" , "openId" : "x" } `,
+	} {
+		t.Run(raw, func(t *testing.T) {
+			u := domain.NewUserInfo(decode(t, raw), signer)
+			assert.Equal(t, []string{`openId="` + signer + `"`}, openIDMembers(t, u.JSON()),
+				"exactly one member whose key folds to openId, the service's: %s", u.JSON())
+			back, err := domain.UserInfoFromJSON(u.JSON())
+			require.NoError(t, err)
+			assert.Equal(t, signer, back.OpenID(), "read back from the store")
+			var probe struct {
+				OpenID string `json:"openId"`
+			}
+			require.NoError(t, json.Unmarshal(u.JSON(), &probe))
+			assert.Equal(t, signer, probe.OpenID, "a case-insensitive reader agrees")
+		})
+	}
+}
+
+func TestNewUserInfo_KeepsOtherMembersAndTheOriginalsPlaceForOpenID(t *testing.T) {
+	const signer = "oSIGNER"
+	for raw, want := range map[string]string{
+		`{"OPENID":"v","a":1}`:              `{"a":1,"openId":"oSIGNER"}`,
+		`{"openId":"x","OPENID":"v","b":2}`: `{"openId":"oSIGNER","b":2}`,
+		`{"a":1,"k\"":2,"OpenID":"v"}`:      `{"a":1,"k\"":2,"openId":"oSIGNER"}`,
+		`{"openIdx":"kept","open":"kept"}`:  `{"openIdx":"kept","open":"kept","openId":"oSIGNER"}`,
+	} {
+		assert.Equal(t, want, string(domain.NewUserInfo(decode(t, raw), signer).JSON()), raw)
+	}
+}
+
+// The reader takes the member whose key is exactly openId, whatever else
+// the object holds, and refuses an object with two of them: the original
+// service's JSON.stringify never wrote one.
+func TestUserInfoFromJSON_TakesTheExactOpenIDMemberOnly(t *testing.T) {
+	for data, want := range map[string]string{
+		`{"openId":"oREAL","OPENID":"oVICTIM"}`:             "oREAL",
+		`{"OPENID":"oVICTIM","openId":"oREAL"}`:             "oREAL",
+		`{"openId":"oREAL","OPENID":"oVICTIM","k\"":1}`:     "oREAL",
+		`{"OPENID":"oVICTIM","k\"":1,"openId":"oREAL"}`:     "oREAL",
+		`{"openid":"oVICTIM", "openId" : "oREAL"}`:          "oREAL",
+		`{"nickName":"老用户","openId":"oREAL","Openid":"oV"}`: "oREAL",
+	} {
+		u, err := domain.UserInfoFromJSON([]byte(data))
+		require.NoError(t, err, data)
+		assert.Equal(t, want, u.OpenID(), data)
+	}
+	for _, data := range []string{
+		`{"openId":"oA","openId":"oB"}`,
+		`{"openId":"oA","k\"":1,"openId":"oB"}`,
+		`{"open\u0049d":"oVICTIM","openId":"oREAL"}`,
+		`{"OPENID":"oVICTIM"}`,
+		`{"openId":"oA","x":tru}`,
+		"{\"openId\":\"oA\",\"x\":\"\xff\"}",
+	} {
+		_, err := domain.UserInfoFromJSON([]byte(data))
+		require.Error(t, err, data)
+	}
 }

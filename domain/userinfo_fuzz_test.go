@@ -1,16 +1,17 @@
-package domain_test
+package domain
 
 import (
 	"bytes"
 	"encoding/json"
+	"strings"
 	"testing"
-
-	"github.com/onestroke/onestroke/domain"
+	"unicode/utf8"
 )
 
-// FuzzUserInfoFromJSON checks the fast path of UserInfoFromJSON against
-// encoding/json: for valid input both agree on the openId, and the text
-// handed out is valid, compact JSON.
+// FuzzUserInfoFromJSON holds the reader of stored user info to its exact
+// reference (userInfoFromJSONExact, on decodeMembers): on every input both
+// accept or both refuse, with the same openId and the same text; whatever the
+// fast path accepts, the reference accepts as it is.
 func FuzzUserInfoFromJSON(f *testing.F) {
 	for _, seed := range []string{
 		`{"nickName":"alice","openId":"oA"}`,
@@ -24,32 +25,92 @@ func FuzzUserInfoFromJSON(f *testing.F) {
 		`[1]`,
 		`{"openId":"oA"}x`,
 		`{"openId":"oA","openId":"oB"}`,
+		`{"openId":"oA","OPENID":"oB","k\"":1}`,
+		`{"OPENID":"oB","openId":"oA"}`,
+		`{"openId":"oA","x":tru}`,
 	} {
 		f.Add([]byte(seed))
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
-		u, err := domain.UserInfoFromJSON(data)
-		var probe struct {
-			OpenID *string `json:"openId"`
+		fastID, fastOK := scanCompactObject(data)
+		exact, exactErr := userInfoFromJSONExact(data)
+		if fastOK {
+			if exactErr != nil {
+				t.Fatalf("fast path accepted %q, the reference refuses it: %v", data, exactErr)
+			}
+			if fastID != exact.OpenID() || !bytes.Equal(data, exact.JSON()) {
+				t.Fatalf("fast path read %q as %q, the reference as %q %s", data, fastID, exact.OpenID(), exact.JSON())
+			}
 		}
-		if !json.Valid(data) || json.Unmarshal(data, &probe) != nil {
-			return // garbage in: any error (or the fast path's leniency) is fine
+		got, err := UserInfoFromJSON(data)
+		if (err == nil) != (exactErr == nil) || got.OpenID() != exact.OpenID() || !bytes.Equal(got.JSON(), exact.JSON()) {
+			t.Fatalf("UserInfoFromJSON(%q) = %q, %v; the reference: %q, %v", data, got.OpenID(), err, exact.OpenID(), exactErr)
 		}
-		if probe.OpenID == nil || *probe.OpenID == "" {
-			if err == nil {
-				t.Fatalf("accepted %q without an openId", data)
+		if err != nil {
+			if ErrorCode(err) != ESESSIONEXPIRED {
+				t.Fatalf("a stored value that is not a session answered %s, not as an unknown code", ErrorCode(err))
 			}
 			return
 		}
-		if err != nil {
-			t.Fatalf("rejected valid %q: %v", data, err)
+		if !json.Valid(got.JSON()) || got.OpenID() == "" {
+			t.Fatalf("accepted %q as %q with text %q", data, got.OpenID(), got.JSON())
 		}
-		if u.OpenID() != *probe.OpenID {
-			t.Fatalf("openId %q, encoding/json says %q, for %q", u.OpenID(), *probe.OpenID, data)
+	})
+}
+
+// FuzzNewUserInfoNamesOnlyTheService: whatever rawData a signer sends, the
+// user info it gets has exactly one member whose key folds to openId, the
+// service's, and every reader (ours, and encoding/json's case-insensitive
+// one) reads the service's openId back.
+func FuzzNewUserInfoNamesOnlyTheService(f *testing.F) {
+	for _, s := range []string{
+		`{}`,
+		`{"openId":"x","OPENID":"victim","k\"":1}`,
+		`{"OpenID":"victim"}`,
+		`{"open\u0049D":"victim","a":1}`,
+		`{"a":1,"a":2,"openid":3}`,
+	} {
+		f.Add(s)
+	}
+	const service = "oSERVICE"
+	f.Fuzz(func(t *testing.T, text string) {
+		if !utf8.ValidString(text) {
+			return // DecodeRawData refuses it before either path
 		}
-		var compact bytes.Buffer
-		if err := json.Compact(&compact, data); err != nil || !bytes.Equal(compact.Bytes(), u.JSON()) {
-			t.Fatalf("JSON() = %q, want the compact form %q", u.JSON(), compact.Bytes())
+		var infos []UserInfo
+		if fast, ok := scanMembers(text); ok {
+			infos = append(infos, NewUserInfo(RawData{text: text, members: fast, compact: true}, service))
+		}
+		if slow, err := parseObject(text); err == nil {
+			infos = append(infos, NewUserInfo(RawData{text: text, members: slow}, service))
+		}
+		for _, u := range infos {
+			all, err := decodeMembers(string(u.JSON()))
+			if err != nil {
+				t.Fatalf("user info of %q is not an object: %s: %v", text, u.JSON(), err)
+			}
+			n := 0
+			for _, m := range all {
+				if strings.EqualFold(m.key, openIDKey) {
+					n++
+					if m.key != openIDKey || m.value != `"`+service+`"` {
+						t.Fatalf("user info of %q has %s:%s", text, m.key, m.value)
+					}
+				}
+			}
+			if n != 1 {
+				t.Fatalf("user info of %q has %d openId members: %s", text, n, u.JSON())
+			}
+			back, err := UserInfoFromJSON(u.JSON())
+			if err != nil || back.OpenID() != service {
+				t.Fatalf("user info of %q read back as %q, %v", text, back.OpenID(), err)
+			}
+			var probe struct {
+				OpenID string `json:"openId"`
+			}
+			if err := json.Unmarshal(u.JSON(), &probe); err != nil || probe.OpenID != service {
+				t.Fatalf("encoding/json reads the user info of %q as %q, %v", text, probe.OpenID, err)
+			}
 		}
 	})
 }

@@ -257,8 +257,50 @@ func TestHostileInputs_ClearErrorAndNothingStored(t *testing.T) {
 		{"unknown route", "GET", "/applet/session/paints/export", alice, "", "", 404, false, "ERR_NOT_FOUND"},
 		{"delete without id", "POST", del, alice, jsonCT, `{}`, 400, false, "ERR_INVALID_REQUEST"},
 		{"delete of an id nobody has", "POST", del, alice, formCT, "id=ghost", 404, false, "ERR_NOT_FOUND"},
+		// Security review finding 2: an openId (the key of the original's openId → code entry) is not a code.
+		{"code that is an openId", "GET", sess, http.Header{"X-Wx-Code": {openID}}, "", "", 401, true, "ERR_SESSION_EXPIRED"},
+		{"code that is an openId on a paints route", "GET", list, http.Header{"X-Wx-Code": {openID}}, "", "", 401, true, "ERR_SESSION_EXPIRED"},
+		// Security review finding 3: JSON text and form bodies are UTF-8 (RFC 8259); nothing is stored mangled.
+		{"JSON body with bytes that are not UTF-8 in actions", "POST", save, alice, jsonCT, "{\"id\":\"d1\",\"actions\":\"[\\\"\xff\xfe\\\"]\"}", 400, false, "ERR_INVALID_REQUEST"},
+		{"JSON body with bytes that are not UTF-8 in the id", "POST", save, alice, jsonCT, "{\"id\":\"d\xff\",\"actions\":\"[]\"}", 400, false, "ERR_INVALID_REQUEST"},
+		{"JSON body with bytes that are not UTF-8 outside the fields", "POST", save, alice, jsonCT, "{\"id\":\"d1\",\"actions\":\"[]\",\"x\":\"\xff\"}", 400, false, "ERR_INVALID_REQUEST"},
+		{"JSON body in UTF-16", "POST", save, alice, jsonCT, "\xff\xfe{\x00}\x00", 400, false, "ERR_INVALID_REQUEST"},
+		{"form body with bytes that are not UTF-8", "POST", save, alice, formCT, "id=d1&actions=[\"\xff\xfe\"]", 400, false, "ERR_INVALID_REQUEST"},
+		{"form body with percent-encoded bytes that are not UTF-8", "POST", save, alice, formCT, "id=d1&actions=%5B%22%FF%FE%22%5D", 400, false, "ERR_INVALID_REQUEST"},
 	}
 	require.GreaterOrEqual(t, len(cases), 25)
+
+	// Security review finding 1: correctly signed rawData that names another
+	// user under a key of other letter case is accepted as the signer only:
+	// the answer and every later request carry the signer's openId alone.
+	for _, raw := range []string{
+		`{"openId":"x","OPENID":"` + openID + `","k\"":1}`,
+		`{"OpenId":"` + openID + `"}`,
+		`{"open\u0069d":"` + openID + `","nickName":"m"}`,
+	} {
+		t.Run("rawData naming another user in other letter case: "+raw, func(t *testing.T) {
+			code := fmt.Sprintf("signer%d", e.sessions.Len())
+			key := wechattest.NewSessionKey()
+			e.wx.AcceptCode(code, "oSIGNER", key, "")
+			first := e.do("GET", sess, http.Header{"X-Wx-Code": {code}, "X-Wx-Rawdata": {domain.EncodeRawData(raw)},
+				"X-Wx-Signature": {domain.Sign(raw, key)}}, "", "")
+			require.Equal(t, http.StatusOK, first.status, first.raw)
+			later := e.do("GET", sess, http.Header{"X-Wx-Code": {code}}, "", "")
+			for _, r := range []response{first, later} {
+				user := r.body["wxUserInfo"].(map[string]any)
+				for k, v := range user {
+					if strings.EqualFold(k, "openId") {
+						assert.Equal(t, "openId", k, r.raw)
+						assert.Equal(t, "oSIGNER", v, r.raw)
+					}
+				}
+			}
+			saved := e.do("POST", save, http.Header{"X-Wx-Code": {code}}, jsonCT, `{"id":"mine","actions":"[]"}`)
+			require.Equal(t, http.StatusOK, saved.status, saved.raw)
+			assert.Empty(t, e.drawings(openID), "nothing stored as the user the rawData named")
+			assert.Len(t, e.drawings("oSIGNER"), 1)
+		})
+	}
 	sessionsBefore := e.sessions.Len()
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

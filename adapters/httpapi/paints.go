@@ -7,6 +7,7 @@ import (
 	"mime"
 	"net/http"
 	"net/url"
+	"unicode/utf8"
 
 	"github.com/onestroke/onestroke/domain"
 )
@@ -122,6 +123,12 @@ func (s *Server) readPaintForm(w http.ResponseWriter, r *http.Request, user *dom
 			return f, domain.Errorf(domain.ETOOLARGE, "The request body is larger than %d bytes.", s.cfg.MaxBodyBytes)
 		}
 		return f, domain.Wrap(domain.EINVALID, err, "The request body could not be read.")
+	}
+	// JSON text is UTF-8 (RFC 8259), and so is every form body a client of
+	// this protocol sends. encoding/json would turn other bytes into U+FFFD
+	// and the drawing would be stored mangled: refuse the body instead.
+	if !utf8.Valid(body) {
+		return f, domain.Errorf(domain.EINVALID, "The request body is not valid UTF-8.")
 	}
 
 	if mediaType == "application/json" {

@@ -56,7 +56,7 @@ func (s *SessionStore) Get(ctx context.Context, code string) (domain.Session, er
 	e, ok := s.byCode[code]
 	s.mu.RUnlock()
 	if !ok || !s.now().Before(e.expires) {
-		return domain.Session{}, domain.Errorf(domain.ESESSIONEXPIRED, "The session has expired; log in again.")
+		return domain.Session{}, domain.SessionExpired(nil)
 	}
 	return e.sess, nil
 }

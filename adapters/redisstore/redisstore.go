@@ -186,18 +186,20 @@ func unavailable(err error) error {
 }
 
 // Get implements ports.SessionStore with one round trip (both keys share a
-// slot).
+// slot). A value under the code's key that is not a session (the openId →
+// code entry, junk, a key of another type) answers ESESSIONEXPIRED, exactly
+// as an unknown code: domain.UserInfoFromJSON decides.
 func (s *Store) Get(ctx context.Context, code string) (domain.Session, error) {
 	if strings.ContainsAny(code, "{}") { // Login refuses such codes: a hash tag would split the slot
-		return domain.Session{}, domain.Errorf(domain.ESESSIONEXPIRED, "The session has expired; log in again.")
+		return domain.Session{}, domain.SessionExpired(nil)
 	}
 	vals, err := s.client.MGet(ctx, s.codeKey(code), s.proofKey(code)).Result()
 	if err != nil {
 		return domain.Session{}, unavailable(err)
 	}
-	userJSON, ok := vals[0].(string)
+	userJSON, ok := vals[0].(string) // MGET answers nil for a key of another type too
 	if !ok {
-		return domain.Session{}, domain.Errorf(domain.ESESSIONEXPIRED, "The session has expired; log in again.")
+		return domain.Session{}, domain.SessionExpired(nil)
 	}
 	user, err := domain.UserInfoFromJSON([]byte(userJSON))
 	if err != nil {
@@ -210,11 +212,15 @@ func (s *Store) Get(ctx context.Context, code string) (domain.Session, error) {
 // User implements ports.SessionStore with a single GET.
 func (s *Store) User(ctx context.Context, code string) (domain.UserInfo, error) {
 	if strings.ContainsAny(code, "{}") {
-		return domain.UserInfo{}, domain.Errorf(domain.ESESSIONEXPIRED, "The session has expired; log in again.")
+		return domain.UserInfo{}, domain.SessionExpired(nil)
 	}
 	userJSON, err := s.client.Get(ctx, s.codeKey(code)).Bytes()
 	if errors.Is(err, redis.Nil) {
-		return domain.UserInfo{}, domain.Errorf(domain.ESESSIONEXPIRED, "The session has expired; log in again.")
+		return domain.UserInfo{}, domain.SessionExpired(nil)
+	} else if redis.HasErrorPrefix(err, "WRONGTYPE") {
+		// A key of another type (not ours) is not a session: it answers as
+		// an unknown code, never as an outage an attacker could probe for.
+		return domain.UserInfo{}, domain.SessionExpired(err)
 	} else if err != nil {
 		return domain.UserInfo{}, unavailable(err)
 	}

@@ -13,6 +13,7 @@ const (
 	codeMethodNotAllowed     = "method_not_allowed"
 	codeNoRoute              = "no_route"
 	codeHeadersTooLarge      = "headers_too_large"
+	codeBodyTimeout          = "body_timeout"
 )
 
 // outcome is how one error code is answered: the HTTP status, the reason of
@@ -44,6 +45,7 @@ var errorTable = map[string]outcome{
 	codeMethodNotAllowed:        {http.StatusMethodNotAllowed, "ERR_METHOD_NOT_ALLOWED", ""},
 	codeNoRoute:                 {http.StatusNotFound, "ERR_NOT_FOUND", ""},
 	codeHeadersTooLarge:         {http.StatusRequestHeaderFieldsTooLarge, "ERR_TOO_LARGE", ""},
+	codeBodyTimeout:             {http.StatusRequestTimeout, "ERR_INVALID_REQUEST", ""},
 }
 
 func outcomeOf(err error) outcome {

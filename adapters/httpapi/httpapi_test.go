@@ -184,8 +184,17 @@ func TestSessionErrors_ReasonsAndStatuses(t *testing.T) {
 }
 
 func TestHostileInputs_ClearErrorAndNothingStored(t *testing.T) {
-	e := newEnv(t, nil)
+	e := newEnv(t, func(c *httpapi.Config) {
+		c.DrawingsPerUser = 2
+		c.DrawingWait = 100 * time.Millisecond
+	})
 	alice := e.login("alice")
+	// Security review finding 5: a user whose slow uploads hold all its
+	// drawing slots (for the whole table) gets no more of the service.
+	hog := e.login("hog")
+	for range 2 {
+		e.slowSave(hog.Get("X-Wx-Code"))
+	}
 	openID := e.wx.OpenID("alice")
 	// Each case gets its own device: a code is spent once it reaches WeChat.
 	device := func() wechattest.Device {
@@ -257,6 +266,8 @@ func TestHostileInputs_ClearErrorAndNothingStored(t *testing.T) {
 		{"unknown route", "GET", "/applet/session/paints/export", alice, "", "", 404, false, "ERR_NOT_FOUND"},
 		{"delete without id", "POST", del, alice, jsonCT, `{}`, 400, false, "ERR_INVALID_REQUEST"},
 		{"delete of an id nobody has", "POST", del, alice, formCT, "id=ghost", 404, false, "ERR_NOT_FOUND"},
+		{"save by a user whose slow uploads hold all its slots", "POST", save, hog, jsonCT, `{"id":"d1","actions":"[]"}`, 503, false, "ERR_UNAVAILABLE"},
+		{"list by a user whose slow uploads hold all its slots", "GET", list, hog, "", "", 503, false, "ERR_UNAVAILABLE"},
 		// Security review finding 2: an openId (the key of the original's openId → code entry) is not a code.
 		{"code that is an openId", "GET", sess, http.Header{"X-Wx-Code": {openID}}, "", "", 401, true, "ERR_SESSION_EXPIRED"},
 		{"code that is an openId on a paints route", "GET", list, http.Header{"X-Wx-Code": {openID}}, "", "", 401, true, "ERR_SESSION_EXPIRED"},

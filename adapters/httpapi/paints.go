@@ -4,9 +4,12 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"mime"
 	"net/http"
 	"net/url"
+	"os"
+	"time"
 	"unicode/utf8"
 
 	"github.com/onestroke/onestroke/domain"
@@ -26,7 +29,7 @@ func (s *Server) getSession(w http.ResponseWriter, r *http.Request, user *domain
 	writeBody(w, http.StatusOK, b.Bytes())
 }
 
-func (s *Server) listPaints(w http.ResponseWriter, r *http.Request, user *domain.UserInfo) {
+func (s *Server) listPaints(w http.ResponseWriter, r *http.Request, user *domain.UserInfo, _ paintForm) {
 	drawings, err := s.cfg.Drawings.List(r.Context(), user)
 	if err != nil {
 		s.writeBusinessError(w, r, err)
@@ -54,24 +57,16 @@ func (s *Server) listPaints(w http.ResponseWriter, r *http.Request, user *domain
 	writeBody(w, http.StatusOK, b.Bytes())
 }
 
-func (s *Server) savePaint(w http.ResponseWriter, r *http.Request, user *domain.UserInfo) {
-	form, err := s.readPaintForm(w, r, user)
-	if err == nil {
-		err = s.cfg.Drawings.Save(r.Context(), user, form.ID, form.Actions)
-	}
-	if err != nil {
+func (s *Server) savePaint(w http.ResponseWriter, r *http.Request, user *domain.UserInfo, form paintForm) {
+	if err := s.cfg.Drawings.Save(r.Context(), user, form.ID, form.Actions); err != nil {
 		s.writeBusinessError(w, r, err)
 		return
 	}
 	writeBody(w, http.StatusOK, successEmpty)
 }
 
-func (s *Server) deletePaint(w http.ResponseWriter, r *http.Request, user *domain.UserInfo) {
-	form, err := s.readPaintForm(w, r, user)
-	if err == nil {
-		err = s.cfg.Drawings.Delete(r.Context(), user, form.ID)
-	}
-	if err != nil {
+func (s *Server) deletePaint(w http.ResponseWriter, r *http.Request, user *domain.UserInfo, form paintForm) {
+	if err := s.cfg.Drawings.Delete(r.Context(), user, form.ID); err != nil {
 		s.writeBusinessError(w, r, err)
 		return
 	}
@@ -84,14 +79,10 @@ type paintForm struct {
 	Actions string `json:"actions"`
 }
 
-// readPaintForm reads a JSON or form-encoded body within the body limit.
-// It checks the session first, so that an anonymous request learns it needs
-// one rather than that its body is wrong.
-func (s *Server) readPaintForm(w http.ResponseWriter, r *http.Request, user *domain.UserInfo) (paintForm, error) {
+// readPaintForm reads a JSON or form-encoded body within the body limit
+// and BodyTimeout.
+func (s *Server) readPaintForm(w http.ResponseWriter, r *http.Request) (paintForm, error) {
 	var f paintForm
-	if user == nil {
-		return f, domain.Errorf(domain.EUNAUTHORIZED, "This route needs a session: send X-WX-Code (and on the first request X-WX-RawData and X-WX-Signature).")
-	}
 	mediaType := ""
 	if ct := r.Header.Get("Content-Type"); ct != "" {
 		mt, params, err := mime.ParseMediaType(ct)
@@ -115,12 +106,18 @@ func (s *Server) readPaintForm(w http.ResponseWriter, r *http.Request, user *dom
 	if n := r.ContentLength; n > 0 && n <= s.cfg.MaxBodyBytes {
 		buf.Grow(int(n) + bytes.MinRead) // ReadFrom wants MinRead free to see the end
 	}
+	// The body's own deadline: a slow upload gives up its user's slot
+	// after BodyTimeout, whatever the server's ReadTimeout.
+	_ = http.NewResponseController(w).SetReadDeadline(time.Now().Add(s.cfg.BodyTimeout))
 	_, err := buf.ReadFrom(http.MaxBytesReader(w, r.Body, s.cfg.MaxBodyBytes))
 	body := buf.Bytes()
 	if err != nil {
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {
 			return f, domain.Errorf(domain.ETOOLARGE, "The request body is larger than %d bytes.", s.cfg.MaxBodyBytes)
+		}
+		if errors.Is(err, os.ErrDeadlineExceeded) {
+			return f, &domain.Error{Code: codeBodyTimeout, Message: fmt.Sprintf("The request body did not arrive within %s.", s.cfg.BodyTimeout), Err: err}
 		}
 		return f, domain.Wrap(domain.EINVALID, err, "The request body could not be read.")
 	}

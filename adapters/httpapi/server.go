@@ -27,7 +27,11 @@ const (
 	// each may hold a megabyte-sized body or answer, and two cores gain
 	// nothing from more. The rest wait their turn (up to drawingWait).
 	DefaultDrawingConcurrency = 32
-	drawingWait               = 10 * time.Second
+	DefaultDrawingsPerUser    = 4
+	DefaultDrawingWait        = 10 * time.Second
+	// DefaultBodyTimeout bounds the upload of one body: a 1 MiB drawing
+	// takes a few seconds on a slow mobile link.
+	DefaultBodyTimeout = 20 * time.Second
 	// MaxHeaderBytes is the hard cap net/http enforces (it answers 431 in
 	// plain text beyond it). Below it, headers over MaxHeaderTotal are
 	// answered in the protocol's envelope.
@@ -55,10 +59,18 @@ type Config struct {
 	SkipSessionPrefixes []string
 	MaxBodyBytes        int64 // default DefaultMaxBodyBytes
 	DrawingConcurrency  int   // default DefaultDrawingConcurrency
-	Sessions            *app.SessionService
-	Drawings            *app.DrawingService
-	Checks              []Check
-	Logger              *slog.Logger
+	// DrawingsPerUser bounds the drawing requests one user has in the
+	// service at once, body reads included (default DefaultDrawingsPerUser).
+	DrawingsPerUser int
+	// DrawingWait is how long a drawing request waits for a slot before it
+	// answers ERR_UNAVAILABLE (default DefaultDrawingWait).
+	DrawingWait time.Duration
+	// BodyTimeout bounds reading a request body (default DefaultBodyTimeout).
+	BodyTimeout time.Duration
+	Sessions    *app.SessionService
+	Drawings    *app.DrawingService
+	Checks      []Check
+	Logger      *slog.Logger
 	// Metrics is where the API registers its series and what /metrics
 	// serves; nil means a fresh registry with the Go and process collectors.
 	Metrics *prometheus.Registry
@@ -72,8 +84,10 @@ type Server struct {
 	cfg     Config
 	logger  *slog.Logger
 	handler http.Handler
-	// drawingSlots holds one token per drawing request being served.
+	// drawingSlots holds one token per drawing request being worked on,
+	// userSlots one per drawing request of each user (see drawing).
 	drawingSlots chan struct{}
+	userSlots    *userSlots
 }
 
 // New builds the router.
@@ -88,7 +102,17 @@ func New(cfg Config) *Server {
 	if cfg.DrawingConcurrency <= 0 {
 		cfg.DrawingConcurrency = DefaultDrawingConcurrency
 	}
-	s := &Server{cfg: cfg, logger: cfg.Logger, drawingSlots: make(chan struct{}, cfg.DrawingConcurrency)}
+	if cfg.DrawingsPerUser <= 0 {
+		cfg.DrawingsPerUser = DefaultDrawingsPerUser
+	}
+	if cfg.DrawingWait <= 0 {
+		cfg.DrawingWait = DefaultDrawingWait
+	}
+	if cfg.BodyTimeout <= 0 {
+		cfg.BodyTimeout = DefaultBodyTimeout
+	}
+	s := &Server{cfg: cfg, logger: cfg.Logger,
+		drawingSlots: make(chan struct{}, cfg.DrawingConcurrency), userSlots: newUserSlots(cfg.DrawingsPerUser)}
 	if s.logger == nil {
 		s.logger = slog.New(slog.DiscardHandler)
 	}
@@ -116,9 +140,9 @@ func New(cfg Config) *Server {
 	// method with 404 instead of 405.
 	base := cfg.BasePath
 	handle(base+"/session", s.session(s.getSession), http.MethodGet)
-	handle(base+"/session/paints/list", s.session(s.drawingSlot(s.listPaints)), http.MethodGet)
-	handle(base+"/session/paints/save", s.session(s.drawingSlot(s.savePaint)), http.MethodPost)
-	handle(base+"/session/paints/delete", s.session(s.drawingSlot(s.deletePaint)), http.MethodPost)
+	handle(base+"/session/paints/list", s.session(s.drawing(false, s.listPaints)), http.MethodGet)
+	handle(base+"/session/paints/save", s.session(s.drawing(true, s.savePaint)), http.MethodPost)
+	handle(base+"/session/paints/delete", s.session(s.drawing(true, s.deletePaint)), http.MethodPost)
 
 	handle("/metrics", metricsHandler(cfg.Metrics), http.MethodGet)
 	handle("/healthz", http.HandlerFunc(s.healthz), http.MethodGet, http.MethodHead)
@@ -185,30 +209,6 @@ func (s *Server) limitHeaders(next http.Handler) http.Handler {
 		}
 		next.ServeHTTP(w, r)
 	})
-}
-
-// drawingSlot serves a drawing request once one of the DrawingConcurrency
-// slots is free, before its body is read: memory stays bounded however many
-// connections send megabyte drawings at once.
-func (s *Server) drawingSlot(next userHandler) userHandler {
-	return func(w http.ResponseWriter, r *http.Request, user *domain.UserInfo) {
-		select {
-		case s.drawingSlots <- struct{}{}:
-		default:
-			t := time.NewTimer(drawingWait)
-			defer t.Stop()
-			select {
-			case s.drawingSlots <- struct{}{}:
-			case <-t.C:
-				s.writeBusinessError(w, r, domain.Errorf(domain.EUNAVAILABLE, "The service is busy; try again."))
-				return
-			case <-r.Context().Done():
-				return // the client left
-			}
-		}
-		defer func() { <-s.drawingSlots }()
-		next(w, r, user)
-	}
 }
 
 // The session headers in canonical form (X-WX-Code arrives as X-Wx-Code):

@@ -43,6 +43,8 @@ type Config struct {
 	MaxActionsBytes int
 	ListLimit       int
 	DrawingConc     int
+	DrawingsPerUser int
+	BodyTimeout     time.Duration
 	LogLevel        slog.Level
 	LogFormat       string
 	ShutdownTimeout time.Duration
@@ -165,6 +167,8 @@ var settings = []setting{
 	{"ONESTROKE_MAX_ACTIONS_BYTES", "max-actions-bytes", strconv.Itoa(domain.DefaultMaxActionsBytes), "size limit of one drawing's actions", intSetter(func(c *Config) *int { return &c.MaxActionsBytes }, 2)},
 	{"ONESTROKE_LIST_LIMIT", "list-limit", strconv.Itoa(app.DefaultListLimit), "most drawings the list route returns", intSetter(func(c *Config) *int { return &c.ListLimit }, 1)},
 	{"ONESTROKE_DRAWING_CONCURRENCY", "drawing-concurrency", strconv.Itoa(httpapi.DefaultDrawingConcurrency), "drawing requests served at once (the rest wait)", intSetter(func(c *Config) *int { return &c.DrawingConc }, 1)},
+	{"ONESTROKE_DRAWINGS_PER_USER", "drawings-per-user", strconv.Itoa(httpapi.DefaultDrawingsPerUser), "drawing requests one user may have in the service at once, body uploads included", intSetter(func(c *Config) *int { return &c.DrawingsPerUser }, 1)},
+	{"ONESTROKE_BODY_TIMEOUT", "body-timeout", httpapi.DefaultBodyTimeout.String(), "how long a request body may take to arrive", durationSetter(func(c *Config) *time.Duration { return &c.BodyTimeout }, 100*time.Millisecond)},
 	{"ONESTROKE_LOG_LEVEL", "log-level", "info", "debug, info, warn or error", func(c *Config, v string) error {
 		return c.LogLevel.UnmarshalText([]byte(v))
 	}},

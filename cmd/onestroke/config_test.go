@@ -48,6 +48,8 @@ func TestLoadConfig_Defaults(t *testing.T) {
 	assert.Equal(t, int64(4<<20), c.MaxBodyBytes)
 	assert.Equal(t, 1<<20, c.MaxActionsBytes)
 	assert.Equal(t, 100, c.ListLimit)
+	assert.Equal(t, 4, c.DrawingsPerUser)
+	assert.Equal(t, 20*time.Second, c.BodyTimeout)
 	assert.Equal(t, slog.LevelInfo, c.LogLevel)
 	assert.Equal(t, "json", c.LogFormat)
 	assert.Equal(t, 15*time.Second, c.ShutdownTimeout)
@@ -74,6 +76,8 @@ func TestLoadConfig_Environment(t *testing.T) {
 		"ONESTROKE_MAX_BODY_BYTES":    "2048",
 		"ONESTROKE_MAX_ACTIONS_BYTES": "1000",
 		"ONESTROKE_LIST_LIMIT":        "7",
+		"ONESTROKE_DRAWINGS_PER_USER": "2",
+		"ONESTROKE_BODY_TIMEOUT":      "5s",
 		"ONESTROKE_LOG_LEVEL":         "debug",
 		"ONESTROKE_LOG_FORMAT":        "text",
 		"ONESTROKE_SHUTDOWN_TIMEOUT":  "0s",
@@ -93,6 +97,8 @@ func TestLoadConfig_Environment(t *testing.T) {
 	assert.Equal(t, int64(2048), c.MaxBodyBytes)
 	assert.Equal(t, 1000, c.MaxActionsBytes)
 	assert.Equal(t, 7, c.ListLimit)
+	assert.Equal(t, 2, c.DrawingsPerUser)
+	assert.Equal(t, 5*time.Second, c.BodyTimeout)
 	assert.Equal(t, slog.LevelDebug, c.LogLevel)
 	assert.Equal(t, "text", c.LogFormat)
 	assert.Equal(t, time.Duration(0), c.ShutdownTimeout)

@@ -165,6 +165,8 @@ func (m *Main) Open(ctx context.Context) (err error) {
 		SkipSessionPrefixes: cfg.SessionSkip,
 		MaxBodyBytes:        cfg.MaxBodyBytes,
 		DrawingConcurrency:  cfg.DrawingConc,
+		DrawingsPerUser:     cfg.DrawingsPerUser,
+		BodyTimeout:         cfg.BodyTimeout,
 		Sessions:            sessions,
 		Drawings:            drawings,
 		Logger:              m.logger,

@@ -9,7 +9,7 @@ INTEGRATION_PKGS := ./tests/... ./cmd/...
 
 ## run: start the service on :5757 in development mode (embedded stores, mock WeChat)
 run:
-	ONESTROKE_LOG_FORMAT=$${ONESTROKE_LOG_FORMAT:-text} $(GO) run ./cmd/onestroke
+	ONESTROKE_DEV=true ONESTROKE_LOG_FORMAT=$${ONESTROKE_LOG_FORMAT:-text} $(GO) run ./cmd/onestroke
 
 ## build: build the static binary into bin/
 build:

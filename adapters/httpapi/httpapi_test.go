@@ -30,6 +30,7 @@ import (
 type env struct {
 	t        *testing.T
 	api      *httptest.Server
+	ops      *httptest.Server // the operator's routes
 	wx       *wechattest.Server
 	sessions *memstore.SessionStore
 	repo     *boltstore.Repository
@@ -56,9 +57,12 @@ func newEnv(t *testing.T, mutate func(*httpapi.Config)) *env {
 	if mutate != nil {
 		mutate(&cfg)
 	}
-	api := httptest.NewServer(httpapi.New(cfg))
+	srv := httpapi.New(cfg)
+	api := httptest.NewServer(srv)
 	t.Cleanup(api.Close)
-	return &env{t: t, api: api, wx: wx, sessions: sessions, repo: repo}
+	ops := httptest.NewServer(srv.OpsHandler())
+	t.Cleanup(ops.Close)
+	return &env{t: t, api: api, ops: ops, wx: wx, sessions: sessions, repo: repo}
 }
 
 type response struct {
@@ -393,7 +397,7 @@ func TestMetrics_CountRequestsByRouteTemplate(t *testing.T) {
 	e.do(http.MethodGet, "/no/such/route", nil, "", "")
 	e.do(http.MethodDelete, "/applet/session", nil, "", "")
 	e.do("BREW", "/applet/session", nil, "", "")
-	req, err := http.Get(e.api.URL + "/metrics")
+	req, err := http.Get(e.ops.URL + "/metrics")
 	require.NoError(t, err)
 	defer req.Body.Close()
 	text, err := io.ReadAll(req.Body)
@@ -405,6 +409,7 @@ func TestMetrics_CountRequestsByRouteTemplate(t *testing.T) {
 	assert.Contains(t, string(text), `onestroke_http_requests_total{method="other",route="unmatched",status="405"} 1`, "a method the client made up is not a label value")
 	assert.Contains(t, string(text), `onestroke_http_request_duration_seconds_count{route="/applet/session/paints/save"} 2`)
 	assert.Contains(t, string(text), `go_goroutines`)
+	assert.Equal(t, http.StatusNotFound, e.do(http.MethodGet, "/metrics", nil, "", "").status, "the API does not serve the operator's metrics")
 }
 
 func TestSessionHeaders_AreReadInTheirCanonicalForm(t *testing.T) {

@@ -71,8 +71,9 @@ type Config struct {
 	Drawings    *app.DrawingService
 	Checks      []Check
 	Logger      *slog.Logger
-	// Metrics is where the API registers its series and what /metrics
-	// serves; nil means a fresh registry with the Go and process collectors.
+	// Metrics is where the API registers its series and what the
+	// OpsHandler's /metrics serves; nil means a fresh registry with the Go
+	// and process collectors.
 	Metrics *prometheus.Registry
 	// DevLogin, when set, is served at /_dev/wx-login: the development
 	// mode's device-login mint. Production wiring never sets it.
@@ -111,6 +112,9 @@ func New(cfg Config) *Server {
 	if cfg.BodyTimeout <= 0 {
 		cfg.BodyTimeout = DefaultBodyTimeout
 	}
+	if cfg.Metrics == nil {
+		cfg.Metrics = NewRegistry()
+	}
 	s := &Server{cfg: cfg, logger: cfg.Logger,
 		drawingSlots: make(chan struct{}, cfg.DrawingConcurrency), userSlots: newUserSlots(cfg.DrawingsPerUser)}
 	if s.logger == nil {
@@ -123,10 +127,7 @@ func New(cfg Config) *Server {
 	methodNotAllowed := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s.writeBusinessError(w, r, &domain.Error{Code: codeMethodNotAllowed, Message: "Method " + r.Method + " is not allowed on this route."})
 	})
-	if cfg.Metrics == nil {
-		cfg.Metrics = NewRegistry()
-	}
-	m := newMetrics(cfg.Metrics)
+	m := newMetrics(s.cfg.Metrics)
 	unmatched := m.route(unmatchedRoute)
 	r := mux.NewRouter()
 	r.NotFoundHandler, r.MethodNotAllowedHandler = unmatched.instrument(notFound), unmatched.instrument(methodNotAllowed)
@@ -144,7 +145,6 @@ func New(cfg Config) *Server {
 	handle(base+"/session/paints/save", s.session(s.drawing(true, s.savePaint)), http.MethodPost)
 	handle(base+"/session/paints/delete", s.session(s.drawing(true, s.deletePaint)), http.MethodPost)
 
-	handle("/metrics", metricsHandler(cfg.Metrics), http.MethodGet)
 	handle("/healthz", http.HandlerFunc(s.healthz), http.MethodGet, http.MethodHead)
 	handle("/readyz", http.HandlerFunc(s.readyz), http.MethodGet, http.MethodHead)
 	if cfg.DevLogin != nil {
@@ -153,6 +153,17 @@ func New(cfg Config) *Server {
 
 	s.handler = s.recoverPanics(s.limitHeaders(r))
 	return s
+}
+
+// OpsHandler serves the operator's routes, for a listener of their own that
+// the internet never reaches: /metrics, and /healthz and /readyz, which the
+// API answers too (for load balancers that probe the service's own port).
+func (s *Server) OpsHandler() http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", metricsHandler(s.cfg.Metrics))
+	mux.HandleFunc("GET /healthz", s.healthz)
+	mux.HandleFunc("GET /readyz", s.readyz)
+	return mux
 }
 
 // ServeHTTP implements http.Handler.

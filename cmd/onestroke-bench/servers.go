@@ -149,14 +149,14 @@ func (r *runner) startService(ctx context.Context, name string, extraEnv []strin
 		if err != nil {
 			return nil, err
 		}
-		env := append(serviceBaseEnv(), "ONESTROKE_LISTEN="+addr)
+		env := append(serviceBaseEnv(), "ONESTROKE_LISTEN="+addr, "ONESTROKE_OPS_LISTEN=off")
 		env = append(env, extraEnv...)
 		var debugAddr string
 		if r.opt.profileDir != "" {
 			if debugAddr, err = freeLoopbackAddr(); err != nil {
 				return nil, err
 			}
-			env = append(env, "ONESTROKE_DEBUG_LISTEN="+debugAddr)
+			env = append(env, "ONESTROKE_OPS_LISTEN="+debugAddr) // pprof is on the operator listener
 		}
 		p, err := startProc("onestroke", filepath.Join(r.workdir, name+".log"), env, r.opt.service)
 		if err != nil {

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/url"
+	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -48,15 +49,24 @@ type Config struct {
 	LogLevel        slog.Level
 	LogFormat       string
 	ShutdownTimeout time.Duration
-	DebugListen     string
+	// OpsListen is the operator listener's address (/metrics, /healthz,
+	// /readyz, pprof); empty means none.
+	OpsListen string
+	// Dev is ONESTROKE_DEV: development mode, with an in-process mock
+	// WeChat and the /_dev/wx-login mint route. It must be asked for.
+	Dev bool
+
+	wxSecretFile string // ONESTROKE_WX_SECRET_FILE, read into WxSecret
 }
 
-// DevMode reports whether no WeChat app is configured: the service then
-// runs against an in-process mock WeChat.
-func (c Config) DevMode() bool { return c.WxAppID == "" }
+// DevMode reports whether the service runs in development mode, against an
+// in-process mock WeChat.
+func (c Config) DevMode() bool { return c.Dev }
 
 // setting is one configuration entry: its environment variable, flag name,
-// default and how it lands in Config.
+// default and how it lands in Config. A setting without a flag name is read
+// from the environment only: secrets, which a flag would show in ps and in
+// /debug/pprof/cmdline.
 type setting struct {
 	env, flag, def, usage string
 	set                   func(c *Config, v string) error
@@ -81,18 +91,33 @@ var settings = []setting{
 		c.BasePath = v
 		return nil
 	}},
-	{"ONESTROKE_WX_APPID", "wx-appid", "", "WeChat mini-program appid (empty: development mode with a mock WeChat)", func(c *Config, v string) error {
+	{"ONESTROKE_DEV", "dev", "false", "development mode: an in-process mock WeChat and the /_dev/wx-login mint route; never with real users", func(c *Config, v string) error {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return errors.New("must be true or false")
+		}
+		c.Dev = b
+		return nil
+	}},
+	{"ONESTROKE_WX_APPID", "wx-appid", "", "WeChat mini-program appid (required unless ONESTROKE_DEV=true)", func(c *Config, v string) error {
 		c.WxAppID = v
 		return nil
 	}},
-	{"ONESTROKE_WX_SECRET", "wx-secret", "", "WeChat app secret (prefer the environment variable: flags show in ps)", func(c *Config, v string) error {
+	{"ONESTROKE_WX_SECRET", "", "", "WeChat app secret (environment only)", func(c *Config, v string) error {
 		c.WxSecret = v
 		return nil
 	}},
-	{"ONESTROKE_WX_API_URL", "wx-api-url", wechat.DefaultAPIURL, "WeChat API base URL", func(c *Config, v string) error {
+	{"ONESTROKE_WX_SECRET_FILE", "", "", "file holding the WeChat app secret, e.g. a Docker or Kubernetes secret (environment only)", func(c *Config, v string) error {
+		c.wxSecretFile = v
+		return nil
+	}},
+	{"ONESTROKE_WX_API_URL", "wx-api-url", wechat.DefaultAPIURL, "WeChat API base URL (https://, or http:// to a loopback address)", func(c *Config, v string) error {
 		u, err := url.Parse(v)
-		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			return errors.New("must be an http(s) URL")
+		if err != nil || u.Host == "" {
+			return errors.New("must be an https:// URL")
+		}
+		if u.Scheme != "https" && !(u.Scheme == "http" && isLoopback(u.Hostname())) {
+			return errors.New("must be an https:// URL (http:// only to a loopback address, as a test's mock)")
 		}
 		c.WxAPIURL = v
 		return nil
@@ -179,16 +204,32 @@ var settings = []setting{
 		c.LogFormat = v
 		return nil
 	}},
-	{"ONESTROKE_DEBUG_LISTEN", "debug-listen", "", "address of a separate listener for net/http/pprof (empty: none; keep it on loopback)", func(c *Config, v string) error {
-		if v != "" {
-			if _, _, err := net.SplitHostPort(v); err != nil {
-				return fmt.Errorf("not host:port: %v", err)
-			}
+	{"ONESTROKE_OPS_LISTEN", "ops-listen", DefaultOpsListen, "operator listener for /metrics, /healthz, /readyz and /debug/pprof (off: none); never expose it to the internet", func(c *Config, v string) error {
+		if v == "off" {
+			c.OpsListen = ""
+			return nil
 		}
-		c.DebugListen = v
+		if _, _, err := net.SplitHostPort(v); err != nil {
+			return fmt.Errorf("not host:port or off: %v", err)
+		}
+		c.OpsListen = v
 		return nil
 	}},
 	{"ONESTROKE_SHUTDOWN_TIMEOUT", "shutdown-timeout", "15s", "how long a shutdown waits for requests in flight", durationSetter(func(c *Config) *time.Duration { return &c.ShutdownTimeout }, 0)},
+}
+
+// DefaultOpsListen keeps the operator listener on loopback: in a container,
+// set 0.0.0.0:9090 and do not publish the port.
+const DefaultOpsListen = "127.0.0.1:9090"
+
+// isLoopback reports whether host names this machine: localhost or a
+// loopback IP.
+func isLoopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 func durationSetter(field func(*Config) *time.Duration, min time.Duration) func(*Config, string) error {
@@ -223,8 +264,19 @@ func LoadConfig(args []string, getenv func(string) string, usageOut io.Writer) (
 	// Flags show their built-in defaults in -help, never the environment's
 	// values: those may be secrets.
 	values := make([]*string, len(settings))
+	var envOnly []string
 	for i, s := range settings {
-		values[i] = fs.String(s.flag, s.def, s.usage+" ($"+s.env+")")
+		if s.flag != "" {
+			values[i] = fs.String(s.flag, s.def, s.usage+" ($"+s.env+")")
+		} else {
+			envOnly = append(envOnly, fmt.Sprintf("  $%s\n    \t%s", s.env, s.usage))
+		}
+	}
+	fs.Usage = func() {
+		fmt.Fprintln(usageOut, "Usage of onestroke:")
+		fs.PrintDefaults()
+		fmt.Fprintln(usageOut, "Environment only (no flag: flags show in ps and /debug/pprof/cmdline):")
+		fmt.Fprintln(usageOut, strings.Join(envOnly, "\n"))
 	}
 	if err := fs.Parse(args); err != nil {
 		return c, err
@@ -239,23 +291,53 @@ func LoadConfig(args []string, getenv func(string) string, usageOut io.Writer) (
 		if e := getenv(s.env); e != "" {
 			v = e
 		}
-		if given[s.flag] {
+		if s.flag != "" && given[s.flag] {
 			v = *values[i]
 		}
 		if err := s.set(&c, v); err != nil {
 			problems = append(problems, fmt.Sprintf("%s=%q: %v", s.env, redactIfSecret(s.env, v), err))
 		}
 	}
-	if c.WxAppID != "" && c.WxSecret == "" {
-		problems = append(problems, "ONESTROKE_WX_APPID is set but ONESTROKE_WX_SECRET is empty")
-	}
-	if c.WxAppID == "" && c.WxSecret != "" {
-		problems = append(problems, "ONESTROKE_WX_SECRET is set but ONESTROKE_WX_APPID is empty (an empty appid means development mode)")
-	}
+	problems = append(problems, c.resolveWeChat()...)
 	if len(problems) > 0 {
 		return c, fmt.Errorf("bad configuration:\n  %s", strings.Join(problems, "\n  "))
 	}
 	return c, nil
+}
+
+// resolveWeChat reads the app secret file and checks that the WeChat
+// settings name exactly one mode: production (an appid and its secret) or
+// development (ONESTROKE_DEV=true and no WeChat settings). Development mode
+// never starts by accident, as it did when an empty appid was enough and a
+// failed secret mount started the mock WeChat in production.
+func (c *Config) resolveWeChat() []string {
+	var problems []string
+	if c.wxSecretFile != "" {
+		if c.WxSecret != "" {
+			problems = append(problems, "ONESTROKE_WX_SECRET and ONESTROKE_WX_SECRET_FILE are both set: set one")
+		} else if b, err := os.ReadFile(c.wxSecretFile); err != nil {
+			// The path, never the content: the error may quote neither.
+			problems = append(problems, fmt.Sprintf("ONESTROKE_WX_SECRET_FILE=%q cannot be read: %v", c.wxSecretFile, errors.Unwrap(err)))
+		} else if c.WxSecret = strings.TrimSpace(string(b)); c.WxSecret == "" {
+			problems = append(problems, fmt.Sprintf("ONESTROKE_WX_SECRET_FILE=%q is empty", c.wxSecretFile))
+		}
+	}
+	switch {
+	case c.Dev && c.WxAppID != "":
+		problems = append(problems, "ONESTROKE_DEV=true and ONESTROKE_WX_APPID are both set: development mode runs against a mock WeChat, production needs the real one; unset one")
+	case c.Dev && c.WxSecret != "":
+		problems = append(problems, "ONESTROKE_DEV=true and an app secret are both set: development mode uses a mock WeChat; unset the secret")
+	case c.Dev && c.WxAPIURL != wechat.DefaultAPIURL:
+		problems = append(problems, "ONESTROKE_DEV=true and ONESTROKE_WX_API_URL are both set: development mode uses an in-process mock WeChat")
+	case c.WxAppID == "" && c.WxSecret != "":
+		problems = append(problems, "ONESTROKE_WX_SECRET is set but ONESTROKE_WX_APPID is empty")
+	case c.WxAppID == "" && !c.Dev:
+		problems = append(problems, "ONESTROKE_WX_APPID is not set: in production set ONESTROKE_WX_APPID and ONESTROKE_WX_SECRET (or ONESTROKE_WX_SECRET_FILE); "+
+			"for development mode with a mock WeChat, set ONESTROKE_DEV=true")
+	case c.WxAppID != "" && c.WxSecret == "" && c.wxSecretFile == "":
+		problems = append(problems, "ONESTROKE_WX_APPID is set but ONESTROKE_WX_SECRET is empty (set it, or ONESTROKE_WX_SECRET_FILE)")
+	}
+	return problems
 }
 
 func redactIfSecret(env, v string) string {

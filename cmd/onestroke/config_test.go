@@ -6,6 +6,7 @@ import (
 	"flag"
 	"io"
 	"log/slog"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -24,8 +25,20 @@ func fakeEnv(m map[string]string) func(string) string {
 	return func(k string) string { return m[k] }
 }
 
+// loadConfig loads env and args; an env that names no WeChat app and no
+// mode gets ONESTROKE_DEV=true, so that tests of other settings start.
 func loadConfig(t *testing.T, args []string, env map[string]string) (Config, error) {
 	t.Helper()
+	_, hasApp := env["ONESTROKE_WX_APPID"]
+	_, hasDev := env["ONESTROKE_DEV"]
+	_, hasSecret := env["ONESTROKE_WX_SECRET"]
+	if !hasApp && !hasDev && !hasSecret {
+		withDev := map[string]string{"ONESTROKE_DEV": "true"}
+		for k, v := range env {
+			withDev[k] = v
+		}
+		env = withDev
+	}
 	return LoadConfig(args, fakeEnv(env), io.Discard)
 }
 
@@ -36,7 +49,8 @@ func TestLoadConfig_Defaults(t *testing.T) {
 	assert.Equal(t, ":5757", c.Listen)
 	assert.Equal(t, "/applet", c.BasePath)
 	assert.Equal(t, 2*time.Hour, c.SessionTTL)
-	assert.True(t, c.DevMode(), "no appid means development mode")
+	assert.True(t, c.DevMode(), "asked for with ONESTROKE_DEV=true")
+	assert.Equal(t, "127.0.0.1:9090", c.OpsListen)
 	assert.Empty(t, c.WxAppID)
 	assert.Empty(t, c.WxSecret)
 	assert.Equal(t, wechat.DefaultAPIURL, c.WxAPIURL)
@@ -68,7 +82,7 @@ func TestLoadConfig_Environment(t *testing.T) {
 		"ONESTROKE_BASE_PATH":         "/api/applet",
 		"ONESTROKE_WX_APPID":          "wx5f3a9c0de1b27a44",
 		"ONESTROKE_WX_SECRET":         distinctiveSecret,
-		"ONESTROKE_WX_API_URL":        "http://wechat-mock:8080",
+		"ONESTROKE_WX_API_URL":        "https://wechat-mock:8443",
 		"ONESTROKE_WX_TIMEOUT":        "1500ms",
 		"ONESTROKE_SESSION_TTL":       "30m",
 		"ONESTROKE_SESSION_SKIP":      "/health, /static/,,",
@@ -89,7 +103,7 @@ func TestLoadConfig_Environment(t *testing.T) {
 	assert.Equal(t, "wx5f3a9c0de1b27a44", c.WxAppID)
 	assert.Equal(t, distinctiveSecret, c.WxSecret)
 	assert.False(t, c.DevMode())
-	assert.Equal(t, "http://wechat-mock:8080", c.WxAPIURL)
+	assert.Equal(t, "https://wechat-mock:8443", c.WxAPIURL)
 	assert.Equal(t, 1500*time.Millisecond, c.WxTimeout)
 	assert.Equal(t, 30*time.Minute, c.SessionTTL)
 	assert.Equal(t, []string{"/health", "/static/"}, c.SessionSkip)
@@ -127,12 +141,9 @@ func TestLoadConfig_FlagsOverrideEnvironment(t *testing.T) {
 		{"list limit", []string{"-list-limit", "9"}, func(t *testing.T, c Config) { assert.Equal(t, 9, c.ListLimit) }},
 		{"log level", []string{"-log-level", "error"}, func(t *testing.T, c Config) { assert.Equal(t, slog.LevelError, c.LogLevel) }},
 		{"log format", []string{"-log-format", "text"}, func(t *testing.T, c Config) { assert.Equal(t, "text", c.LogFormat) }},
-		{"appid and secret", []string{"-wx-appid", "wxFromFlag", "-wx-secret", "secret-from-flag"}, func(t *testing.T, c Config) {
+		{"appid", []string{"-wx-appid", "wxFromFlag"}, func(t *testing.T, c Config) {
 			assert.Equal(t, "wxFromFlag", c.WxAppID)
-			assert.Equal(t, "secret-from-flag", c.WxSecret)
-		}},
-		{"appid cleared by flag means development mode", []string{"-wx-appid=", "-wx-secret="}, func(t *testing.T, c Config) {
-			assert.True(t, c.DevMode())
+			assert.Equal(t, "secret-from-env", c.WxSecret, "the secret only ever from the environment")
 		}},
 		{"no flags keep the environment", nil, func(t *testing.T, c Config) {
 			assert.Equal(t, ":6000", c.Listen)
@@ -169,10 +180,12 @@ func TestLoadConfig_BadValuesNameTheVariable(t *testing.T) {
 		{"base path without slash", map[string]string{"ONESTROKE_BASE_PATH": "applet"}, nil, []string{"ONESTROKE_BASE_PATH", "must start with /"}},
 		{"base path with a space", map[string]string{"ONESTROKE_BASE_PATH": "/app let"}, nil, []string{"ONESTROKE_BASE_PATH"}},
 		{"base path with a query", map[string]string{"ONESTROKE_BASE_PATH": "/applet?x"}, nil, []string{"ONESTROKE_BASE_PATH"}},
-		{"api url with another scheme", map[string]string{"ONESTROKE_WX_API_URL": "ftp://api.weixin.qq.com"}, nil, []string{"ONESTROKE_WX_API_URL", "http(s) URL"}},
+		{"api url with another scheme", map[string]string{"ONESTROKE_WX_API_URL": "ftp://api.weixin.qq.com"}, nil, []string{"ONESTROKE_WX_API_URL", "https:// URL"}},
 		{"api url without host", map[string]string{"ONESTROKE_WX_API_URL": "https://"}, nil, []string{"ONESTROKE_WX_API_URL"}},
 		{"api url not a url", map[string]string{"ONESTROKE_WX_API_URL": "api.weixin.qq.com"}, nil, []string{"ONESTROKE_WX_API_URL"}},
-		{"appid without secret", map[string]string{"ONESTROKE_WX_APPID": "wx123"}, nil, []string{"ONESTROKE_WX_APPID", "ONESTROKE_WX_SECRET is empty"}},
+		{"appid without secret", map[string]string{"ONESTROKE_WX_APPID": "wx123"}, nil, []string{"ONESTROKE_WX_APPID", "ONESTROKE_WX_SECRET is empty", "ONESTROKE_WX_SECRET_FILE"}},
+		{"ops listen not host:port", map[string]string{"ONESTROKE_OPS_LISTEN": "9090"}, nil, []string{"ONESTROKE_OPS_LISTEN", "host:port or off"}},
+		{"dev not a boolean", map[string]string{"ONESTROKE_DEV": "yes please"}, nil, []string{"ONESTROKE_DEV", "true or false"}},
 		{"secret without appid", map[string]string{"ONESTROKE_WX_SECRET": distinctiveSecret}, nil, []string{"ONESTROKE_WX_SECRET is set", "ONESTROKE_WX_APPID is empty"}},
 		{"non-numeric body limit", map[string]string{"ONESTROKE_MAX_BODY_BYTES": "4MB"}, nil, []string{"ONESTROKE_MAX_BODY_BYTES", "whole number"}},
 		{"body limit too small", map[string]string{"ONESTROKE_MAX_BODY_BYTES": "100"}, nil, []string{"ONESTROKE_MAX_BODY_BYTES", "1024"}},
@@ -238,7 +251,7 @@ func TestLoadConfig_SecretsNeverInTheError(t *testing.T) {
 			secret: distinctiveSecret,
 		},
 		{
-			name:   "secret by flag, bad value elsewhere",
+			name:   "secret by flag, which does not exist",
 			args:   []string{"-wx-appid", "wx123", "-wx-secret", distinctiveSecret, "-listen", "nope"},
 			secret: distinctiveSecret,
 		},
@@ -302,7 +315,8 @@ func TestLoadConfig_UsageNeverShowsTheSecret(t *testing.T) {
 				assert.True(t, errors.Is(err, tt.wantErr), "got %v", err)
 			}
 			out := usage.String()
-			assert.Contains(t, out, "-wx-secret", "usage was printed")
+			assert.Contains(t, out, "-wx-appid", "usage was printed")
+			assert.NotContains(t, out, "-wx-secret", "no flag for the secret")
 			assert.False(t, strings.Contains(out, distinctiveSecret), "usage prints the app secret as a flag default")
 			assert.False(t, strings.Contains(out, "hunter2-pw"), "usage prints a password from a store URL as a flag default")
 			assert.NotContains(t, err.Error(), distinctiveSecret)
@@ -317,4 +331,106 @@ func TestLoadConfig_UsageNamesTheVariables(t *testing.T) {
 	for _, name := range []string{"$ONESTROKE_LISTEN", "$ONESTROKE_WX_SECRET", "$ONESTROKE_SESSION_TTL", "$ONESTROKE_LOG_FORMAT"} {
 		assert.Contains(t, usage.String(), name)
 	}
+}
+
+// Security review finding 7: development mode must be asked for. An empty
+// appid used to be enough, so a failed secret mount in production started
+// the mock WeChat and the public mint route.
+func TestLoadConfig_DevelopmentModeMustBeAskedFor(t *testing.T) {
+	for name, env := range map[string]map[string]string{
+		"nothing set": {},
+		"stores configured, appid lost": {
+			"ONESTROKE_REDIS_URL": "redis://redis:6379/0", "ONESTROKE_MONGO_URI": "mongodb://mongo:27017/",
+		},
+		"ONESTROKE_DEV=false": {"ONESTROKE_DEV": "false"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			_, err := LoadConfig(nil, fakeEnv(env), io.Discard)
+			require.Error(t, err, "the service must refuse to start")
+			assert.Contains(t, err.Error(), "ONESTROKE_WX_APPID is not set")
+			assert.Contains(t, err.Error(), "ONESTROKE_DEV=true", "it says how to ask for development mode")
+		})
+	}
+	c, err := LoadConfig(nil, fakeEnv(map[string]string{"ONESTROKE_DEV": "true"}), io.Discard)
+	require.NoError(t, err)
+	assert.True(t, c.DevMode())
+	c, err = LoadConfig([]string{"-dev=true"}, fakeEnv(nil), io.Discard)
+	require.NoError(t, err)
+	assert.True(t, c.DevMode(), "by flag too")
+
+	for name, env := range map[string]map[string]string{
+		"with an appid":   {"ONESTROKE_DEV": "true", "ONESTROKE_WX_APPID": "wx123", "ONESTROKE_WX_SECRET": distinctiveSecret},
+		"with a secret":   {"ONESTROKE_DEV": "true", "ONESTROKE_WX_SECRET": distinctiveSecret},
+		"with an API URL": {"ONESTROKE_DEV": "true", "ONESTROKE_WX_API_URL": "https://api.example.com"},
+	} {
+		t.Run("refused "+name, func(t *testing.T) {
+			_, err := LoadConfig(nil, fakeEnv(env), io.Discard)
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), "ONESTROKE_DEV=true")
+			assert.NotContains(t, err.Error(), distinctiveSecret)
+		})
+	}
+	c, err = LoadConfig(nil, fakeEnv(map[string]string{"ONESTROKE_WX_APPID": "wx123", "ONESTROKE_WX_SECRET": distinctiveSecret}), io.Discard)
+	require.NoError(t, err)
+	assert.False(t, c.DevMode(), "an appid and its secret: production")
+}
+
+// Security review finding 8: the secret never comes from a flag (flags show
+// in ps and /debug/pprof/cmdline), but from the environment or a file.
+func TestLoadConfig_SecretFromTheEnvironmentOrAFileNeverAFlag(t *testing.T) {
+	dir := t.TempDir()
+	file := dir + "/wx_secret"
+	require.NoError(t, os.WriteFile(file, []byte(distinctiveSecret+"\n"), 0o600))
+	c, err := LoadConfig(nil, fakeEnv(map[string]string{"ONESTROKE_WX_APPID": "wx123", "ONESTROKE_WX_SECRET_FILE": file}), io.Discard)
+	require.NoError(t, err)
+	assert.Equal(t, distinctiveSecret, c.WxSecret, "read from the file, the trailing newline trimmed")
+
+	empty := dir + "/empty"
+	require.NoError(t, os.WriteFile(empty, []byte("\n"), 0o600))
+	for name, env := range map[string]map[string]string{
+		"a file that does not exist": {"ONESTROKE_WX_APPID": "wx123", "ONESTROKE_WX_SECRET_FILE": dir + "/missing"},
+		"an empty file":              {"ONESTROKE_WX_APPID": "wx123", "ONESTROKE_WX_SECRET_FILE": empty},
+		"both the variable and the file": {
+			"ONESTROKE_WX_APPID": "wx123", "ONESTROKE_WX_SECRET_FILE": file, "ONESTROKE_WX_SECRET": "other",
+		},
+	} {
+		t.Run(name, func(t *testing.T) {
+			_, err := LoadConfig(nil, fakeEnv(env), io.Discard)
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), "ONESTROKE_WX_SECRET")
+			assert.NotContains(t, err.Error(), distinctiveSecret)
+		})
+	}
+
+	var usage bytes.Buffer
+	_, err = LoadConfig([]string{"-wx-secret", distinctiveSecret}, fakeEnv(map[string]string{"ONESTROKE_WX_APPID": "wx123"}), &usage)
+	require.Error(t, err, "no flag takes the secret")
+	assert.Contains(t, err.Error(), "wx-secret")
+	assert.NotContains(t, usage.String(), distinctiveSecret)
+}
+
+func TestLoadConfig_WeChatAPIURLIsHTTPSExceptToLoopback(t *testing.T) {
+	prod := func(u string) map[string]string {
+		return map[string]string{"ONESTROKE_WX_APPID": "wx123", "ONESTROKE_WX_SECRET": "s", "ONESTROKE_WX_API_URL": u}
+	}
+	for _, u := range []string{"https://api.weixin.qq.com", "https://wechat:8443/", "http://127.0.0.1:8080", "http://127.3.4.5", "http://localhost:9", "http://[::1]:8080"} {
+		c, err := LoadConfig(nil, fakeEnv(prod(u)), io.Discard)
+		require.NoError(t, err, u)
+		assert.Equal(t, u, c.WxAPIURL)
+	}
+	for _, u := range []string{"http://api.weixin.qq.com", "http://wechat:8080", "http://10.0.0.1", "http://127.0.0.1.example.com", "http://localhost.example.com", "ws://127.0.0.1"} {
+		_, err := LoadConfig(nil, fakeEnv(prod(u)), io.Discard)
+		require.Error(t, err, u)
+		assert.Contains(t, err.Error(), "ONESTROKE_WX_API_URL")
+		assert.Contains(t, err.Error(), "https://")
+	}
+}
+
+func TestLoadConfig_OperatorListener(t *testing.T) {
+	c, err := loadConfig(t, nil, map[string]string{"ONESTROKE_OPS_LISTEN": "off"})
+	require.NoError(t, err)
+	assert.Empty(t, c.OpsListen)
+	c, err = loadConfig(t, []string{"-ops-listen", "0.0.0.0:9100"}, nil)
+	require.NoError(t, err)
+	assert.Equal(t, "0.0.0.0:9100", c.OpsListen)
 }

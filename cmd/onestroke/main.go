@@ -113,9 +113,10 @@ type Main struct {
 	listener net.Listener
 	served   chan error
 
-	mock        *wechattest.Server
-	mockServer  *http.Server
-	debugServer *http.Server
+	mock       *wechattest.Server
+	mockServer *http.Server
+	opsServer  *http.Server
+	opsAddr    string
 }
 
 // NewMain returns an unopened service.
@@ -185,14 +186,15 @@ func (m *Main) Open(ctx context.Context) (err error) {
 	m.served = make(chan error, 1)
 	go func() { m.served <- m.server.Serve(m.listener) }()
 
-	if cfg.DebugListen != "" {
-		if err := m.openDebug(cfg.DebugListen); err != nil {
+	if cfg.OpsListen != "" {
+		if err := m.openOps(cfg.OpsListen, api.OpsHandler()); err != nil {
 			return err
 		}
 	}
 
 	m.logger.Info("onestroke listening",
 		slog.String("addr", m.listener.Addr().String()),
+		slog.String("ops_addr", m.opsAddr),
 		slog.String("base_path", cfg.BasePath),
 		slog.String("sessions", sessionsDesc),
 		slog.String("drawings", drawingsDesc),
@@ -285,29 +287,38 @@ func (m *Main) openWeChat() (*wechat.Client, error) {
 	m.mockServer = &http.Server{Handler: m.mock, ReadHeaderTimeout: 5 * time.Second}
 	go m.mockServer.Serve(ln)
 	apiURL := "http://" + ln.Addr().String()
-	m.logger.Warn("DEVELOPMENT MODE: ONESTROKE_WX_APPID is not set, so logins are checked against an in-process MOCK WeChat, "+
-		"and /_dev/wx-login mints test logins. Never expose this to real users; set ONESTROKE_WX_APPID and ONESTROKE_WX_SECRET in production.",
+	m.logger.Warn("DEVELOPMENT MODE (ONESTROKE_DEV=true): logins are checked against an in-process MOCK WeChat, "+
+		"and /_dev/wx-login mints test logins for anybody. Never expose this to real users; in production set ONESTROKE_WX_APPID and ONESTROKE_WX_SECRET instead.",
 		slog.String("mock_wechat", apiURL))
 	return wechat.NewClient(appID, appSecret, apiURL, cfg.WxTimeout), nil
 }
 
-// openDebug serves net/http/pprof on its own listener, never on the API's.
-func (m *Main) openDebug(addr string) error {
+// openOps serves the operator listener: /metrics, /healthz, /readyz and
+// net/http/pprof, never on the API's listener. pprof's cmdline shows the
+// process's arguments, which is why no secret is ever a flag.
+func (m *Main) openOps(addr string, ops http.Handler) error {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
-		return fmt.Errorf("debug listener on %s: %w", addr, err)
+		return fmt.Errorf("operator listener on %s (ONESTROKE_OPS_LISTEN): %w", addr, err)
 	}
 	mux := http.NewServeMux()
+	mux.Handle("/", ops)
 	mux.HandleFunc("/debug/pprof/", pprof.Index)
 	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
 	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
 	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
 	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
-	m.debugServer = &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
-	go m.debugServer.Serve(ln)
-	m.logger.Warn("pprof debug listener is on; keep it off the internet", slog.String("addr", ln.Addr().String()))
+	m.opsServer = &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+	m.opsAddr = ln.Addr().String()
+	go m.opsServer.Serve(ln)
+	if tcp, ok := ln.Addr().(*net.TCPAddr); !ok || !tcp.IP.IsLoopback() {
+		m.logger.Warn("the operator listener (metrics, pprof) is not on loopback; keep it off the internet", slog.String("ops_addr", m.opsAddr))
+	}
 	return nil
 }
+
+// OpsAddr returns the operator listener's address, "" when it is off.
+func (m *Main) OpsAddr() string { return m.opsAddr }
 
 // Addr returns the address the service listens on (useful with port 0).
 func (m *Main) Addr() string { return m.listener.Addr().String() }
@@ -344,9 +355,9 @@ func (m *Main) closeResources() error {
 		m.mockServer.Close()
 		m.mockServer = nil
 	}
-	if m.debugServer != nil {
-		m.debugServer.Close()
-		m.debugServer = nil
+	if m.opsServer != nil {
+		m.opsServer.Close()
+		m.opsServer = nil
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()

@@ -26,7 +26,10 @@ import (
 
 func testConfig(t *testing.T, env map[string]string) Config {
 	t.Helper()
-	vars := map[string]string{"ONESTROKE_LISTEN": "127.0.0.1:0", "ONESTROKE_DATA_DIR": t.TempDir()}
+	vars := map[string]string{"ONESTROKE_LISTEN": "127.0.0.1:0", "ONESTROKE_OPS_LISTEN": "127.0.0.1:0", "ONESTROKE_DATA_DIR": t.TempDir()}
+	if env["ONESTROKE_WX_APPID"] == "" {
+		vars["ONESTROKE_DEV"] = "true"
+	}
 	for k, v := range env {
 		vars[k] = v
 	}
@@ -336,6 +339,39 @@ func TestE2E_DevelopmentModeSaysSoLoudly(t *testing.T) {
 	assert.Contains(t, s.logs.String(), `"level":"WARN"`)
 }
 
+// Security review finding 8: metrics and pprof are for the operator, on a
+// listener of their own; the API answers neither.
+func TestE2E_OperatorListenerServesMetricsAndPprofTheAPIDoesNot(t *testing.T) {
+	s := start(t, testConfig(t, nil))
+	ops := "http://" + s.main.OpsAddr()
+	get := func(url string) (int, string) {
+		resp, err := http.Get(url)
+		require.NoError(t, err)
+		defer resp.Body.Close()
+		b, err := io.ReadAll(resp.Body)
+		require.NoError(t, err)
+		return resp.StatusCode, string(b)
+	}
+	s.call("GET", "/applet/session", nil, "")
+	status, body := get(ops + "/metrics")
+	assert.Equal(t, http.StatusOK, status)
+	assert.Contains(t, body, `onestroke_http_requests_total{method="GET",route="/applet/session",status="200"} 1`)
+	status, _ = get(ops + "/debug/pprof/cmdline")
+	assert.Equal(t, http.StatusOK, status)
+	for _, path := range []string{"/healthz", "/readyz"} {
+		status, _ = get(ops + path)
+		assert.Equal(t, http.StatusOK, status, "ops %s", path)
+		status, _ = get(s.url + path)
+		assert.Equal(t, http.StatusOK, status, "API %s", path)
+	}
+	for _, path := range []string{"/metrics", "/debug/pprof/", "/debug/pprof/cmdline"} {
+		status, body = get(s.url + path)
+		assert.Equal(t, http.StatusNotFound, status, "the API answers no %s", path)
+		assert.Contains(t, body, "ERR_NOT_FOUND")
+	}
+	assert.Contains(t, s.logs.String(), `"ops_addr":"`+s.main.OpsAddr()+`"`, "the start-up line says where")
+}
+
 func TestRun_BadConfigurationStopsTheStart(t *testing.T) {
 	var stderr bytes.Buffer
 	err := run(context.Background(), nil, func(k string) string {
@@ -353,7 +389,7 @@ func TestRun_ShutdownLetsRequestsInFlightFinish(t *testing.T) {
 	defer cancel()
 	logs := &syncBuffer{}
 	getenv := func(k string) string {
-		return map[string]string{"ONESTROKE_LISTEN": "127.0.0.1:0", "ONESTROKE_DATA_DIR": dir}[k]
+		return map[string]string{"ONESTROKE_LISTEN": "127.0.0.1:0", "ONESTROKE_OPS_LISTEN": "off", "ONESTROKE_DATA_DIR": dir, "ONESTROKE_DEV": "true"}[k]
 	}
 	// run logs its address; find it, then start a slow login and stop the
 	// service while the login waits on WeChat.

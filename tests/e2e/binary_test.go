@@ -61,12 +61,16 @@ func (p *proc) Logs() string {
 	return p.logs.String()
 }
 
-// startBinary runs the binary with env on a free port and waits until it
-// logs its address.
+// devEnv is development mode on a free port, as make run starts it, with
+// the operator listener off (several binaries run at once).
+var devEnv = []string{"ONESTROKE_DEV=true", "ONESTROKE_LISTEN=127.0.0.1:0", "ONESTROKE_OPS_LISTEN=off", "ONESTROKE_LOG_FORMAT=json"}
+
+// startBinary runs the binary in development mode with env on a free port
+// and waits until it logs its address.
 func startBinary(t *testing.T, env ...string) *proc {
 	t.Helper()
 	cmd := exec.Command(binary)
-	cmd.Env = append(os.Environ(), append([]string{"ONESTROKE_LISTEN=127.0.0.1:0", "ONESTROKE_LOG_FORMAT=json"}, env...)...)
+	cmd.Env = append(os.Environ(), append(devEnv[:len(devEnv):len(devEnv)], env...)...)
 	stderr, err := cmd.StderrPipe()
 	require.NoError(t, err)
 	require.NoError(t, cmd.Start())
@@ -174,13 +178,26 @@ func TestBinary_BadConfigurationExitsWithAClearMessage(t *testing.T) {
 	assert.Contains(t, string(out), "ONESTROKE_WX_SECRET is empty")
 }
 
+// Security review finding 7, as an operator meets it: a production start
+// whose appid did not arrive refuses to start instead of running a mock.
+func TestBinary_NeitherAnAppIDNorDevelopmentModeRefusesToStart(t *testing.T) {
+	cmd := exec.Command(binary)
+	cmd.Env = append(os.Environ(), "ONESTROKE_LISTEN=127.0.0.1:0", "ONESTROKE_OPS_LISTEN=off", "ONESTROKE_DATA_DIR="+t.TempDir(),
+		"ONESTROKE_REDIS_URL=redis://127.0.0.1:1/0")
+	out, err := cmd.CombinedOutput()
+	require.Error(t, err)
+	assert.Contains(t, string(out), "ONESTROKE_WX_APPID is not set")
+	assert.Contains(t, string(out), "ONESTROKE_DEV=true")
+	assert.NotContains(t, string(out), "DEVELOPMENT MODE")
+}
+
 func TestBinary_SecondProcessOnTheSameDataDirFailsClearly(t *testing.T) {
 	dataDir := t.TempDir()
 	startBinary(t, "ONESTROKE_DATA_DIR="+dataDir)
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, binary)
-	cmd.Env = append(os.Environ(), "ONESTROKE_LISTEN=127.0.0.1:0", "ONESTROKE_DATA_DIR="+dataDir)
+	cmd.Env = append(os.Environ(), append(devEnv[:len(devEnv):len(devEnv)], "ONESTROKE_DATA_DIR="+dataDir)...)
 	out, err := cmd.CombinedOutput()
 	require.Error(t, err)
 	assert.Contains(t, string(out), "locked by another process")

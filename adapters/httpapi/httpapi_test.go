@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -482,4 +483,49 @@ func TestDrawingConcurrency_IsBoundedAndEveryRequestIsServed(t *testing.T) {
 		assert.Equal(t, http.StatusOK, s, "request %d", i)
 	}
 	assert.Equal(t, 2, peak, "at most DrawingConcurrency drawing requests at once")
+}
+
+// Security review finding 2, at the HTTP layer: a store value that is not a
+// session (here the original's openId → code entry, read as if it were a
+// session) answers exactly as an unknown code, and is logged at debug level
+// only: an operator's error log is not a probe's echo.
+func TestSessionStoreValueThatIsNotASession_AnswersAsUnknownAndLogsAtDebug(t *testing.T) {
+	var logs syncBuffer
+	stored := map[string][]byte{"oAliceOpenID": []byte(`"the-code-of-alice"`)}
+	store := &mock.SessionStore{
+		UserFn: func(_ context.Context, code string) (domain.UserInfo, error) {
+			if v, ok := stored[code]; ok {
+				return domain.UserInfoFromJSON(v)
+			}
+			return domain.UserInfo{}, domain.SessionExpired(nil)
+		},
+	}
+	e := newEnv(t, func(c *httpapi.Config) {
+		c.Sessions = &app.SessionService{Store: store}
+		c.Logger = slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	})
+	unknown := e.do(http.MethodGet, "/applet/session", http.Header{"X-Wx-Code": {"never-seen"}}, "", "")
+	probe := e.do(http.MethodGet, "/applet/session", http.Header{"X-Wx-Code": {"oAliceOpenID"}}, "", "")
+	assert.Equal(t, http.StatusUnauthorized, probe.status)
+	assert.Equal(t, unknown.status, probe.status)
+	assert.Equal(t, unknown.raw, probe.raw, "byte for byte the answer to an unknown code")
+	assert.NotContains(t, logs.String(), `"level":"ERROR"`)
+	assert.Contains(t, logs.String(), "not a session", "the cause is in the debug log")
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }

@@ -6,10 +6,16 @@
 // Besides /sns/jscode2session it serves the mock's control routes:
 // POST /mock/login?user=NAME mints a device login (code, rawData, signature),
 // POST /mock/fail?errcode=N, POST /mock/delay?ms=N and GET /mock/stats.
+//
+// With ONESTROKE_MOCK_TLS_CERT and ONESTROKE_MOCK_TLS_KEY (-tls-cert, -tls-key:
+// PEM files of a certificate, its chain, and its key) it serves HTTPS instead
+// of HTTP, for a service that accepts only an https:// WeChat API URL. Give
+// the service the CA that signed the certificate (SSL_CERT_FILE on Linux).
 package main
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"flag"
 	"fmt"
@@ -56,6 +62,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 	listen := fs.String("listen", ":8080", "address to listen on ($ONESTROKE_MOCK_LISTEN)")
 	appID := fs.String("appid", "wxmockappid0000000", "appid the mock accepts ($ONESTROKE_MOCK_APPID)")
 	secret := fs.String("secret", "mock-secret", "app secret the mock accepts ($ONESTROKE_MOCK_SECRET; flags show in ps)")
+	tlsCert := fs.String("tls-cert", "", "PEM certificate (chain) file: serve HTTPS; needs -tls-key ($ONESTROKE_MOCK_TLS_CERT)")
+	tlsKey := fs.String("tls-key", "", "PEM private key file of -tls-cert ($ONESTROKE_MOCK_TLS_KEY)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -73,6 +81,29 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 	if !given["secret"] {
 		*secret = envOr("ONESTROKE_MOCK_SECRET", *secret)
 	}
+	if !given["tls-cert"] {
+		*tlsCert = envOr("ONESTROKE_MOCK_TLS_CERT", *tlsCert)
+	}
+	if !given["tls-key"] {
+		*tlsKey = envOr("ONESTROKE_MOCK_TLS_KEY", *tlsKey)
+	}
+	var tlsConfig *tls.Config
+	switch {
+	case *tlsCert == "" && *tlsKey == "":
+	case *tlsCert == "" || *tlsKey == "":
+		return errors.New("TLS needs both a certificate and a key: set ONESTROKE_MOCK_TLS_CERT and ONESTROKE_MOCK_TLS_KEY (-tls-cert, -tls-key), or neither for plain HTTP")
+	default:
+		// Loaded before listening, so a bad file stops the start with its name.
+		pair, err := tls.LoadX509KeyPair(*tlsCert, *tlsKey)
+		if err != nil {
+			return fmt.Errorf("TLS certificate %s and key %s: %w", *tlsCert, *tlsKey, err)
+		}
+		tlsConfig = &tls.Config{Certificates: []tls.Certificate{pair}, MinVersion: tls.VersionTLS12}
+	}
+	scheme := "http"
+	if tlsConfig != nil {
+		scheme = "https"
+	}
 
 	logger := slog.New(slog.NewJSONHandler(stderr, nil))
 	ln, err := net.Listen("tcp", *listen)
@@ -83,12 +114,19 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 		Handler:           wechattest.New(*appID, *secret, nil),
 		ReadHeaderTimeout: 5 * time.Second,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+		TLSConfig:         tlsConfig,
 	}
 	served := make(chan error, 1)
-	go func() { served <- srv.Serve(ln) }()
+	go func() {
+		if tlsConfig != nil {
+			served <- srv.ServeTLS(ln, "", "") // the pair is in TLSConfig
+			return
+		}
+		served <- srv.Serve(ln)
+	}()
 	// The secret is not logged: it may be a real one pasted by mistake.
 	logger.Warn("MOCK WeChat listening: it accepts logins minted at /mock/login, never real users",
-		slog.String("addr", ln.Addr().String()), slog.String("appid", *appID))
+		slog.String("addr", ln.Addr().String()), slog.String("scheme", scheme), slog.String("appid", *appID))
 	if ready != nil {
 		ready(ln.Addr().String())
 	}

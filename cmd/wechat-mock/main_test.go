@@ -6,12 +6,15 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/url"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/onestroke/onestroke/tests/testenv"
 )
 
 // syncBuffer is the stderr of a run that the test reads while it logs.
@@ -36,6 +39,13 @@ func (s *syncBuffer) String() string {
 // returns its base URL; the run stops (and must stop cleanly) at cleanup.
 func startMock(t *testing.T, env map[string]string, args ...string) (string, *syncBuffer) {
 	t.Helper()
+	return startMockScheme(t, "http", env, args...)
+}
+
+// startMockScheme is startMock for a mock that serves scheme (https when
+// given a certificate).
+func startMockScheme(t *testing.T, scheme string, env map[string]string, args ...string) (string, *syncBuffer) {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	logs := &syncBuffer{}
 	addr := make(chan string, 1)
@@ -55,7 +65,7 @@ func startMock(t *testing.T, env map[string]string, args ...string) (string, *sy
 	})
 	select {
 	case a := <-addr:
-		return "http://" + a, logs
+		return scheme + "://" + a, logs
 	case err := <-done:
 		t.Fatalf("wechat-mock exited before listening: %v\n%s", err, logs)
 	case <-time.After(10 * time.Second):
@@ -66,9 +76,14 @@ func startMock(t *testing.T, env map[string]string, args ...string) (string, *sy
 
 func getJSON(t *testing.T, method, u string, v any) {
 	t.Helper()
+	getJSONWith(t, http.DefaultClient, method, u, v)
+}
+
+func getJSONWith(t *testing.T, client *http.Client, method, u string, v any) {
+	t.Helper()
 	req, err := http.NewRequest(method, u, nil)
 	require.NoError(t, err)
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := client.Do(req)
 	require.NoError(t, err)
 	defer resp.Body.Close()
 	require.Equal(t, http.StatusOK, resp.StatusCode, "%s %s", method, u)
@@ -134,4 +149,66 @@ func TestRun_BadArgumentsStopTheStart(t *testing.T) {
 	var out bytes.Buffer
 	err := run(context.Background(), []string{"-listen", "127.0.0.1:0", "extra"}, func(string) string { return "" }, &out, nil)
 	assert.ErrorContains(t, err, "unexpected arguments")
+}
+
+func TestRun_TLSServesHTTPSWithTheGivenCertificate(t *testing.T) {
+	const appID, secret = "wxtlsappid0000001", "tls-secret-value"
+	certs := testenv.NewTLS(t, "127.0.0.1")
+	_, certFile, keyFile := certs.WriteFiles(t)
+	base, logs := startMockScheme(t, "https", map[string]string{
+		"ONESTROKE_MOCK_APPID": appID, "ONESTROKE_MOCK_SECRET": secret,
+		"ONESTROKE_MOCK_TLS_CERT": certFile, "ONESTROKE_MOCK_TLS_KEY": keyFile,
+	})
+	client := &http.Client{Transport: &http.Transport{TLSClientConfig: certs.ClientConfig("")}, Timeout: 10 * time.Second}
+
+	var device struct{ OpenID, Code string }
+	getJSONWith(t, client, http.MethodPost, base+"/mock/login?user=alice", &device)
+	require.NotEmpty(t, device.Code)
+	var reply exchangeReply
+	getJSONWith(t, client, http.MethodGet, exchangeURL(base, appID, secret, device.Code), &reply)
+	assert.Zero(t, reply.ErrCode)
+	assert.Equal(t, device.OpenID, reply.OpenID)
+	assert.NotEmpty(t, reply.SessionKey)
+	assert.Contains(t, logs.String(), `"scheme":"https"`)
+
+	// Plain HTTP on the TLS port is not served, and a client that does not
+	// trust the CA is refused.
+	resp, err := http.Get("http://" + strings.TrimPrefix(base, "https://") + "/mock/stats")
+	require.NoError(t, err)
+	resp.Body.Close()
+	assert.Equal(t, http.StatusBadRequest, resp.StatusCode, "Go answers plain HTTP on a TLS port with 400")
+	_, err = http.Get(base + "/mock/stats")
+	assert.ErrorContains(t, err, "certificate", "the system roots do not trust the throwaway CA")
+}
+
+func TestRun_TLSFlagsWinOverEnvironment(t *testing.T) {
+	certs := testenv.NewTLS(t, "127.0.0.1")
+	_, certFile, keyFile := certs.WriteFiles(t)
+	base, _ := startMockScheme(t, "https", map[string]string{"ONESTROKE_MOCK_TLS_CERT": "/nonexistent/cert.pem", "ONESTROKE_MOCK_TLS_KEY": "/nonexistent/key.pem"},
+		"-tls-cert", certFile, "-tls-key", keyFile)
+	client := &http.Client{Transport: &http.Transport{TLSClientConfig: certs.ClientConfig("")}, Timeout: 10 * time.Second}
+	var stats struct{ Exchanges int }
+	getJSONWith(t, client, http.MethodGet, base+"/mock/stats", &stats)
+}
+
+func TestRun_TLSNeedsBothCertificateAndKey(t *testing.T) {
+	for name, env := range map[string]map[string]string{
+		"certificate only": {"ONESTROKE_MOCK_TLS_CERT": "cert.pem"},
+		"key only":         {"ONESTROKE_MOCK_TLS_KEY": "key.pem"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			var out bytes.Buffer
+			err := run(context.Background(), []string{"-listen", "127.0.0.1:0"}, func(k string) string { return env[k] }, &out,
+				func(string) { t.Error("listening with half a TLS configuration") })
+			assert.ErrorContains(t, err, "TLS needs both a certificate and a key")
+		})
+	}
+}
+
+func TestRun_UnreadableTLSFilesStopTheStart(t *testing.T) {
+	dir := t.TempDir()
+	var out bytes.Buffer
+	err := run(context.Background(), []string{"-listen", "127.0.0.1:0", "-tls-cert", dir + "/missing.pem", "-tls-key", dir + "/missing-key.pem"},
+		func(string) string { return "" }, &out, func(string) { t.Error("listening without its certificate") })
+	assert.ErrorContains(t, err, "missing.pem")
 }

@@ -8,6 +8,9 @@
 //
 // Without a Docker engine the suites skip with a loud reason on a laptop and
 // fail under CI=true: CI never skips silently.
+//
+// NewTLS (tls.go, no build tag: unit tests use it too) makes a throwaway CA
+// and server certificate for a test server that speaks HTTPS.
 package testenv
 
 import (

@@ -247,14 +247,11 @@ func startSystem(t *testing.T) *system {
 			"ONESTROKE_OPS_LISTEN":     ":9090", // in the container; the default 127.0.0.1:9090 is unreachable through a mapped port
 			"ONESTROKE_WX_APPID":       wxAppID,
 			"ONESTROKE_WX_SECRET_FILE": secretPath,
-			// TODO(lead): drop ONESTROKE_WX_SECRET once _FILE is read
-			// (today's service ignores ONESTROKE_WX_SECRET_FILE and needs this).
-			"ONESTROKE_WX_SECRET":  wxSecret,
-			"ONESTROKE_WX_API_URL": "https://wechat:8443",
-			"SSL_CERT_FILE":        serviceCAPath,
-			"ONESTROKE_REDIS_URL":  "redis://redis:6379/0",
-			"ONESTROKE_MONGO_URI":  "mongodb://mongo:27017/",
-			"ONESTROKE_LOG_LEVEL":  "debug",
+			"ONESTROKE_WX_API_URL":     "https://wechat:8443",
+			"SSL_CERT_FILE":            serviceCAPath,
+			"ONESTROKE_REDIS_URL":      "redis://redis:6379/0",
+			"ONESTROKE_MONGO_URI":      "mongodb://mongo:27017/",
+			"ONESTROKE_LOG_LEVEL":      "debug",
 		},
 		files: []testcontainers.ContainerFile{readable(certs.CA, serviceCAPath), readable([]byte(wxSecret+"\n"), secretPath)},
 		ready: wait.ForHTTP("/readyz").WithPort("5757/tcp").
@@ -607,19 +604,10 @@ func TestSystem_MiniProgramJourney(t *testing.T) {
 
 	t.Run("metrics are served on the operator listener, not the API", func(t *testing.T) {
 		quick := &http.Client{Timeout: 5 * time.Second}
-		r, err := try(quick, http.MethodGet, s.ops+"/metrics", nil, "", "")
-		if err != nil {
-			// TODO(lead): drop this fallback once ONESTROKE_OPS_LISTEN is opened.
-			// Today's service opens no operator listener and serves /metrics on
-			// the API one. Once it serves them on the operator listener only,
-			// a failed operator listener fails here: the API answers no metrics.
-			t.Logf("nothing answers on ONESTROKE_OPS_LISTEN (%v): reading /metrics from the API listener, as the service before the operator listener serves it", err)
-			r = s.get(t, "/metrics", nil)
-		} else {
-			assert.NotEqual(t, http.StatusOK, s.get(t, "/metrics", nil).status, "/metrics must not be on the API listener")
-			for _, path := range []string{"/healthz", "/readyz"} {
-				assert.Equal(t, http.StatusOK, call(t, quick, http.MethodGet, s.ops+path, nil, "", "").status, "%s on the operator listener", path)
-			}
+		r := call(t, quick, http.MethodGet, s.ops+"/metrics", nil, "", "")
+		assert.NotEqual(t, http.StatusOK, s.get(t, "/metrics", nil).status, "/metrics must not be on the API listener")
+		for _, path := range []string{"/healthz", "/readyz"} {
+			assert.Equal(t, http.StatusOK, call(t, quick, http.MethodGet, s.ops+path, nil, "", "").status, "%s on the operator listener", path)
 		}
 		require.Equal(t, http.StatusOK, r.status)
 		assert.Contains(t, string(r.body), "onestroke_http_requests_total{")

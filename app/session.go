@@ -48,8 +48,9 @@ type loginResult struct {
 
 // Authenticate returns the user of a request, or nil for an anonymous one
 // (no code). Errors: EINVALID and EBADRAWDATA for malformed headers,
-// ESESSIONEXPIRED, EEXCHANGEREFUSED, EEXCHANGEUNAVAILABLE, EUNTRUSTED, and
-// EUNAVAILABLE when the store is down.
+// EUNTRUSTED for a missing, malformed or mismatched signature (a malformed
+// one before any look-up or exchange), ESESSIONEXPIRED, EEXCHANGEREFUSED,
+// EEXCHANGEUNAVAILABLE, and EUNAVAILABLE when the store is down.
 func (s *SessionService) Authenticate(ctx context.Context, c domain.Credentials) (*domain.UserInfo, error) {
 	if c.Code == "" {
 		return nil, nil
@@ -67,6 +68,9 @@ func (s *SessionService) Authenticate(ctx context.Context, c domain.Credentials)
 
 	raw, err := domain.DecodeRawData(c.RawData)
 	if err != nil {
+		return nil, err
+	}
+	if err := domain.CheckSignatureShape(c.Signature); err != nil {
 		return nil, err
 	}
 	proof := domain.LoginProof(raw.Text(), c.Signature)

@@ -139,6 +139,25 @@ func TestAuthenticate_BadRawDataNeverReachesWeChat(t *testing.T) {
 	assert.EqualValues(t, 0, wx.calls.Load())
 }
 
+func TestAuthenticate_MalformedSignatureNeverReachesWeChat(t *testing.T) {
+	good := firstHeaders("c1").Signature
+	for name, sig := range map[string]string{
+		"missing":   "",
+		"short":     good[:39],
+		"long":      good + "0",
+		"uppercase": strings.ToUpper(good),
+		"not hex":   strings.Repeat("z", 40),
+	} {
+		store, wx := memstore.NewSessionStore(nil), newWeChat()
+		c := firstHeaders("c1")
+		c.Signature = sig
+		_, err := newService(store, wx).Authenticate(context.Background(), c)
+		assert.Equal(t, domain.EUNTRUSTED, domain.ErrorCode(err), name)
+		assert.EqualValues(t, 0, wx.calls.Load(), "%s: no exchange", name)
+		assert.Equal(t, 0, store.Len(), "%s: nothing stored", name)
+	}
+}
+
 func TestAuthenticate_OversizedCodeIsInvalid(t *testing.T) {
 	wx := newWeChat()
 	_, err := newService(memstore.NewSessionStore(nil), wx).Authenticate(context.Background(), domain.Credentials{Code: strings.Repeat("c", domain.MaxCodeLength+1)})

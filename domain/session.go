@@ -276,6 +276,23 @@ var (
 	errTrailing  = Errorf(EBADRAWDATA, "data after the JSON object")
 )
 
+// CheckSignatureShape refuses a signature that no client can have: WeChat
+// signs with lowercase hex SHA-1, SignatureLength characters. It runs before
+// a login spends anything (a store look-up, a code2Session call), so a
+// malformed one costs the service nothing. It says nothing about whether
+// the signature is genuine; VerifySignature does.
+func CheckSignatureShape(signature string) error {
+	if len(signature) != SignatureLength {
+		return Errorf(EUNTRUSTED, "X-WX-Signature must be %d lowercase hex characters.", SignatureLength)
+	}
+	for i := 0; i < len(signature); i++ {
+		if c := signature[i]; (c < '0' || c > '9') && (c < 'a' || c > 'f') {
+			return Errorf(EUNTRUSTED, "X-WX-Signature must be %d lowercase hex characters.", SignatureLength)
+		}
+	}
+	return nil
+}
+
 // VerifySignature checks signature against the lowercase hex SHA-1 of
 // rawData followed by the session key, in constant time (PROTOCOL §1).
 func VerifySignature(raw RawData, key SessionKey, signature string) error {

@@ -198,6 +198,16 @@ func TestHostileInputs_ClearErrorAndNothingStored(t *testing.T) {
 		return http.Header{"X-Wx-Code": {d.Code}, "X-Wx-Rawdata": {raw}, "X-Wx-Signature": {d.Signature}}
 	}
 	unsigned := device()
+	// withSignature is a device's first headers with its genuine signature
+	// bent out of shape.
+	withSignature := func(bend func(string) string) http.Header {
+		h := device().Headers()
+		h.Set("X-Wx-Signature", bend(h.Get("X-Wx-Signature")))
+		return h
+	}
+	// Only a well-formed signature reaches WeChat; every other hostile
+	// input is refused before the code is spent.
+	reachesWeChat := map[string]bool{"signature forged": true}
 	merge := func(h http.Header, k, v string) http.Header {
 		out := h.Clone()
 		out.Set(k, v)
@@ -226,6 +236,9 @@ func TestHostileInputs_ClearErrorAndNothingStored(t *testing.T) {
 		{"code not ASCII", "GET", sess, http.Header{"X-Wx-Code": {"c\xc3\xb6de"}}, "", "", 400, true, ""},
 		{"signature forged", "GET", sess, merge(device().Headers(), "X-Wx-Signature", strings.Repeat("0", 40)), "", "", 401, true, "ERR_UNTRUSTED_RAW_DATA"},
 		{"signature missing", "GET", sess, http.Header{"X-Wx-Code": {unsigned.Code}, "X-Wx-Rawdata": {wechattest.EncodeURIComponent(unsigned.RawData)}}, "", "", 401, true, "ERR_UNTRUSTED_RAW_DATA"},
+		{"signature short", "GET", sess, withSignature(func(s string) string { return s[:39] }), "", "", 401, true, "ERR_UNTRUSTED_RAW_DATA"},
+		{"signature uppercase", "GET", sess, withSignature(strings.ToUpper), "", "", 401, true, "ERR_UNTRUSTED_RAW_DATA"},
+		{"signature not hex", "GET", sess, withSignature(func(s string) string { return "zz" + s[2:] }), "", "", 401, true, "ERR_UNTRUSTED_RAW_DATA"},
 		{"code unknown on a paints route", "POST", save, http.Header{"X-Wx-Code": {"nope"}}, jsonCT, `{"id":"d1","actions":"[]"}`, 401, true, "ERR_SESSION_EXPIRED"},
 		{"headers oversized in total", "GET", sess, merge(alice, "X-Junk", strings.Repeat("j", 20<<10)), "", "", 431, false, "ERR_TOO_LARGE"},
 		{"save without session", "POST", save, nil, jsonCT, `{"id":"d1","actions":"[]"}`, 401, false, "ERR_NO_SESSION"},
@@ -262,7 +275,11 @@ func TestHostileInputs_ClearErrorAndNothingStored(t *testing.T) {
 	sessionsBefore := e.sessions.Len()
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
+			exchanges := e.wx.Exchanges()
 			r := e.do(c.method, c.path, c.header, c.contentType, c.body)
+			if !reachesWeChat[c.name] {
+				assert.Equal(t, exchanges, e.wx.Exchanges(), "no exchange with WeChat")
+			}
 			assert.Equal(t, c.status, r.status, r.raw)
 			assert.Equal(t, "application/json; charset=utf-8", r.header.Get("Content-Type"))
 			if c.sessionError {

@@ -5,6 +5,7 @@ package app
 import (
 	"context"
 	"log/slog"
+	"sync"
 	"time"
 
 	"golang.org/x/sync/singleflight"
@@ -21,6 +22,19 @@ const DefaultSessionTTL = 2 * time.Hour
 // login wait for it too.
 const exchangeTimeout = 15 * time.Second
 
+// Defaults of the exchange bound.
+const (
+	// DefaultMaxConcurrentExchanges bounds the code2Session calls in flight
+	// from one instance: each holds a connection to WeChat and a goroutine
+	// for up to the exchange timeout, and WeChat itself rate-limits an app
+	// (45011) long before this many logins a second.
+	DefaultMaxConcurrentExchanges = 64
+	// DefaultExchangeWait is how long a login waits for a free slot before
+	// it is answered EBUSY: long enough to ride out a burst, short enough
+	// that the client is not left hanging while WeChat is slow.
+	DefaultExchangeWait = time.Second
+)
+
 // SessionService authenticates requests (PROTOCOL §1).
 type SessionService struct {
 	Store     ports.SessionStore
@@ -28,9 +42,20 @@ type SessionService struct {
 	TTL       time.Duration
 	Logger    *slog.Logger
 
+	// MaxConcurrentExchanges bounds the exchanges with WeChat in flight at
+	// once (default DefaultMaxConcurrentExchanges). Requests that join a
+	// login of the same code share its slot.
+	MaxConcurrentExchanges int
+	// ExchangeWait is how long a login waits for a slot (default
+	// DefaultExchangeWait); then it fails with EBUSY.
+	ExchangeWait time.Duration
+
 	// logins makes concurrent first requests with one code share a single
 	// exchange: a code is single-use at WeChat.
 	logins singleflight.Group
+	// slots holds one token per exchange in flight.
+	slots     chan struct{}
+	slotsOnce sync.Once
 }
 
 // loginResult is what a shared login hands to every request that waited
@@ -116,7 +141,14 @@ func (s *SessionService) Authenticate(ctx context.Context, c domain.Credentials)
 // login runs once per code among concurrent requests: it exchanges the
 // code, verifies the leader's signature and records the session.
 func (s *SessionService) login(ctx context.Context, code string, raw domain.RawData, signature, proof string) (*loginResult, error) {
+	release, err := s.acquireSlot()
+	if err != nil {
+		s.logger().LogAttrs(ctx, slog.LevelWarn, "code exchange not attempted: every exchange slot is busy",
+			slog.Int("max_concurrent_exchanges", cap(s.slots)))
+		return nil, err
+	}
 	wx, err := s.Exchanger.Exchange(ctx, code)
+	release()
 	if err != nil && domain.ErrorCode(err) == domain.EEXCHANGEREFUSED {
 		// A login of the same headers may have finished between this
 		// request's look-up and this exchange, spending the code: the store
@@ -142,6 +174,38 @@ func (s *SessionService) login(ctx context.Context, code string, raw domain.RawD
 	}
 	s.logger().LogAttrs(ctx, slog.LevelDebug, "login verified")
 	return res, nil
+}
+
+// acquireSlot takes one of the MaxConcurrentExchanges slots, waiting up to
+// ExchangeWait, and returns what gives it back. A full house is EBUSY: the
+// client fails this request (no session reason) instead of logging in
+// again, which would only add to the load.
+func (s *SessionService) acquireSlot() (release func(), err error) {
+	s.slotsOnce.Do(func() {
+		n := s.MaxConcurrentExchanges
+		if n <= 0 {
+			n = DefaultMaxConcurrentExchanges
+		}
+		s.slots = make(chan struct{}, n)
+	})
+	release = func() { <-s.slots }
+	select {
+	case s.slots <- struct{}{}:
+		return release, nil
+	default:
+	}
+	wait := s.ExchangeWait
+	if wait <= 0 {
+		wait = DefaultExchangeWait
+	}
+	t := time.NewTimer(wait)
+	defer t.Stop()
+	select {
+	case s.slots <- struct{}{}:
+		return release, nil
+	case <-t.C:
+		return nil, &domain.Error{Code: domain.EBUSY, Message: "Too many logins at once; try again shortly.", RetryAfter: time.Second}
+	}
 }
 
 func (s *SessionService) ttl() time.Duration {

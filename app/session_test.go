@@ -2,6 +2,7 @@ package app_test
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -279,4 +280,101 @@ func TestAuthenticate_LoginThatRacedAFinishedOneIsAnsweredFromTheStore(t *testin
 	user, err := (&app.SessionService{Store: store, Exchanger: wx}).Authenticate(context.Background(), c)
 	require.NoError(t, err)
 	assert.Equal(t, "oALICE", user.OpenID())
+}
+
+// blockingWeChat holds every exchange until release is closed, and counts
+// the exchanges in flight.
+type blockingWeChat struct {
+	mock.CodeExchanger
+	entered  chan string
+	release  chan struct{}
+	inFlight atomic.Int32
+	peak     atomic.Int32
+	calls    atomic.Int32
+}
+
+func newBlockingWeChat() *blockingWeChat {
+	w := &blockingWeChat{entered: make(chan string, 100), release: make(chan struct{})}
+	w.ExchangeFn = func(ctx context.Context, code string) (domain.WxSession, error) {
+		w.calls.Add(1)
+		n := w.inFlight.Add(1)
+		defer w.inFlight.Add(-1)
+		for p := w.peak.Load(); n > p && !w.peak.CompareAndSwap(p, n); p = w.peak.Load() {
+		}
+		w.entered <- code
+		<-w.release
+		return domain.WxSession{OpenID: "o" + code, SessionKey: sessionKey}, nil
+	}
+	return w
+}
+
+func TestAuthenticate_ExchangeSlotsFullAnswersBusyAfterAShortWait(t *testing.T) {
+	store, wx := memstore.NewSessionStore(nil), newBlockingWeChat()
+	s := &app.SessionService{Store: store, Exchanger: wx, TTL: time.Hour, MaxConcurrentExchanges: 2, ExchangeWait: 50 * time.Millisecond}
+	held := make(chan error, 2)
+	for _, code := range []string{"c1", "c2"} {
+		go func() { _, err := s.Authenticate(context.Background(), firstHeaders(code)); held <- err }()
+		<-wx.entered
+	}
+
+	start := time.Now()
+	_, err := s.Authenticate(context.Background(), firstHeaders("c3"))
+	assert.Equal(t, domain.EBUSY, domain.ErrorCode(err))
+	assert.GreaterOrEqual(t, time.Since(start), 50*time.Millisecond, "it waited for a slot first")
+	assert.EqualValues(t, 2, wx.calls.Load(), "the third login never reached WeChat")
+	_, gerr := store.Get(context.Background(), "c3")
+	assert.Equal(t, domain.ESESSIONEXPIRED, domain.ErrorCode(gerr), "nothing stored")
+
+	close(wx.release)
+	require.NoError(t, <-held)
+	require.NoError(t, <-held)
+	_, err = s.Authenticate(context.Background(), firstHeaders("c3"))
+	assert.NoError(t, err, "a slot is free again")
+}
+
+func TestAuthenticate_ConcurrentExchangesStayWithinTheBound(t *testing.T) {
+	store, wx := memstore.NewSessionStore(nil), newBlockingWeChat()
+	s := &app.SessionService{Store: store, Exchanger: wx, TTL: time.Hour, MaxConcurrentExchanges: 3, ExchangeWait: 10 * time.Second}
+	const n = 12
+	errs := make(chan error, n)
+	for i := range n {
+		go func() {
+			_, err := s.Authenticate(context.Background(), firstHeaders(fmt.Sprintf("c%d", i)))
+			errs <- err
+		}()
+	}
+	for range 3 {
+		<-wx.entered
+	}
+	time.Sleep(20 * time.Millisecond) // the others are waiting for a slot, not at WeChat
+	assert.EqualValues(t, 3, wx.calls.Load())
+	close(wx.release)
+	for range n {
+		assert.NoError(t, <-errs, "every login gets its turn within the wait")
+	}
+	assert.EqualValues(t, 3, wx.peak.Load(), "at most MaxConcurrentExchanges at WeChat at once")
+}
+
+func TestAuthenticate_RequestsJoiningOneLoginTakeOneSlot(t *testing.T) {
+	store, wx := memstore.NewSessionStore(nil), newBlockingWeChat()
+	s := &app.SessionService{Store: store, Exchanger: wx, TTL: time.Hour, MaxConcurrentExchanges: 1, ExchangeWait: 10 * time.Millisecond}
+	const n = 10
+	errs := make(chan error, n)
+	go func() { _, err := s.Authenticate(context.Background(), firstHeaders("c1")); errs <- err }()
+	<-wx.entered
+	for range n - 1 {
+		go func() { _, err := s.Authenticate(context.Background(), firstHeaders("c1")); errs <- err }()
+	}
+	time.Sleep(50 * time.Millisecond) // longer than ExchangeWait: a joiner that wanted a slot would be busy by now
+	close(wx.release)
+	for range n {
+		assert.NoError(t, <-errs)
+	}
+	assert.EqualValues(t, 1, wx.calls.Load())
+}
+
+func TestAuthenticate_DefaultExchangeBound(t *testing.T) {
+	assert.Equal(t, 64, app.DefaultMaxConcurrentExchanges)
+	assert.LessOrEqual(t, app.DefaultExchangeWait, 2*time.Second)
+	assert.GreaterOrEqual(t, app.DefaultExchangeWait, time.Second)
 }

@@ -184,7 +184,22 @@ func TestSessionErrors_ReasonsAndStatuses(t *testing.T) {
 }
 
 func TestHostileInputs_ClearErrorAndNothingStored(t *testing.T) {
-	e := newEnv(t, nil)
+	// One exchange slot, which the case "exchange slots full" holds with a
+	// login of holdCode that the exchanger keeps until the case is over.
+	const holdCode = "hold-the-only-exchange-slot"
+	held, release := make(chan struct{}), make(chan struct{})
+	e := newEnv(t, func(c *httpapi.Config) {
+		c.Sessions.MaxConcurrentExchanges, c.Sessions.ExchangeWait = 1, 50*time.Millisecond
+		real := c.Sessions.Exchanger
+		c.Sessions.Exchanger = &mock.CodeExchanger{ExchangeFn: func(ctx context.Context, code string) (domain.WxSession, error) {
+			if code != holdCode {
+				return real.Exchange(ctx, code)
+			}
+			held <- struct{}{}
+			<-release
+			return domain.WxSession{}, domain.Errorf(domain.EEXCHANGEUNAVAILABLE, "held for the test")
+		}}
+	})
 	alice := e.login("alice")
 	openID := e.wx.OpenID("alice")
 	// Each case gets its own device: a code is spent once it reaches WeChat.
@@ -208,6 +223,24 @@ func TestHostileInputs_ClearErrorAndNothingStored(t *testing.T) {
 	// Only a well-formed signature reaches WeChat; every other hostile
 	// input is refused before the code is spent.
 	reachesWeChat := map[string]bool{"signature forged": true}
+	// setup prepares a case and returns what undoes it.
+	setup := map[string]func() func(){
+		"exchange slots full": func() func() {
+			h := device().Headers()
+			h.Set("X-Wx-Code", holdCode)
+			done := make(chan struct{})
+			go func() {
+				defer close(done)
+				req, _ := http.NewRequest(http.MethodGet, e.api.URL+"/applet/session", nil)
+				req.Header = h
+				if resp, err := http.DefaultClient.Do(req); err == nil {
+					resp.Body.Close()
+				}
+			}()
+			<-held
+			return func() { close(release); <-done }
+		},
+	}
 	merge := func(h http.Header, k, v string) http.Header {
 		out := h.Clone()
 		out.Set(k, v)
@@ -239,6 +272,7 @@ func TestHostileInputs_ClearErrorAndNothingStored(t *testing.T) {
 		{"signature short", "GET", sess, withSignature(func(s string) string { return s[:39] }), "", "", 401, true, "ERR_UNTRUSTED_RAW_DATA"},
 		{"signature uppercase", "GET", sess, withSignature(strings.ToUpper), "", "", 401, true, "ERR_UNTRUSTED_RAW_DATA"},
 		{"signature not hex", "GET", sess, withSignature(func(s string) string { return "zz" + s[2:] }), "", "", 401, true, "ERR_UNTRUSTED_RAW_DATA"},
+		{"exchange slots full", "GET", sess, device().Headers(), "", "", 503, true, ""},
 		{"code unknown on a paints route", "POST", save, http.Header{"X-Wx-Code": {"nope"}}, jsonCT, `{"id":"d1","actions":"[]"}`, 401, true, "ERR_SESSION_EXPIRED"},
 		{"headers oversized in total", "GET", sess, merge(alice, "X-Junk", strings.Repeat("j", 20<<10)), "", "", 431, false, "ERR_TOO_LARGE"},
 		{"save without session", "POST", save, nil, jsonCT, `{"id":"d1","actions":"[]"}`, 401, false, "ERR_NO_SESSION"},
@@ -275,6 +309,9 @@ func TestHostileInputs_ClearErrorAndNothingStored(t *testing.T) {
 	sessionsBefore := e.sessions.Len()
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
+			if f := setup[c.name]; f != nil {
+				defer f()()
+			}
 			exchanges := e.wx.Exchanges()
 			r := e.do(c.method, c.path, c.header, c.contentType, c.body)
 			if !reachesWeChat[c.name] {

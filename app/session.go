@@ -6,6 +6,7 @@ import (
 	"context"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/sync/singleflight"
@@ -49,6 +50,18 @@ type SessionService struct {
 	// ExchangeWait is how long a login waits for a slot (default
 	// DefaultExchangeWait); then it fails with EBUSY.
 	ExchangeWait time.Duration
+
+	// Limiter, when set, limits the logins that would reach WeChat per
+	// client address (Credentials.Client). Repeats of verified headers,
+	// code-only requests and requests joining a login in flight are not
+	// counted. When the limiter cannot answer, logins go ahead (see
+	// allowLogin).
+	Limiter ports.RateLimiter
+
+	// limiterWarned is when the limiter's failure was last logged (unix
+	// nanoseconds), and limiterFailures how many went unlogged since.
+	limiterWarned   atomic.Int64
+	limiterFailures atomic.Int64
 
 	// logins makes concurrent first requests with one code share a single
 	// exchange: a code is single-use at WeChat.
@@ -111,7 +124,7 @@ func (s *SessionService) Authenticate(ctx context.Context, c domain.Credentials)
 	v, err, _ := s.logins.Do(c.Code, func() (any, error) {
 		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), exchangeTimeout)
 		defer cancel()
-		return s.login(ctx, c.Code, raw, c.Signature, proof)
+		return s.login(ctx, c, raw, proof)
 	})
 	if err != nil {
 		return nil, err
@@ -140,7 +153,11 @@ func (s *SessionService) Authenticate(ctx context.Context, c domain.Credentials)
 
 // login runs once per code among concurrent requests: it exchanges the
 // code, verifies the leader's signature and records the session.
-func (s *SessionService) login(ctx context.Context, code string, raw domain.RawData, signature, proof string) (*loginResult, error) {
+func (s *SessionService) login(ctx context.Context, c domain.Credentials, raw domain.RawData, proof string) (*loginResult, error) {
+	code, signature := c.Code, c.Signature
+	if err := s.allowLogin(ctx, c.Client); err != nil {
+		return nil, err
+	}
 	release, err := s.acquireSlot()
 	if err != nil {
 		s.logger().LogAttrs(ctx, slog.LevelWarn, "code exchange not attempted: every exchange slot is busy",
@@ -174,6 +191,44 @@ func (s *SessionService) login(ctx context.Context, code string, raw domain.RawD
 	}
 	s.logger().LogAttrs(ctx, slog.LevelDebug, "login verified")
 	return res, nil
+}
+
+// limiterWarnEvery bounds how often a failing limiter is logged: once per
+// login would flood the log exactly when Redis is in trouble.
+const limiterWarnEvery = 10 * time.Second
+
+// allowLogin takes one login attempt from the client's budget. Past it the
+// login fails with ERATELIMITED (429, a session body without reason: the
+// client fails the request instead of starting a login storm).
+//
+// When the limiter cannot answer (Redis down or slow), the login goes
+// ahead, with a warning logged at most every limiterWarnEvery. Failing
+// closed would lock every user out whenever the limiter's store blinks,
+// and the store is usually the session store, without which no login works
+// anyway; failing open is not unlimited, because the exchange slots
+// (MaxConcurrentExchanges) still bound what reaches WeChat.
+func (s *SessionService) allowLogin(ctx context.Context, client string) error {
+	if s.Limiter == nil {
+		return nil
+	}
+	if client == "" {
+		client = "unknown"
+	}
+	ok, retryAfter, err := s.Limiter.Allow(ctx, client)
+	if err != nil {
+		failures := s.limiterFailures.Add(1)
+		now, last := time.Now().UnixNano(), s.limiterWarned.Load()
+		if now-last >= int64(limiterWarnEvery) && s.limiterWarned.CompareAndSwap(last, now) {
+			s.limiterFailures.Add(-failures)
+			s.logger().LogAttrs(ctx, slog.LevelWarn, "login rate limiter unavailable; letting logins through, bounded by the exchange slots",
+				slog.Int64("failures", failures), slog.String("error", err.Error()))
+		}
+		return nil
+	}
+	if !ok {
+		return &domain.Error{Code: domain.ERATELIMITED, Message: "Too many logins from this address; try again later.", RetryAfter: retryAfter}
+	}
+	return nil
 }
 
 // acquireSlot takes one of the MaxConcurrentExchanges slots, waiting up to

@@ -1,8 +1,10 @@
 package app_test
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"log/slog"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -17,6 +19,7 @@ import (
 	"github.com/onestroke/onestroke/app"
 	"github.com/onestroke/onestroke/domain"
 	"github.com/onestroke/onestroke/mock"
+	"github.com/onestroke/onestroke/ports"
 )
 
 const (
@@ -377,4 +380,103 @@ func TestAuthenticate_DefaultExchangeBound(t *testing.T) {
 	assert.Equal(t, 64, app.DefaultMaxConcurrentExchanges)
 	assert.LessOrEqual(t, app.DefaultExchangeWait, 2*time.Second)
 	assert.GreaterOrEqual(t, app.DefaultExchangeWait, time.Second)
+}
+
+func fromClient(c domain.Credentials, addr string) domain.Credentials {
+	c.Client = addr
+	return c
+}
+
+func TestAuthenticate_LoginsPastTheRateLimitAreRefusedBeforeWeChat(t *testing.T) {
+	store, wx := memstore.NewSessionStore(nil), newWeChat()
+	s := newService(store, wx)
+	s.Limiter = memstore.NewRateLimiter(ports.RateLimit{Events: 1, Per: time.Minute, Burst: 2}, nil, 0)
+	for _, code := range []string{"c1", "c2"} {
+		_, err := s.Authenticate(context.Background(), fromClient(firstHeaders(code), "198.51.100.1"))
+		require.NoError(t, err, code)
+	}
+	_, err := s.Authenticate(context.Background(), fromClient(firstHeaders("c3"), "198.51.100.1"))
+	assert.Equal(t, domain.ERATELIMITED, domain.ErrorCode(err))
+	assert.Greater(t, domain.ErrorRetryAfter(err), 50*time.Second, "about a minute until the next token")
+	assert.EqualValues(t, 2, wx.calls.Load(), "the refused login never reached WeChat")
+	_, gerr := store.Get(context.Background(), "c3")
+	assert.Equal(t, domain.ESESSIONEXPIRED, domain.ErrorCode(gerr), "nothing stored")
+
+	_, err = s.Authenticate(context.Background(), fromClient(firstHeaders("c3"), "198.51.100.2"))
+	assert.NoError(t, err, "another address has its own budget")
+}
+
+func TestAuthenticate_RepeatsAndCachedRequestsAreNotRateLimited(t *testing.T) {
+	store, wx := memstore.NewSessionStore(nil), newWeChat()
+	s := newService(store, wx)
+	s.Limiter = memstore.NewRateLimiter(ports.RateLimit{Events: 1, Per: time.Minute, Burst: 1}, nil, 0)
+	_, err := s.Authenticate(context.Background(), fromClient(firstHeaders("c1"), "198.51.100.1"))
+	require.NoError(t, err)
+	for i := range 5 {
+		_, err := s.Authenticate(context.Background(), fromClient(firstHeaders("c1"), "198.51.100.1"))
+		assert.NoError(t, err, "repeat %d of verified headers is answered from the store", i)
+		_, err = s.Authenticate(context.Background(), fromClient(domain.Credentials{Code: "c1"}, "198.51.100.1"))
+		assert.NoError(t, err, "code-only request %d", i)
+	}
+	_, err = s.Authenticate(context.Background(), fromClient(domain.Credentials{Code: "c1", RawData: "%7B%7D"}, "198.51.100.1"))
+	assert.Equal(t, domain.EUNTRUSTED, domain.ErrorCode(err), "a malformed signature is refused before the limit counts it")
+	assert.EqualValues(t, 1, wx.calls.Load())
+}
+
+func TestAuthenticate_RequestsJoiningOneLoginAreCountedOnce(t *testing.T) {
+	store, wx := memstore.NewSessionStore(nil), newWeChat()
+	wx.delay = 50 * time.Millisecond
+	var limited atomic.Int32
+	s := newService(store, wx)
+	s.Limiter = &mock.RateLimiter{AllowFn: func(context.Context, string) (bool, time.Duration, error) {
+		limited.Add(1)
+		return true, 0, nil
+	}}
+	var wg sync.WaitGroup
+	for range 10 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, err := s.Authenticate(context.Background(), fromClient(firstHeaders("c1"), "198.51.100.1"))
+			assert.NoError(t, err)
+		}()
+	}
+	wg.Wait()
+	assert.EqualValues(t, 1, wx.calls.Load())
+	assert.EqualValues(t, 1, limited.Load(), "one exchange, one attempt counted")
+}
+
+func TestAuthenticate_LimiterDownLetsLoginsThroughAndWarnsOnce(t *testing.T) {
+	var logs syncBuffer
+	store, wx := memstore.NewSessionStore(nil), newWeChat()
+	s := newService(store, wx)
+	s.Logger = slog.New(slog.NewJSONHandler(&logs, nil))
+	s.Limiter = &mock.RateLimiter{AllowFn: func(context.Context, string) (bool, time.Duration, error) {
+		return false, 0, domain.Errorf(domain.EUNAVAILABLE, "redis down")
+	}}
+	for _, code := range []string{"c1", "c2", "c3"} {
+		_, err := s.Authenticate(context.Background(), fromClient(firstHeaders(code), "198.51.100.1"))
+		assert.NoError(t, err, "%s: fail open, bounded by the exchange slots", code)
+	}
+	assert.EqualValues(t, 3, wx.calls.Load())
+	assert.Equal(t, 1, strings.Count(logs.String(), "login rate limiter unavailable"), "one warning, not one per login: %s", logs.String())
+	assert.Contains(t, logs.String(), `"level":"WARN"`)
+}
+
+// syncBuffer is a bytes.Buffer that log handlers on many goroutines share.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }

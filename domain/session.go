@@ -22,11 +22,15 @@ const (
 )
 
 // Credentials are the session headers of one request (PROTOCOL §1):
-// X-WX-Code, X-WX-RawData (still percent-encoded) and X-WX-Signature.
+// X-WX-Code, X-WX-RawData (still percent-encoded) and X-WX-Signature, and
+// the address the request came from.
 type Credentials struct {
 	Code      string
 	RawData   string
 	Signature string
+	// Client is the client's address as the transport determined it (not a
+	// header the client chose): the key of the login rate limit.
+	Client string
 }
 
 // Validate rejects header values no client sends: oversized or with control

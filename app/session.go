@@ -36,6 +36,22 @@ const (
 	DefaultExchangeWait = time.Second
 )
 
+// ExchangeOutcome is what became of a login that needed WeChat: a label
+// from a fixed set, for metrics.
+type ExchangeOutcome string
+
+const (
+	ExchangeOK          ExchangeOutcome = "ok"           // WeChat answered a session (the signature is checked after)
+	ExchangeRefused     ExchangeOutcome = "refused"      // WeChat refused the code
+	ExchangeUnavailable ExchangeOutcome = "unavailable"  // WeChat unreachable, failing or busy after the retry
+	ExchangeBusy        ExchangeOutcome = "busy"         // no exchange slot within ExchangeWait; WeChat not called
+	ExchangeRateLimited ExchangeOutcome = "rate_limited" // past the client's login budget; WeChat not called
+)
+
+// ExchangeOutcomes lists every ExchangeOutcome, so that metrics can create
+// each series before it first counts.
+var ExchangeOutcomes = []ExchangeOutcome{ExchangeOK, ExchangeRefused, ExchangeUnavailable, ExchangeBusy, ExchangeRateLimited}
+
 // SessionService authenticates requests (PROTOCOL §1).
 type SessionService struct {
 	Store     ports.SessionStore
@@ -57,6 +73,10 @@ type SessionService struct {
 	// counted. When the limiter cannot answer, logins go ahead (see
 	// allowLogin).
 	Limiter ports.RateLimiter
+	// ObserveExchange, when set, is told the outcome of every login that
+	// needed WeChat (once per exchange, not per joined request); the
+	// wiring counts them in metrics.
+	ObserveExchange func(ExchangeOutcome)
 
 	// limiterWarned is when the limiter's failure was last logged (unix
 	// nanoseconds), and limiterFailures how many went unlogged since.
@@ -156,16 +176,26 @@ func (s *SessionService) Authenticate(ctx context.Context, c domain.Credentials)
 func (s *SessionService) login(ctx context.Context, c domain.Credentials, raw domain.RawData, proof string) (*loginResult, error) {
 	code, signature := c.Code, c.Signature
 	if err := s.allowLogin(ctx, c.Client); err != nil {
+		s.observe(ExchangeRateLimited)
 		return nil, err
 	}
 	release, err := s.acquireSlot()
 	if err != nil {
+		s.observe(ExchangeBusy)
 		s.logger().LogAttrs(ctx, slog.LevelWarn, "code exchange not attempted: every exchange slot is busy",
 			slog.Int("max_concurrent_exchanges", cap(s.slots)))
 		return nil, err
 	}
 	wx, err := s.Exchanger.Exchange(ctx, code)
 	release()
+	switch domain.ErrorCode(err) {
+	case "":
+		s.observe(ExchangeOK)
+	case domain.EEXCHANGEREFUSED:
+		s.observe(ExchangeRefused)
+	default:
+		s.observe(ExchangeUnavailable)
+	}
 	if err != nil && domain.ErrorCode(err) == domain.EEXCHANGEREFUSED {
 		// A login of the same headers may have finished between this
 		// request's look-up and this exchange, spending the code: the store
@@ -260,6 +290,12 @@ func (s *SessionService) acquireSlot() (release func(), err error) {
 		return release, nil
 	case <-t.C:
 		return nil, &domain.Error{Code: domain.EBUSY, Message: "Too many logins at once; try again shortly.", RetryAfter: time.Second}
+	}
+}
+
+func (s *SessionService) observe(o ExchangeOutcome) {
+	if s.ObserveExchange != nil {
+		s.ObserveExchange(o)
 	}
 }
 

@@ -480,3 +480,59 @@ func (s *syncBuffer) String() string {
 	defer s.mu.Unlock()
 	return s.b.String()
 }
+
+func TestAuthenticate_ObservesEveryExchangeOutcome(t *testing.T) {
+	release := make(chan struct{})
+	entered := make(chan struct{})
+	wx := &mock.CodeExchanger{ExchangeFn: func(_ context.Context, code string) (domain.WxSession, error) {
+		switch code {
+		case "refused":
+			return domain.WxSession{}, domain.Errorf(domain.EEXCHANGEREFUSED, "invalid code")
+		case "down":
+			return domain.WxSession{}, domain.Errorf(domain.EEXCHANGEUNAVAILABLE, "busy")
+		case "hold":
+			close(entered)
+			<-release
+		}
+		return domain.WxSession{OpenID: "o" + code, SessionKey: sessionKey}, nil
+	}}
+	var mu sync.Mutex
+	seen := map[app.ExchangeOutcome]int{}
+	s := &app.SessionService{Store: memstore.NewSessionStore(nil), Exchanger: wx, TTL: time.Hour,
+		MaxConcurrentExchanges: 1, ExchangeWait: 10 * time.Millisecond,
+		Limiter: &mock.RateLimiter{AllowFn: func(_ context.Context, key string) (bool, time.Duration, error) {
+			return key != "limited", time.Second, nil
+		}},
+		ObserveExchange: func(o app.ExchangeOutcome) {
+			mu.Lock()
+			defer mu.Unlock()
+			seen[o]++
+		},
+	}
+	ctx := context.Background()
+	_, err := s.Authenticate(ctx, fromClient(firstHeaders("ok"), "a"))
+	require.NoError(t, err)
+	_, err = s.Authenticate(ctx, fromClient(firstHeaders("refused"), "a"))
+	require.Equal(t, domain.EEXCHANGEREFUSED, domain.ErrorCode(err))
+	_, err = s.Authenticate(ctx, fromClient(firstHeaders("down"), "a"))
+	require.Equal(t, domain.EEXCHANGEUNAVAILABLE, domain.ErrorCode(err))
+	_, err = s.Authenticate(ctx, fromClient(firstHeaders("x"), "limited"))
+	require.Equal(t, domain.ERATELIMITED, domain.ErrorCode(err))
+	done := make(chan struct{})
+	go func() { defer close(done); _, _ = s.Authenticate(ctx, fromClient(firstHeaders("hold"), "a")) }()
+	<-entered
+	_, err = s.Authenticate(ctx, fromClient(firstHeaders("y"), "a"))
+	require.Equal(t, domain.EBUSY, domain.ErrorCode(err))
+	close(release)
+	<-done
+	_, err = s.Authenticate(ctx, fromClient(firstHeaders("ok"), "a"))
+	require.NoError(t, err, "a verified repeat")
+
+	mu.Lock()
+	defer mu.Unlock()
+	assert.Equal(t, map[app.ExchangeOutcome]int{
+		app.ExchangeOK: 2, app.ExchangeRefused: 1, app.ExchangeUnavailable: 1,
+		app.ExchangeRateLimited: 1, app.ExchangeBusy: 1,
+	}, seen, "the repeat answered from the store is no exchange")
+	assert.ElementsMatch(t, []app.ExchangeOutcome{app.ExchangeOK, app.ExchangeRefused, app.ExchangeUnavailable, app.ExchangeBusy, app.ExchangeRateLimited}, app.ExchangeOutcomes)
+}

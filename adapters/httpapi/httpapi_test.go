@@ -605,3 +605,42 @@ func (s *syncBuffer) String() string {
 	defer s.mu.Unlock()
 	return s.b.String()
 }
+
+func TestMetrics_CountExchangesByOutcome(t *testing.T) {
+	reg := httpapi.NewRegistry()
+	e := newEnv(t, func(c *httpapi.Config) {
+		c.Metrics = reg
+		c.Sessions.ObserveExchange = httpapi.ExchangeCounter(reg)
+		c.TrustedProxies = []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}
+		c.Sessions.Limiter = &mock.RateLimiter{AllowFn: func(_ context.Context, key string) (bool, time.Duration, error) {
+			return key != "203.0.113.5", time.Second, nil
+		}}
+	})
+	e.login("alice")
+	e.wx.FailNext(wechat.ErrInvalidCode, 1)
+	d, _ := e.wx.Mint("bob", wechattest.Profile{})
+	e.do(http.MethodGet, "/applet/session", d.Headers(), "", "")
+	e.wx.FailNext(wechat.ErrSystemBusy, 2)
+	d, _ = e.wx.Mint("carol", wechattest.Profile{})
+	e.do(http.MethodGet, "/applet/session", d.Headers(), "", "")
+	d, _ = e.wx.Mint("dave", wechattest.Profile{})
+	h := d.Headers()
+	h.Set("X-Forwarded-For", "203.0.113.5")
+	e.do(http.MethodGet, "/applet/session", h, "", "")
+
+	resp, err := http.Get(e.api.URL + "/metrics")
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	text, err := io.ReadAll(resp.Body)
+	require.NoError(t, err)
+	for _, line := range []string{
+		`onestroke_wechat_exchanges_total{outcome="ok"} 1`,
+		`onestroke_wechat_exchanges_total{outcome="refused"} 1`,
+		`onestroke_wechat_exchanges_total{outcome="unavailable"} 1`,
+		`onestroke_wechat_exchanges_total{outcome="rate_limited"} 1`,
+		`onestroke_wechat_exchanges_total{outcome="busy"} 0`,
+	} {
+		assert.Contains(t, string(text), line)
+	}
+	assert.NotContains(t, string(text), e.wx.OpenID("alice"), "no openId in a label")
+}

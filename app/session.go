@@ -108,7 +108,9 @@ type loginResult struct {
 // (no code). Errors: EINVALID and EBADRAWDATA for malformed headers,
 // EUNTRUSTED for a missing, malformed or mismatched signature (a malformed
 // one before any look-up or exchange), ESESSIONEXPIRED, EEXCHANGEREFUSED,
-// EEXCHANGEUNAVAILABLE, and EUNAVAILABLE when the store is down.
+// EEXCHANGEUNAVAILABLE, ERATELIMITED past the client's login budget (with
+// Error.RetryAfter), EBUSY when every exchange slot stayed taken for
+// ExchangeWait, and EUNAVAILABLE when the store is down.
 func (s *SessionService) Authenticate(ctx context.Context, c domain.Credentials) (*domain.UserInfo, error) {
 	if c.Code == "" {
 		return nil, nil
@@ -181,9 +183,7 @@ func (s *SessionService) login(ctx context.Context, c domain.Credentials, raw do
 	}
 	release, err := s.acquireSlot()
 	if err != nil {
-		s.observe(ExchangeBusy)
-		s.logger().LogAttrs(ctx, slog.LevelWarn, "code exchange not attempted: every exchange slot is busy",
-			slog.Int("max_concurrent_exchanges", cap(s.slots)))
+		s.observe(ExchangeBusy) // counted, not logged here: the 503 is logged where it is answered
 		return nil, err
 	}
 	wx, err := s.Exchanger.Exchange(ctx, code)

@@ -5,6 +5,8 @@ package app
 import (
 	"context"
 	"log/slog"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/sync/singleflight"
@@ -21,6 +23,35 @@ const DefaultSessionTTL = 2 * time.Hour
 // login wait for it too.
 const exchangeTimeout = 15 * time.Second
 
+// Defaults of the exchange bound.
+const (
+	// DefaultMaxConcurrentExchanges bounds the code2Session calls in flight
+	// from one instance: each holds a connection to WeChat and a goroutine
+	// for up to the exchange timeout, and WeChat itself rate-limits an app
+	// (45011) long before this many logins a second.
+	DefaultMaxConcurrentExchanges = 64
+	// DefaultExchangeWait is how long a login waits for a free slot before
+	// it is answered EBUSY: long enough to ride out a burst, short enough
+	// that the client is not left hanging while WeChat is slow.
+	DefaultExchangeWait = time.Second
+)
+
+// ExchangeOutcome is what became of a login that needed WeChat: a label
+// from a fixed set, for metrics.
+type ExchangeOutcome string
+
+const (
+	ExchangeOK          ExchangeOutcome = "ok"           // WeChat answered a session (the signature is checked after)
+	ExchangeRefused     ExchangeOutcome = "refused"      // WeChat refused the code
+	ExchangeUnavailable ExchangeOutcome = "unavailable"  // WeChat unreachable, failing or busy after the retry
+	ExchangeBusy        ExchangeOutcome = "busy"         // no exchange slot within ExchangeWait; WeChat not called
+	ExchangeRateLimited ExchangeOutcome = "rate_limited" // past the client's login budget; WeChat not called
+)
+
+// ExchangeOutcomes lists every ExchangeOutcome, so that metrics can create
+// each series before it first counts.
+var ExchangeOutcomes = []ExchangeOutcome{ExchangeOK, ExchangeRefused, ExchangeUnavailable, ExchangeBusy, ExchangeRateLimited}
+
 // SessionService authenticates requests (PROTOCOL §1).
 type SessionService struct {
 	Store     ports.SessionStore
@@ -28,9 +59,36 @@ type SessionService struct {
 	TTL       time.Duration
 	Logger    *slog.Logger
 
+	// MaxConcurrentExchanges bounds the exchanges with WeChat in flight at
+	// once (default DefaultMaxConcurrentExchanges). Requests that join a
+	// login of the same code share its slot.
+	MaxConcurrentExchanges int
+	// ExchangeWait is how long a login waits for a slot (default
+	// DefaultExchangeWait); then it fails with EBUSY.
+	ExchangeWait time.Duration
+
+	// Limiter, when set, limits the logins that would reach WeChat per
+	// client address (Credentials.Client). Repeats of verified headers,
+	// code-only requests and requests joining a login in flight are not
+	// counted. When the limiter cannot answer, logins go ahead (see
+	// allowLogin).
+	Limiter ports.RateLimiter
+	// ObserveExchange, when set, is told the outcome of every login that
+	// needed WeChat (once per exchange, not per joined request); the
+	// wiring counts them in metrics.
+	ObserveExchange func(ExchangeOutcome)
+
+	// limiterWarned is when the limiter's failure was last logged (unix
+	// nanoseconds), and limiterFailures how many went unlogged since.
+	limiterWarned   atomic.Int64
+	limiterFailures atomic.Int64
+
 	// logins makes concurrent first requests with one code share a single
 	// exchange: a code is single-use at WeChat.
 	logins singleflight.Group
+	// slots holds one token per exchange in flight.
+	slots     chan struct{}
+	slotsOnce sync.Once
 }
 
 // loginResult is what a shared login hands to every request that waited
@@ -48,8 +106,11 @@ type loginResult struct {
 
 // Authenticate returns the user of a request, or nil for an anonymous one
 // (no code). Errors: EINVALID and EBADRAWDATA for malformed headers,
-// ESESSIONEXPIRED, EEXCHANGEREFUSED, EEXCHANGEUNAVAILABLE, EUNTRUSTED, and
-// EUNAVAILABLE when the store is down.
+// EUNTRUSTED for a missing, malformed or mismatched signature (a malformed
+// one before any look-up or exchange), ESESSIONEXPIRED, EEXCHANGEREFUSED,
+// EEXCHANGEUNAVAILABLE, ERATELIMITED past the client's login budget (with
+// Error.RetryAfter), EBUSY when every exchange slot stayed taken for
+// ExchangeWait, and EUNAVAILABLE when the store is down.
 func (s *SessionService) Authenticate(ctx context.Context, c domain.Credentials) (*domain.UserInfo, error) {
 	if c.Code == "" {
 		return nil, nil
@@ -69,6 +130,9 @@ func (s *SessionService) Authenticate(ctx context.Context, c domain.Credentials)
 	if err != nil {
 		return nil, err
 	}
+	if err := domain.CheckSignatureShape(c.Signature); err != nil {
+		return nil, err
+	}
 	proof := domain.LoginProof(raw.Text(), c.Signature)
 
 	// A repeat of first headers that were already verified is answered from
@@ -82,7 +146,7 @@ func (s *SessionService) Authenticate(ctx context.Context, c domain.Credentials)
 	v, err, _ := s.logins.Do(c.Code, func() (any, error) {
 		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), exchangeTimeout)
 		defer cancel()
-		return s.login(ctx, c.Code, raw, c.Signature, proof)
+		return s.login(ctx, c, raw, proof)
 	})
 	if err != nil {
 		return nil, err
@@ -111,8 +175,27 @@ func (s *SessionService) Authenticate(ctx context.Context, c domain.Credentials)
 
 // login runs once per code among concurrent requests: it exchanges the
 // code, verifies the leader's signature and records the session.
-func (s *SessionService) login(ctx context.Context, code string, raw domain.RawData, signature, proof string) (*loginResult, error) {
+func (s *SessionService) login(ctx context.Context, c domain.Credentials, raw domain.RawData, proof string) (*loginResult, error) {
+	code, signature := c.Code, c.Signature
+	if err := s.allowLogin(ctx, c.Client); err != nil {
+		s.observe(ExchangeRateLimited)
+		return nil, err
+	}
+	release, err := s.acquireSlot()
+	if err != nil {
+		s.observe(ExchangeBusy) // counted, not logged here: the 503 is logged where it is answered
+		return nil, err
+	}
 	wx, err := s.Exchanger.Exchange(ctx, code)
+	release()
+	switch domain.ErrorCode(err) {
+	case "":
+		s.observe(ExchangeOK)
+	case domain.EEXCHANGEREFUSED:
+		s.observe(ExchangeRefused)
+	default:
+		s.observe(ExchangeUnavailable)
+	}
 	if err != nil && domain.ErrorCode(err) == domain.EEXCHANGEREFUSED {
 		// A login of the same headers may have finished between this
 		// request's look-up and this exchange, spending the code: the store
@@ -138,6 +221,82 @@ func (s *SessionService) login(ctx context.Context, code string, raw domain.RawD
 	}
 	s.logger().LogAttrs(ctx, slog.LevelDebug, "login verified")
 	return res, nil
+}
+
+// limiterWarnEvery bounds how often a failing limiter is logged: once per
+// login would flood the log exactly when Redis is in trouble.
+const limiterWarnEvery = 10 * time.Second
+
+// allowLogin takes one login attempt from the client's budget. Past it the
+// login fails with ERATELIMITED (429, a session body without reason: the
+// client fails the request instead of starting a login storm).
+//
+// When the limiter cannot answer (Redis down or slow), the login goes
+// ahead, with a warning logged at most every limiterWarnEvery. Failing
+// closed would lock every user out whenever the limiter's store blinks,
+// and the store is usually the session store, without which no login works
+// anyway; failing open is not unlimited, because the exchange slots
+// (MaxConcurrentExchanges) still bound what reaches WeChat.
+func (s *SessionService) allowLogin(ctx context.Context, client string) error {
+	if s.Limiter == nil {
+		return nil
+	}
+	if client == "" {
+		client = "unknown"
+	}
+	ok, retryAfter, err := s.Limiter.Allow(ctx, client)
+	if err != nil {
+		failures := s.limiterFailures.Add(1)
+		now, last := time.Now().UnixNano(), s.limiterWarned.Load()
+		if now-last >= int64(limiterWarnEvery) && s.limiterWarned.CompareAndSwap(last, now) {
+			s.limiterFailures.Add(-failures)
+			s.logger().LogAttrs(ctx, slog.LevelWarn, "login rate limiter unavailable; letting logins through, bounded by the exchange slots",
+				slog.Int64("failures", failures), slog.String("error", err.Error()))
+		}
+		return nil
+	}
+	if !ok {
+		return &domain.Error{Code: domain.ERATELIMITED, Message: "Too many logins from this address; try again later.", RetryAfter: retryAfter}
+	}
+	return nil
+}
+
+// acquireSlot takes one of the MaxConcurrentExchanges slots, waiting up to
+// ExchangeWait, and returns what gives it back. A full house is EBUSY: the
+// client fails this request (no session reason) instead of logging in
+// again, which would only add to the load.
+func (s *SessionService) acquireSlot() (release func(), err error) {
+	s.slotsOnce.Do(func() {
+		n := s.MaxConcurrentExchanges
+		if n <= 0 {
+			n = DefaultMaxConcurrentExchanges
+		}
+		s.slots = make(chan struct{}, n)
+	})
+	release = func() { <-s.slots }
+	select {
+	case s.slots <- struct{}{}:
+		return release, nil
+	default:
+	}
+	wait := s.ExchangeWait
+	if wait <= 0 {
+		wait = DefaultExchangeWait
+	}
+	t := time.NewTimer(wait)
+	defer t.Stop()
+	select {
+	case s.slots <- struct{}{}:
+		return release, nil
+	case <-t.C:
+		return nil, &domain.Error{Code: domain.EBUSY, Message: "Too many logins at once; try again shortly.", RetryAfter: time.Second}
+	}
+}
+
+func (s *SessionService) observe(o ExchangeOutcome) {
+	if s.ObserveExchange != nil {
+		s.ObserveExchange(o)
+	}
 }
 
 func (s *SessionService) ttl() time.Duration {

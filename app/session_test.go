@@ -1,7 +1,10 @@
 package app_test
 
 import (
+	"bytes"
 	"context"
+	"fmt"
+	"log/slog"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -16,6 +19,7 @@ import (
 	"github.com/onestroke/onestroke/app"
 	"github.com/onestroke/onestroke/domain"
 	"github.com/onestroke/onestroke/mock"
+	"github.com/onestroke/onestroke/ports"
 )
 
 const (
@@ -139,6 +143,25 @@ func TestAuthenticate_BadRawDataNeverReachesWeChat(t *testing.T) {
 	assert.EqualValues(t, 0, wx.calls.Load())
 }
 
+func TestAuthenticate_MalformedSignatureNeverReachesWeChat(t *testing.T) {
+	good := firstHeaders("c1").Signature
+	for name, sig := range map[string]string{
+		"missing":   "",
+		"short":     good[:39],
+		"long":      good + "0",
+		"uppercase": strings.ToUpper(good),
+		"not hex":   strings.Repeat("z", 40),
+	} {
+		store, wx := memstore.NewSessionStore(nil), newWeChat()
+		c := firstHeaders("c1")
+		c.Signature = sig
+		_, err := newService(store, wx).Authenticate(context.Background(), c)
+		assert.Equal(t, domain.EUNTRUSTED, domain.ErrorCode(err), name)
+		assert.EqualValues(t, 0, wx.calls.Load(), "%s: no exchange", name)
+		assert.Equal(t, 0, store.Len(), "%s: nothing stored", name)
+	}
+}
+
 func TestAuthenticate_OversizedCodeIsInvalid(t *testing.T) {
 	wx := newWeChat()
 	_, err := newService(memstore.NewSessionStore(nil), wx).Authenticate(context.Background(), domain.Credentials{Code: strings.Repeat("c", domain.MaxCodeLength+1)})
@@ -260,4 +283,256 @@ func TestAuthenticate_LoginThatRacedAFinishedOneIsAnsweredFromTheStore(t *testin
 	user, err := (&app.SessionService{Store: store, Exchanger: wx}).Authenticate(context.Background(), c)
 	require.NoError(t, err)
 	assert.Equal(t, "oALICE", user.OpenID())
+}
+
+// blockingWeChat holds every exchange until release is closed, and counts
+// the exchanges in flight.
+type blockingWeChat struct {
+	mock.CodeExchanger
+	entered  chan string
+	release  chan struct{}
+	inFlight atomic.Int32
+	peak     atomic.Int32
+	calls    atomic.Int32
+}
+
+func newBlockingWeChat() *blockingWeChat {
+	w := &blockingWeChat{entered: make(chan string, 100), release: make(chan struct{})}
+	w.ExchangeFn = func(ctx context.Context, code string) (domain.WxSession, error) {
+		w.calls.Add(1)
+		n := w.inFlight.Add(1)
+		defer w.inFlight.Add(-1)
+		for p := w.peak.Load(); n > p && !w.peak.CompareAndSwap(p, n); p = w.peak.Load() {
+		}
+		w.entered <- code
+		<-w.release
+		return domain.WxSession{OpenID: "o" + code, SessionKey: sessionKey}, nil
+	}
+	return w
+}
+
+func TestAuthenticate_ExchangeSlotsFullAnswersBusyAfterAShortWait(t *testing.T) {
+	store, wx := memstore.NewSessionStore(nil), newBlockingWeChat()
+	s := &app.SessionService{Store: store, Exchanger: wx, TTL: time.Hour, MaxConcurrentExchanges: 2, ExchangeWait: 50 * time.Millisecond}
+	held := make(chan error, 2)
+	for _, code := range []string{"c1", "c2"} {
+		go func() { _, err := s.Authenticate(context.Background(), firstHeaders(code)); held <- err }()
+		<-wx.entered
+	}
+
+	start := time.Now()
+	_, err := s.Authenticate(context.Background(), firstHeaders("c3"))
+	assert.Equal(t, domain.EBUSY, domain.ErrorCode(err))
+	assert.GreaterOrEqual(t, time.Since(start), 50*time.Millisecond, "it waited for a slot first")
+	assert.EqualValues(t, 2, wx.calls.Load(), "the third login never reached WeChat")
+	_, gerr := store.Get(context.Background(), "c3")
+	assert.Equal(t, domain.ESESSIONEXPIRED, domain.ErrorCode(gerr), "nothing stored")
+
+	close(wx.release)
+	require.NoError(t, <-held)
+	require.NoError(t, <-held)
+	_, err = s.Authenticate(context.Background(), firstHeaders("c3"))
+	assert.NoError(t, err, "a slot is free again")
+}
+
+func TestAuthenticate_ConcurrentExchangesStayWithinTheBound(t *testing.T) {
+	store, wx := memstore.NewSessionStore(nil), newBlockingWeChat()
+	s := &app.SessionService{Store: store, Exchanger: wx, TTL: time.Hour, MaxConcurrentExchanges: 3, ExchangeWait: 10 * time.Second}
+	const n = 12
+	errs := make(chan error, n)
+	for i := range n {
+		go func() {
+			_, err := s.Authenticate(context.Background(), firstHeaders(fmt.Sprintf("c%d", i)))
+			errs <- err
+		}()
+	}
+	for range 3 {
+		<-wx.entered
+	}
+	time.Sleep(20 * time.Millisecond) // the others are waiting for a slot, not at WeChat
+	assert.EqualValues(t, 3, wx.calls.Load())
+	close(wx.release)
+	for range n {
+		assert.NoError(t, <-errs, "every login gets its turn within the wait")
+	}
+	assert.EqualValues(t, 3, wx.peak.Load(), "at most MaxConcurrentExchanges at WeChat at once")
+}
+
+func TestAuthenticate_RequestsJoiningOneLoginTakeOneSlot(t *testing.T) {
+	store, wx := memstore.NewSessionStore(nil), newBlockingWeChat()
+	s := &app.SessionService{Store: store, Exchanger: wx, TTL: time.Hour, MaxConcurrentExchanges: 1, ExchangeWait: 10 * time.Millisecond}
+	const n = 10
+	errs := make(chan error, n)
+	go func() { _, err := s.Authenticate(context.Background(), firstHeaders("c1")); errs <- err }()
+	<-wx.entered
+	for range n - 1 {
+		go func() { _, err := s.Authenticate(context.Background(), firstHeaders("c1")); errs <- err }()
+	}
+	time.Sleep(50 * time.Millisecond) // longer than ExchangeWait: a joiner that wanted a slot would be busy by now
+	close(wx.release)
+	for range n {
+		assert.NoError(t, <-errs)
+	}
+	assert.EqualValues(t, 1, wx.calls.Load())
+}
+
+func TestAuthenticate_DefaultExchangeBound(t *testing.T) {
+	assert.Equal(t, 64, app.DefaultMaxConcurrentExchanges)
+	assert.LessOrEqual(t, app.DefaultExchangeWait, 2*time.Second)
+	assert.GreaterOrEqual(t, app.DefaultExchangeWait, time.Second)
+}
+
+func fromClient(c domain.Credentials, addr string) domain.Credentials {
+	c.Client = addr
+	return c
+}
+
+func TestAuthenticate_LoginsPastTheRateLimitAreRefusedBeforeWeChat(t *testing.T) {
+	store, wx := memstore.NewSessionStore(nil), newWeChat()
+	s := newService(store, wx)
+	s.Limiter = memstore.NewRateLimiter(ports.RateLimit{Events: 1, Per: time.Minute, Burst: 2}, nil, 0)
+	for _, code := range []string{"c1", "c2"} {
+		_, err := s.Authenticate(context.Background(), fromClient(firstHeaders(code), "198.51.100.1"))
+		require.NoError(t, err, code)
+	}
+	_, err := s.Authenticate(context.Background(), fromClient(firstHeaders("c3"), "198.51.100.1"))
+	assert.Equal(t, domain.ERATELIMITED, domain.ErrorCode(err))
+	assert.Greater(t, domain.ErrorRetryAfter(err), 50*time.Second, "about a minute until the next token")
+	assert.EqualValues(t, 2, wx.calls.Load(), "the refused login never reached WeChat")
+	_, gerr := store.Get(context.Background(), "c3")
+	assert.Equal(t, domain.ESESSIONEXPIRED, domain.ErrorCode(gerr), "nothing stored")
+
+	_, err = s.Authenticate(context.Background(), fromClient(firstHeaders("c3"), "198.51.100.2"))
+	assert.NoError(t, err, "another address has its own budget")
+}
+
+func TestAuthenticate_RepeatsAndCachedRequestsAreNotRateLimited(t *testing.T) {
+	store, wx := memstore.NewSessionStore(nil), newWeChat()
+	s := newService(store, wx)
+	s.Limiter = memstore.NewRateLimiter(ports.RateLimit{Events: 1, Per: time.Minute, Burst: 1}, nil, 0)
+	_, err := s.Authenticate(context.Background(), fromClient(firstHeaders("c1"), "198.51.100.1"))
+	require.NoError(t, err)
+	for i := range 5 {
+		_, err := s.Authenticate(context.Background(), fromClient(firstHeaders("c1"), "198.51.100.1"))
+		assert.NoError(t, err, "repeat %d of verified headers is answered from the store", i)
+		_, err = s.Authenticate(context.Background(), fromClient(domain.Credentials{Code: "c1"}, "198.51.100.1"))
+		assert.NoError(t, err, "code-only request %d", i)
+	}
+	_, err = s.Authenticate(context.Background(), fromClient(domain.Credentials{Code: "c1", RawData: "%7B%7D"}, "198.51.100.1"))
+	assert.Equal(t, domain.EUNTRUSTED, domain.ErrorCode(err), "a malformed signature is refused before the limit counts it")
+	assert.EqualValues(t, 1, wx.calls.Load())
+}
+
+func TestAuthenticate_RequestsJoiningOneLoginAreCountedOnce(t *testing.T) {
+	store, wx := memstore.NewSessionStore(nil), newWeChat()
+	wx.delay = 50 * time.Millisecond
+	var limited atomic.Int32
+	s := newService(store, wx)
+	s.Limiter = &mock.RateLimiter{AllowFn: func(context.Context, string) (bool, time.Duration, error) {
+		limited.Add(1)
+		return true, 0, nil
+	}}
+	var wg sync.WaitGroup
+	for range 10 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, err := s.Authenticate(context.Background(), fromClient(firstHeaders("c1"), "198.51.100.1"))
+			assert.NoError(t, err)
+		}()
+	}
+	wg.Wait()
+	assert.EqualValues(t, 1, wx.calls.Load())
+	assert.EqualValues(t, 1, limited.Load(), "one exchange, one attempt counted")
+}
+
+func TestAuthenticate_LimiterDownLetsLoginsThroughAndWarnsOnce(t *testing.T) {
+	var logs syncBuffer
+	store, wx := memstore.NewSessionStore(nil), newWeChat()
+	s := newService(store, wx)
+	s.Logger = slog.New(slog.NewJSONHandler(&logs, nil))
+	s.Limiter = &mock.RateLimiter{AllowFn: func(context.Context, string) (bool, time.Duration, error) {
+		return false, 0, domain.Errorf(domain.EUNAVAILABLE, "redis down")
+	}}
+	for _, code := range []string{"c1", "c2", "c3"} {
+		_, err := s.Authenticate(context.Background(), fromClient(firstHeaders(code), "198.51.100.1"))
+		assert.NoError(t, err, "%s: fail open, bounded by the exchange slots", code)
+	}
+	assert.EqualValues(t, 3, wx.calls.Load())
+	assert.Equal(t, 1, strings.Count(logs.String(), "login rate limiter unavailable"), "one warning, not one per login: %s", logs.String())
+	assert.Contains(t, logs.String(), `"level":"WARN"`)
+}
+
+// syncBuffer is a bytes.Buffer that log handlers on many goroutines share.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+func TestAuthenticate_ObservesEveryExchangeOutcome(t *testing.T) {
+	release := make(chan struct{})
+	entered := make(chan struct{})
+	wx := &mock.CodeExchanger{ExchangeFn: func(_ context.Context, code string) (domain.WxSession, error) {
+		switch code {
+		case "refused":
+			return domain.WxSession{}, domain.Errorf(domain.EEXCHANGEREFUSED, "invalid code")
+		case "down":
+			return domain.WxSession{}, domain.Errorf(domain.EEXCHANGEUNAVAILABLE, "busy")
+		case "hold":
+			close(entered)
+			<-release
+		}
+		return domain.WxSession{OpenID: "o" + code, SessionKey: sessionKey}, nil
+	}}
+	var mu sync.Mutex
+	seen := map[app.ExchangeOutcome]int{}
+	s := &app.SessionService{Store: memstore.NewSessionStore(nil), Exchanger: wx, TTL: time.Hour,
+		MaxConcurrentExchanges: 1, ExchangeWait: 10 * time.Millisecond,
+		Limiter: &mock.RateLimiter{AllowFn: func(_ context.Context, key string) (bool, time.Duration, error) {
+			return key != "limited", time.Second, nil
+		}},
+		ObserveExchange: func(o app.ExchangeOutcome) {
+			mu.Lock()
+			defer mu.Unlock()
+			seen[o]++
+		},
+	}
+	ctx := context.Background()
+	_, err := s.Authenticate(ctx, fromClient(firstHeaders("ok"), "a"))
+	require.NoError(t, err)
+	_, err = s.Authenticate(ctx, fromClient(firstHeaders("refused"), "a"))
+	require.Equal(t, domain.EEXCHANGEREFUSED, domain.ErrorCode(err))
+	_, err = s.Authenticate(ctx, fromClient(firstHeaders("down"), "a"))
+	require.Equal(t, domain.EEXCHANGEUNAVAILABLE, domain.ErrorCode(err))
+	_, err = s.Authenticate(ctx, fromClient(firstHeaders("x"), "limited"))
+	require.Equal(t, domain.ERATELIMITED, domain.ErrorCode(err))
+	done := make(chan struct{})
+	go func() { defer close(done); _, _ = s.Authenticate(ctx, fromClient(firstHeaders("hold"), "a")) }()
+	<-entered
+	_, err = s.Authenticate(ctx, fromClient(firstHeaders("y"), "a"))
+	require.Equal(t, domain.EBUSY, domain.ErrorCode(err))
+	close(release)
+	<-done
+	_, err = s.Authenticate(ctx, fromClient(firstHeaders("ok"), "a"))
+	require.NoError(t, err, "a verified repeat")
+
+	mu.Lock()
+	defer mu.Unlock()
+	assert.Equal(t, map[app.ExchangeOutcome]int{
+		app.ExchangeOK: 2, app.ExchangeRefused: 1, app.ExchangeUnavailable: 1,
+		app.ExchangeRateLimited: 1, app.ExchangeBusy: 1,
+	}, seen, "the repeat answered from the store is no exchange")
+	assert.ElementsMatch(t, []app.ExchangeOutcome{app.ExchangeOK, app.ExchangeRefused, app.ExchangeUnavailable, app.ExchangeBusy, app.ExchangeRateLimited}, app.ExchangeOutcomes)
 }

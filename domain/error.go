@@ -7,6 +7,7 @@ package domain
 import (
 	"errors"
 	"fmt"
+	"time"
 )
 
 // Error codes. Adapters translate them to transport statuses in exactly one
@@ -25,6 +26,8 @@ const (
 	ENOTFOUND     = "not_found"    // no such resource (for this owner)
 	EUNAUTHORIZED = "unauthorized" // the request carries no session
 	EUNAVAILABLE  = "unavailable"  // a dependency (store) is down or timed out
+	EBUSY         = "busy"         // a bound on concurrent work is reached; retry later
+	ERATELIMITED  = "rate_limited" // too many attempts from one client; retry after Error.RetryAfter
 	EINTERNAL     = "internal"     // a bug or an unexpected failure
 )
 
@@ -37,6 +40,9 @@ type Error struct {
 	Detail map[string]any
 	// Err is the underlying cause, kept for logs; it is not shown to clients.
 	Err error
+	// RetryAfter, when positive, is how long the client should wait before
+	// trying again (EBUSY, ERATELIMITED).
+	RetryAfter time.Duration
 }
 
 func (e *Error) Error() string {
@@ -91,4 +97,14 @@ func ErrorDetail(err error) map[string]any {
 		return e.Detail
 	}
 	return nil
+}
+
+// ErrorRetryAfter returns the RetryAfter of the first domain error in err's
+// chain, or zero.
+func ErrorRetryAfter(err error) time.Duration {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.RetryAfter
+	}
+	return 0
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"testing"
+	"time"
 
 	"github.com/onestroke/onestroke/domain"
 )
@@ -73,4 +74,12 @@ func TestError_ErrorAndUnwrap(t *testing.T) {
 		err := domain.Errorf(domain.EINVALID, "%d%%", 100)
 		assert.Equal(t, "100%", domain.ErrorMessage(err))
 	})
+}
+
+func TestErrorRetryAfter(t *testing.T) {
+	err := fmt.Errorf("login: %w", &domain.Error{Code: domain.ERATELIMITED, Message: "slow down", RetryAfter: 1500 * time.Millisecond})
+	assert.Equal(t, 1500*time.Millisecond, domain.ErrorRetryAfter(err))
+	assert.Equal(t, time.Duration(0), domain.ErrorRetryAfter(domain.Errorf(domain.EBUSY, "busy")))
+	assert.Equal(t, time.Duration(0), domain.ErrorRetryAfter(errors.New("plain")))
+	assert.Equal(t, time.Duration(0), domain.ErrorRetryAfter(nil))
 }

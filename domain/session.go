@@ -24,11 +24,15 @@ const (
 )
 
 // Credentials are the session headers of one request (PROTOCOL §1):
-// X-WX-Code, X-WX-RawData (still percent-encoded) and X-WX-Signature.
+// X-WX-Code, X-WX-RawData (still percent-encoded) and X-WX-Signature, and
+// the address the request came from.
 type Credentials struct {
 	Code      string
 	RawData   string
 	Signature string
+	// Client is the client's address as the transport determined it (not a
+	// header the client chose): the key of the login rate limit.
+	Client string
 }
 
 // Validate rejects header values no client sends: oversized or with control
@@ -307,6 +311,23 @@ var (
 	errNotObject = Errorf(EBADRAWDATA, "not a JSON object")
 	errTrailing  = Errorf(EBADRAWDATA, "data after the JSON object")
 )
+
+// CheckSignatureShape refuses a signature that no client can have: WeChat
+// signs with lowercase hex SHA-1, SignatureLength characters. It runs before
+// a login spends anything (a store look-up, a code2Session call), so a
+// malformed one costs the service nothing. It says nothing about whether
+// the signature is genuine; VerifySignature does.
+func CheckSignatureShape(signature string) error {
+	if len(signature) != SignatureLength {
+		return Errorf(EUNTRUSTED, "X-WX-Signature must be %d lowercase hex characters.", SignatureLength)
+	}
+	for i := 0; i < len(signature); i++ {
+		if c := signature[i]; (c < '0' || c > '9') && (c < 'a' || c > 'f') {
+			return Errorf(EUNTRUSTED, "X-WX-Signature must be %d lowercase hex characters.", SignatureLength)
+		}
+	}
+	return nil
+}
 
 // VerifySignature checks signature against the lowercase hex SHA-1 of
 // rawData followed by the session key, in constant time (PROTOCOL §1).

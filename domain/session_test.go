@@ -620,3 +620,22 @@ func TestUserInfoFromJSON_TakesTheExactOpenIDMemberOnly(t *testing.T) {
 		require.Error(t, err, data)
 	}
 }
+
+func TestCheckSignatureShape(t *testing.T) {
+	good := signatureVectors[0].sig
+	assert.NoError(t, domain.CheckSignatureShape(good))
+	for name, sig := range map[string]string{
+		"empty":           "",
+		"short":           good[:39],
+		"long":            good + "0",
+		"uppercase":       strings.ToUpper(good),
+		"not hex":         strings.Repeat("g", 40),
+		"space inside":    good[:20] + " " + good[21:],
+		"non-ASCII":       good[:38] + "é",
+		"NUL":             good[:39] + "\x00",
+		"base64 of a sum": "2jmj7l5rSw0yVb/vlWAYkK/YBwk=AAAAAAAAAAAA",
+	} {
+		err := domain.CheckSignatureShape(sig)
+		assert.Equal(t, domain.EUNTRUSTED, domain.ErrorCode(err), name)
+	}
+}

@@ -14,6 +14,7 @@ import (
 var (
 	_ ports.SessionStore      = (*SessionStore)(nil)
 	_ ports.CodeExchanger     = (*CodeExchanger)(nil)
+	_ ports.RateLimiter       = (*RateLimiter)(nil)
 	_ ports.DrawingRepository = (*DrawingRepository)(nil)
 )
 
@@ -43,6 +44,15 @@ type CodeExchanger struct {
 
 func (e *CodeExchanger) Exchange(ctx context.Context, code string) (domain.WxSession, error) {
 	return e.ExchangeFn(ctx, code)
+}
+
+// RateLimiter is a fake ports.RateLimiter.
+type RateLimiter struct {
+	AllowFn func(ctx context.Context, key string) (bool, time.Duration, error)
+}
+
+func (l *RateLimiter) Allow(ctx context.Context, key string) (bool, time.Duration, error) {
+	return l.AllowFn(ctx, key)
 }
 
 // DrawingRepository is a fake ports.DrawingRepository.

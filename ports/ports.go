@@ -1,5 +1,6 @@
 // Package ports declares what onestroke's core needs from the world: a
-// session store, a WeChat code exchanger, a drawing repository and a clock.
+// session store, a WeChat code exchanger, a rate limiter, a drawing
+// repository and a clock.
 // Each method documents the domain error codes it returns; any other error
 // is treated as domain.EINTERNAL.
 package ports
@@ -41,6 +42,35 @@ type CodeExchanger interface {
 	// blocked, rate-limited, bad app credentials) and EEXCHANGEUNAVAILABLE
 	// when WeChat cannot be reached, times out or stays busy.
 	Exchange(ctx context.Context, code string) (domain.WxSession, error)
+}
+
+// RateLimit is a token bucket: Events per Per on average, and up to Burst
+// at once after a quiet spell.
+type RateLimit struct {
+	Events int
+	Per    time.Duration
+	Burst  int
+}
+
+// Interval is how long one spent token takes to come back.
+func (l RateLimit) Interval() time.Duration {
+	if l.Events <= 0 {
+		return l.Per
+	}
+	return l.Per / time.Duration(l.Events)
+}
+
+// RateLimiter counts attempts per key (a client address) against the
+// RateLimit it was built with. Adapters that share a store (Redis) share
+// each key's budget across every instance of the service.
+type RateLimiter interface {
+	// Allow takes one attempt from key's budget. It reports ok when the
+	// attempt may go ahead; otherwise retryAfter (positive) is how long
+	// until the next attempt of key would be allowed, and the refused
+	// attempt costs key nothing. Any string is a valid key.
+	// Returns EUNAVAILABLE when the limiter's store cannot answer in time;
+	// the caller then decides whether the attempt goes ahead.
+	Allow(ctx context.Context, key string) (ok bool, retryAfter time.Duration, err error)
 }
 
 // DrawingRepository stores drawings. Every method is scoped to an owner: no

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"strconv"
 	"sync"
+	"time"
 
 	"github.com/onestroke/onestroke/domain"
 )
@@ -38,6 +39,14 @@ var (
 	headerNoStore = []string{"no-store"}
 )
 
+// setRetryAfter sets Retry-After, in whole seconds rounded up, when err
+// says how long to wait (ERATELIMITED, EBUSY).
+func setRetryAfter(w http.ResponseWriter, err error) {
+	if d := domain.ErrorRetryAfter(err); d > 0 {
+		w.Header()["Retry-After"] = []string{strconv.FormatInt(int64((d+time.Second-1)/time.Second), 10)}
+	}
+}
+
 func writeBody(w http.ResponseWriter, status int, body []byte) {
 	h := w.Header()
 	h["Content-Type"] = headerJSON[:1:1]
@@ -57,6 +66,7 @@ var successEmpty = []byte(`{"code":0,"msg":"success","data":{}}`)
 func (s *Server) writeBusinessError(w http.ResponseWriter, r *http.Request, err error) {
 	o := outcomeOf(err)
 	s.logError(r, o.status, err)
+	setRetryAfter(w, err)
 	b := getBuf()
 	defer putBuf(b)
 	b.WriteString(`{"code":-1,"msg":"fail","error":{"reason":`)
@@ -72,6 +82,7 @@ func (s *Server) writeBusinessError(w http.ResponseWriter, r *http.Request, err 
 func (s *Server) writeSessionError(w http.ResponseWriter, r *http.Request, err error) {
 	o := outcomeOf(err)
 	s.logError(r, o.status, err)
+	setRetryAfter(w, err)
 	b := getBuf()
 	defer putBuf(b)
 	b.WriteString(`{"` + SessionErrorKey + `":1`)

@@ -40,6 +40,8 @@ var errorTable = map[string]outcome{
 	domain.ENOTFOUND:            {http.StatusNotFound, "ERR_NOT_FOUND", ""},
 	domain.EUNAUTHORIZED:        {http.StatusUnauthorized, "ERR_NO_SESSION", ""},
 	domain.EUNAVAILABLE:         {http.StatusServiceUnavailable, "ERR_UNAVAILABLE", ""},
+	domain.EBUSY:                {http.StatusServiceUnavailable, "ERR_UNAVAILABLE", ""},
+	domain.ERATELIMITED:         {http.StatusTooManyRequests, "ERR_RATE_LIMITED", ""},
 	domain.EINTERNAL:            {http.StatusInternalServerError, "ERR_INTERNAL", ""},
 	codeUnsupportedMediaType:    {http.StatusUnsupportedMediaType, "ERR_UNSUPPORTED_MEDIA_TYPE", ""},
 	codeMethodNotAllowed:        {http.StatusMethodNotAllowed, "ERR_METHOD_NOT_ALLOWED", ""},

@@ -8,6 +8,8 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -24,6 +26,7 @@ import (
 	"github.com/onestroke/onestroke/app"
 	"github.com/onestroke/onestroke/domain"
 	"github.com/onestroke/onestroke/mock"
+	"github.com/onestroke/onestroke/ports"
 )
 
 // env is the real router with the real use cases, the in-process stores and
@@ -189,9 +192,35 @@ func TestSessionErrors_ReasonsAndStatuses(t *testing.T) {
 }
 
 func TestHostileInputs_ClearErrorAndNothingStored(t *testing.T) {
+	// One exchange slot, which the case "exchange slots full" holds with a
+	// login of holdCode that the exchanger keeps until the case is over.
+	const holdCode = "hold-the-only-exchange-slot"
+	held, release := make(chan struct{}), make(chan struct{})
+	// The address the limiter refuses, behind the test's loopback proxy.
+	const limitedAddr = "203.0.113.99"
+	var logs syncBuffer
 	e := newEnv(t, func(c *httpapi.Config) {
 		c.DrawingsPerUser = 2
 		c.DrawingWait = 100 * time.Millisecond
+		c.Logger = slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+		c.Sessions.Logger = c.Logger
+		c.TrustedProxies = []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}
+		c.Sessions.Limiter = &mock.RateLimiter{AllowFn: func(_ context.Context, key string) (bool, time.Duration, error) {
+			if key == limitedAddr {
+				return false, 42 * time.Second, nil
+			}
+			return true, 0, nil
+		}}
+		c.Sessions.MaxConcurrentExchanges, c.Sessions.ExchangeWait = 1, 50*time.Millisecond
+		real := c.Sessions.Exchanger
+		c.Sessions.Exchanger = &mock.CodeExchanger{ExchangeFn: func(ctx context.Context, code string) (domain.WxSession, error) {
+			if code != holdCode {
+				return real.Exchange(ctx, code)
+			}
+			held <- struct{}{}
+			<-release
+			return domain.WxSession{}, domain.Errorf(domain.EEXCHANGEUNAVAILABLE, "held for the test")
+		}}
 	})
 	alice := e.login("alice")
 	// Security review finding 5: a user whose slow uploads hold all its
@@ -212,6 +241,37 @@ func TestHostileInputs_ClearErrorAndNothingStored(t *testing.T) {
 		return http.Header{"X-Wx-Code": {d.Code}, "X-Wx-Rawdata": {raw}, "X-Wx-Signature": {d.Signature}}
 	}
 	unsigned := device()
+	// withSignature is a device's first headers with its genuine signature
+	// bent out of shape.
+	withSignature := func(bend func(string) string) http.Header {
+		h := device().Headers()
+		h.Set("X-Wx-Signature", bend(h.Get("X-Wx-Signature")))
+		return h
+	}
+	// Only a well-formed signature reaches WeChat; every other hostile
+	// input is refused before the code is spent.
+	reachesWeChat := map[string]bool{"signature forged": true}
+	secrets := func() []string {
+		return []string{"s3cr3t-app-secret", e.wx.SessionKey("mallory").Reveal(), e.wx.SessionKey("alice").Reveal()}
+	}
+	// setup prepares a case and returns what undoes it.
+	setup := map[string]func() func(){
+		"exchange slots full": func() func() {
+			h := device().Headers()
+			h.Set("X-Wx-Code", holdCode)
+			done := make(chan struct{})
+			go func() {
+				defer close(done)
+				req, _ := http.NewRequest(http.MethodGet, e.api.URL+"/applet/session", nil)
+				req.Header = h
+				if resp, err := http.DefaultClient.Do(req); err == nil {
+					resp.Body.Close()
+				}
+			}()
+			<-held
+			return func() { close(release); <-done }
+		},
+	}
 	merge := func(h http.Header, k, v string) http.Header {
 		out := h.Clone()
 		out.Set(k, v)
@@ -240,6 +300,11 @@ func TestHostileInputs_ClearErrorAndNothingStored(t *testing.T) {
 		{"code not ASCII", "GET", sess, http.Header{"X-Wx-Code": {"c\xc3\xb6de"}}, "", "", 400, true, ""},
 		{"signature forged", "GET", sess, merge(device().Headers(), "X-Wx-Signature", strings.Repeat("0", 40)), "", "", 401, true, "ERR_UNTRUSTED_RAW_DATA"},
 		{"signature missing", "GET", sess, http.Header{"X-Wx-Code": {unsigned.Code}, "X-Wx-Rawdata": {wechattest.EncodeURIComponent(unsigned.RawData)}}, "", "", 401, true, "ERR_UNTRUSTED_RAW_DATA"},
+		{"signature short", "GET", sess, withSignature(func(s string) string { return s[:39] }), "", "", 401, true, "ERR_UNTRUSTED_RAW_DATA"},
+		{"signature uppercase", "GET", sess, withSignature(strings.ToUpper), "", "", 401, true, "ERR_UNTRUSTED_RAW_DATA"},
+		{"signature not hex", "GET", sess, withSignature(func(s string) string { return "zz" + s[2:] }), "", "", 401, true, "ERR_UNTRUSTED_RAW_DATA"},
+		{"exchange slots full", "GET", sess, device().Headers(), "", "", 503, true, ""},
+		{"login rate-limited", "GET", sess, merge(device().Headers(), "X-Forwarded-For", limitedAddr), "", "", 429, true, ""},
 		{"code unknown on a paints route", "POST", save, http.Header{"X-Wx-Code": {"nope"}}, jsonCT, `{"id":"d1","actions":"[]"}`, 401, true, "ERR_SESSION_EXPIRED"},
 		{"headers oversized in total", "GET", sess, merge(alice, "X-Junk", strings.Repeat("j", 20<<10)), "", "", 431, false, "ERR_TOO_LARGE"},
 		{"save without session", "POST", save, nil, jsonCT, `{"id":"d1","actions":"[]"}`, 401, false, "ERR_NO_SESSION"},
@@ -320,7 +385,14 @@ func TestHostileInputs_ClearErrorAndNothingStored(t *testing.T) {
 	sessionsBefore := e.sessions.Len()
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
+			if f := setup[c.name]; f != nil {
+				defer f()()
+			}
+			exchanges := e.wx.Exchanges()
 			r := e.do(c.method, c.path, c.header, c.contentType, c.body)
+			if !reachesWeChat[c.name] {
+				assert.Equal(t, exchanges, e.wx.Exchanges(), "no exchange with WeChat")
+			}
 			assert.Equal(t, c.status, r.status, r.raw)
 			assert.Equal(t, "application/json; charset=utf-8", r.header.Get("Content-Type"))
 			if c.sessionError {
@@ -332,7 +404,13 @@ func TestHostileInputs_ClearErrorAndNothingStored(t *testing.T) {
 			}
 			assert.Empty(t, e.drawings(openID), "nothing stored")
 			assert.Equal(t, sessionsBefore, e.sessions.Len(), "no session stored")
+			for _, secret := range secrets() {
+				assert.NotContains(t, r.raw, secret, "no secret in the answer")
+			}
 		})
+	}
+	for _, secret := range secrets() {
+		assert.NotContains(t, logs.String(), secret, "no secret in the logs")
 	}
 }
 
@@ -513,6 +591,89 @@ func TestSessionStoreValueThatIsNotASession_AnswersAsUnknownAndLogsAtDebug(t *te
 	assert.Contains(t, logs.String(), "not a session", "the cause is in the debug log")
 }
 
+func TestClientAddress_XForwardedForOnlyFromTrustedProxies(t *testing.T) {
+	var keys []string
+	var mu sync.Mutex
+	limiter := &mock.RateLimiter{AllowFn: func(_ context.Context, key string) (bool, time.Duration, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		keys = append(keys, key)
+		return true, 0, nil
+	}}
+	trusted := []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("10.0.0.0/8")}
+	tests := []struct {
+		name    string
+		trusted []netip.Prefix
+		xff     []string // X-Forwarded-For header lines
+		want    string
+	}{
+		{"no proxy configured: the peer", nil, nil, "127.0.0.1"},
+		{"no proxy configured: X-Forwarded-For ignored", nil, []string{"198.51.100.23"}, "127.0.0.1"},
+		{"trusted peer without the header: the peer", trusted, nil, "127.0.0.1"},
+		{"trusted peer: the rightmost hop", trusted, []string{"198.51.100.23"}, "198.51.100.23"},
+		{"trusted hops are skipped", trusted, []string{"198.51.100.23, 10.0.0.5"}, "198.51.100.23"},
+		{"a spoofed leftmost hop is not believed", trusted, []string{"1.2.3.4, 198.51.100.23"}, "198.51.100.23"},
+		{"several header lines are one list", trusted, []string{"1.2.3.4", "198.51.100.23,10.1.2.3"}, "198.51.100.23"},
+		{"IPv6 counts by its /64", trusted, []string{"2001:db8:abcd:12:1:2:3:4"}, "2001:db8:abcd:12::/64"},
+		{"IPv4-mapped IPv6 is IPv4", trusted, []string{"::ffff:198.51.100.23"}, "198.51.100.23"},
+		{"garbage in the rightmost hop: the peer", trusted, []string{"198.51.100.23, not-an-ip"}, "127.0.0.1"},
+		{"only trusted hops: the leftmost of them", trusted, []string{"10.9.9.9, 10.0.0.5"}, "10.9.9.9"},
+		{"a port on a hop is dropped", trusted, []string{"198.51.100.23:4711"}, "198.51.100.23"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newEnv(t, func(c *httpapi.Config) {
+				c.TrustedProxies = tt.trusted
+				c.Sessions.Limiter = limiter
+			})
+			d, err := e.wx.Mint("alice", wechattest.Profile{})
+			require.NoError(t, err)
+			h := d.Headers()
+			for _, v := range tt.xff {
+				h.Add("X-Forwarded-For", v)
+			}
+			mu.Lock()
+			keys = nil
+			mu.Unlock()
+			r := e.do(http.MethodGet, "/applet/session", h, "", "")
+			require.Equal(t, http.StatusOK, r.status, r.raw)
+			mu.Lock()
+			defer mu.Unlock()
+			assert.Equal(t, []string{tt.want}, keys)
+		})
+	}
+}
+
+func TestRateLimitedLogin_Answers429WithRetryAfterAndNoReason(t *testing.T) {
+	e := newEnv(t, func(c *httpapi.Config) {
+		c.TrustedProxies = []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}
+		c.Sessions.Limiter = memstore.NewRateLimiter(ports.RateLimit{Events: 1, Per: time.Minute, Burst: 1}, nil, 0)
+	})
+	from := func(user, addr string) http.Header {
+		d, err := e.wx.Mint(user, wechattest.Profile{})
+		require.NoError(t, err)
+		h := d.Headers()
+		h.Set("X-Forwarded-For", addr)
+		return h
+	}
+	r := e.do(http.MethodGet, "/applet/session", from("alice", "198.51.100.1"), "", "")
+	require.Equal(t, http.StatusOK, r.status, r.raw)
+
+	r = e.do(http.MethodGet, "/applet/session", from("bob", "198.51.100.1"), "", "")
+	assert.Equal(t, http.StatusTooManyRequests, r.status, r.raw)
+	reason, has := sessionReason(t, r)
+	assert.False(t, has, "no reason: the client fails the request instead of logging in again (%q)", reason)
+	retryAfter, err := strconv.Atoi(r.header.Get("Retry-After"))
+	require.NoError(t, err, "Retry-After in whole seconds: %q", r.header.Get("Retry-After"))
+	assert.Greater(t, retryAfter, 55)
+	assert.LessOrEqual(t, retryAfter, 60)
+	assert.Equal(t, 1, e.wx.Exchanges(), "the refused login never reached WeChat")
+
+	r = e.do(http.MethodGet, "/applet/session", from("carol", "198.51.100.2"), "", "")
+	assert.Equal(t, http.StatusOK, r.status, "another address has its own budget: %s", r.raw)
+}
+
+// syncBuffer is a bytes.Buffer that log handlers on many goroutines share.
 type syncBuffer struct {
 	mu sync.Mutex
 	b  strings.Builder
@@ -528,4 +689,43 @@ func (s *syncBuffer) String() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.String()
+}
+
+func TestMetrics_CountExchangesByOutcome(t *testing.T) {
+	reg := httpapi.NewRegistry()
+	e := newEnv(t, func(c *httpapi.Config) {
+		c.Metrics = reg
+		c.Sessions.ObserveExchange = httpapi.ExchangeCounter(reg)
+		c.TrustedProxies = []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}
+		c.Sessions.Limiter = &mock.RateLimiter{AllowFn: func(_ context.Context, key string) (bool, time.Duration, error) {
+			return key != "203.0.113.5", time.Second, nil
+		}}
+	})
+	e.login("alice")
+	e.wx.FailNext(wechat.ErrInvalidCode, 1)
+	d, _ := e.wx.Mint("bob", wechattest.Profile{})
+	e.do(http.MethodGet, "/applet/session", d.Headers(), "", "")
+	e.wx.FailNext(wechat.ErrSystemBusy, 2)
+	d, _ = e.wx.Mint("carol", wechattest.Profile{})
+	e.do(http.MethodGet, "/applet/session", d.Headers(), "", "")
+	d, _ = e.wx.Mint("dave", wechattest.Profile{})
+	h := d.Headers()
+	h.Set("X-Forwarded-For", "203.0.113.5")
+	e.do(http.MethodGet, "/applet/session", h, "", "")
+
+	resp, err := http.Get(e.ops.URL + "/metrics")
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	text, err := io.ReadAll(resp.Body)
+	require.NoError(t, err)
+	for _, line := range []string{
+		`onestroke_wechat_exchanges_total{outcome="ok"} 1`,
+		`onestroke_wechat_exchanges_total{outcome="refused"} 1`,
+		`onestroke_wechat_exchanges_total{outcome="unavailable"} 1`,
+		`onestroke_wechat_exchanges_total{outcome="rate_limited"} 1`,
+		`onestroke_wechat_exchanges_total{outcome="busy"} 0`,
+	} {
+		assert.Contains(t, string(text), line)
+	}
+	assert.NotContains(t, string(text), e.wx.OpenID("alice"), "no openId in a label")
 }

@@ -9,6 +9,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/onestroke/onestroke/app"
 )
 
 // metrics are the API's Prometheus series, labelled by route template (not
@@ -32,6 +34,27 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 	}
 	reg.MustRegister(m.requests, m.duration)
 	return m
+}
+
+// ExchangeCounter registers onestroke_wechat_exchanges_total{outcome} on
+// reg and returns what counts one exchange, for
+// app.SessionService.ObserveExchange. Every outcome's series exists from
+// the start (at 0), so that alerts on a rate see it before it first moves.
+func ExchangeCounter(reg prometheus.Registerer) func(app.ExchangeOutcome) {
+	vec := prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "onestroke_wechat_exchanges_total",
+		Help: "Logins that needed code2Session, by outcome: ok, refused, unavailable, busy (no exchange slot), rate_limited (the client's login budget).",
+	}, []string{"outcome"})
+	reg.MustRegister(vec)
+	counters := make(map[app.ExchangeOutcome]prometheus.Counter, len(app.ExchangeOutcomes))
+	for _, o := range app.ExchangeOutcomes {
+		counters[o] = vec.WithLabelValues(string(o))
+	}
+	return func(o app.ExchangeOutcome) {
+		if c, ok := counters[o]; ok { // a fixed set of labels, whatever a caller passes
+			c.Inc()
+		}
+	}
 }
 
 // NewRegistry returns a registry with the Go runtime and process collectors,

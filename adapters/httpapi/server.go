@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"runtime/debug"
 	"strings"
 	"time"
@@ -78,6 +79,11 @@ type Config struct {
 	// DevLogin, when set, is served at /_dev/wx-login: the development
 	// mode's device-login mint. Production wiring never sets it.
 	DevLogin http.Handler
+
+	// TrustedProxies are the proxies (nginx) whose X-Forwarded-For is
+	// believed when the login rate limit keys a request by its client's
+	// address. Empty: the TCP peer is the client, whatever the header says.
+	TrustedProxies []netip.Prefix
 }
 
 // Server is the HTTP API.
@@ -259,6 +265,7 @@ func (s *Server) session(next userHandler) http.Handler {
 			Code:      firstValue(h, headerCode),
 			RawData:   firstValue(h, headerRawData),
 			Signature: firstValue(h, headerSignature),
+			Client:    s.clientAddrIfLogin(r),
 		})
 		if err != nil {
 			s.writeSessionError(w, r, err)
@@ -266,6 +273,15 @@ func (s *Server) session(next userHandler) http.Handler {
 		}
 		next(w, r, user)
 	})
+}
+
+// clientAddrIfLogin is clientAddr for requests that may log in: the
+// cached path (code only) never needs it, and pays nothing for it.
+func (s *Server) clientAddrIfLogin(r *http.Request) string {
+	if len(r.Header[headerRawData]) == 0 {
+		return ""
+	}
+	return s.clientAddr(r)
 }
 
 func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {

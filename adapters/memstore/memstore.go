@@ -1,6 +1,7 @@
-// Package memstore is the in-process session store of the embedded default:
-// sessions live in memory with a TTL and vanish on restart, as they would if
-// Redis were flushed (clients simply log in again).
+// Package memstore holds the in-process adapters of the embedded default:
+// the session store, whose sessions live in memory with a TTL and vanish on
+// restart, as they would if Redis were flushed (clients simply log in
+// again), and the login rate limiter of a single instance.
 package memstore
 
 import (

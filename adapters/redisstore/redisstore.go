@@ -162,6 +162,10 @@ func New(client redis.UniversalClient, mode Mode, opts Options) *Store {
 	return s
 }
 
+// Client returns the store's go-redis client, for the rate limiter that
+// shares it (one pool, one topology).
+func (s *Store) Client() redis.UniversalClient { return s.client }
+
 // Close closes the client's connections.
 func (s *Store) Close() error { return s.client.Close() }
 

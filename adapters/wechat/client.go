@@ -37,6 +37,12 @@ const (
 	ErrInvalidAppSecret = 40125
 )
 
+// MaxConnections caps NewClient's connections to WeChat. The service's
+// exchange slots (app.DefaultMaxConcurrentExchanges, also 64) already bound
+// the calls; this holds the sockets to the same figure whatever a caller
+// does, and calls past it wait for a connection within their timeout.
+const MaxConnections = 64
+
 // maxReply bounds what we read of WeChat's answer.
 const maxReply = 64 << 10
 
@@ -166,13 +172,14 @@ func (c *Client) call(ctx context.Context, code string) (reply, error) {
 }
 
 // NewClient returns a client for the given app with a connection pool sized
-// for bursts of concurrent logins.
+// for bursts of concurrent logins and capped at MaxConnections.
 func NewClient(appID, appSecret, apiURL string, timeout time.Duration) *Client {
 	if timeout <= 0 {
 		timeout = DefaultTimeout
 	}
 	t := http.DefaultTransport.(*http.Transport).Clone()
-	t.MaxIdleConnsPerHost = 64
+	t.MaxIdleConnsPerHost = MaxConnections
+	t.MaxConnsPerHost = MaxConnections
 	return &Client{
 		AppID: appID, AppSecret: appSecret, APIURL: apiURL, Timeout: timeout,
 		HTTPClient: &http.Client{Timeout: timeout, Transport: t},

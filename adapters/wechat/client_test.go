@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -467,6 +468,7 @@ func TestNewClient_Defaults(t *testing.T) {
 			require.True(t, ok, "a dedicated *http.Transport")
 			assert.NotSame(t, http.DefaultTransport, tr, "a clone, not the shared default")
 			assert.Equal(t, 64, tr.MaxIdleConnsPerHost)
+			assert.Equal(t, 64, tr.MaxConnsPerHost)
 		})
 	}
 	t.Run("default timeout is 5s", func(t *testing.T) {
@@ -475,4 +477,40 @@ func TestNewClient_Defaults(t *testing.T) {
 	t.Run("empty API URL kept so the client uses the default", func(t *testing.T) {
 		assert.Empty(t, wechat.NewClient("a", "s", "", 0).APIURL)
 	})
+}
+
+func TestNewClient_ConnectionsToWeChatAreBounded(t *testing.T) {
+	var mu sync.Mutex
+	open, peak := 0, 0
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		time.Sleep(30 * time.Millisecond)
+		fmt.Fprint(w, `{"openid":"o1","session_key":"a2V5"}`)
+	}))
+	srv.Config.ConnState = func(_ net.Conn, s http.ConnState) {
+		mu.Lock()
+		defer mu.Unlock()
+		switch s {
+		case http.StateNew:
+			open++
+			peak = max(peak, open)
+		case http.StateClosed, http.StateHijacked:
+			open--
+		}
+	}
+	srv.Start()
+	defer srv.Close()
+	c := wechat.NewClient("wxapp", "secret", srv.URL, 5*time.Second)
+	var wg sync.WaitGroup
+	for i := range 2*wechat.MaxConnections + 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, err := c.Exchange(context.Background(), fmt.Sprintf("code-%d", i))
+			assert.NoError(t, err)
+		}()
+	}
+	wg.Wait()
+	mu.Lock()
+	defer mu.Unlock()
+	assert.LessOrEqual(t, peak, wechat.MaxConnections, "connections to WeChat are capped, the rest wait for one")
 }

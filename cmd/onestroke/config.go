@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/netip"
 	"net/url"
 	"os"
 	"strconv"
@@ -19,6 +20,7 @@ import (
 	"github.com/onestroke/onestroke/adapters/wechat"
 	"github.com/onestroke/onestroke/app"
 	"github.com/onestroke/onestroke/domain"
+	"github.com/onestroke/onestroke/ports"
 )
 
 // Config is the service's configuration. Every field comes from an
@@ -46,6 +48,11 @@ type Config struct {
 	DrawingConc     int
 	DrawingsPerUser int
 	BodyTimeout     time.Duration
+	// LoginRate limits logins that reach WeChat per client address; Events
+	// 0 means no limit.
+	LoginRate       ports.RateLimit
+	TrustedProxies  []netip.Prefix
+	MaxExchanges    int
 	LogLevel        slog.Level
 	LogFormat       string
 	ShutdownTimeout time.Duration
@@ -194,6 +201,47 @@ var settings = []setting{
 	{"ONESTROKE_DRAWING_CONCURRENCY", "drawing-concurrency", strconv.Itoa(httpapi.DefaultDrawingConcurrency), "drawing requests served at once (the rest wait)", intSetter(func(c *Config) *int { return &c.DrawingConc }, 1)},
 	{"ONESTROKE_DRAWINGS_PER_USER", "drawings-per-user", strconv.Itoa(httpapi.DefaultDrawingsPerUser), "drawing requests one user may have in the service at once, body uploads included", intSetter(func(c *Config) *int { return &c.DrawingsPerUser }, 1)},
 	{"ONESTROKE_BODY_TIMEOUT", "body-timeout", httpapi.DefaultBodyTimeout.String(), "how long a request body may take to arrive", durationSetter(func(c *Config) *time.Duration { return &c.BodyTimeout }, 100*time.Millisecond)},
+	{"ONESTROKE_LOGIN_RATE", "login-rate", "60/m", "logins reaching WeChat allowed per client address: N/s, N/m or N/h, or off", func(c *Config, v string) error {
+		if v == "off" {
+			c.LoginRate.Events, c.LoginRate.Per = 0, 0
+			return nil
+		}
+		n, unit, ok := strings.Cut(v, "/")
+		per := map[string]time.Duration{"s": time.Second, "m": time.Minute, "h": time.Hour}[unit]
+		events, err := strconv.Atoi(n)
+		if !ok || per == 0 || err != nil || events < 1 {
+			return errors.New("must be N/s, N/m or N/h with N at least 1 (like 60/m), or off")
+		}
+		c.LoginRate.Events, c.LoginRate.Per = events, per
+		return nil
+	}},
+	{"ONESTROKE_LOGIN_BURST", "login-burst", "20", "logins one client address may make at once before the rate applies", intSetter(func(c *Config) *int { return &c.LoginRate.Burst }, 1)},
+	{"ONESTROKE_TRUSTED_PROXIES", "trusted-proxies", "", "comma-separated IPs or CIDRs of the proxies whose X-Forwarded-For names the client (empty: none)", func(c *Config, v string) error {
+		c.TrustedProxies = nil
+		for _, item := range strings.Split(v, ",") {
+			if item = strings.TrimSpace(item); item == "" {
+				continue
+			}
+			var p netip.Prefix
+			if strings.Contains(item, "/") {
+				q, err := netip.ParsePrefix(item)
+				if err != nil {
+					return fmt.Errorf("%q is not an IP or CIDR", item)
+				}
+				p = q.Masked()
+			} else {
+				a, err := netip.ParseAddr(item)
+				if err != nil {
+					return fmt.Errorf("%q is not an IP or CIDR", item)
+				}
+				a = a.Unmap()
+				p = netip.PrefixFrom(a, a.BitLen())
+			}
+			c.TrustedProxies = append(c.TrustedProxies, p)
+		}
+		return nil
+	}},
+	{"ONESTROKE_MAX_EXCHANGES", "max-exchanges", strconv.Itoa(app.DefaultMaxConcurrentExchanges), "code2Session calls in flight at once; past it a login waits 1s, then answers 503", intSetter(func(c *Config) *int { return &c.MaxExchanges }, 1)},
 	{"ONESTROKE_LOG_LEVEL", "log-level", "info", "debug, info, warn or error", func(c *Config, v string) error {
 		return c.LogLevel.UnmarshalText([]byte(v))
 	}},

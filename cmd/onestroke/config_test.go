@@ -6,6 +6,7 @@ import (
 	"flag"
 	"io"
 	"log/slog"
+	"net/netip"
 	"os"
 	"strings"
 	"testing"
@@ -15,6 +16,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/onestroke/onestroke/adapters/wechat"
+	"github.com/onestroke/onestroke/ports"
 )
 
 // distinctiveSecret must never be printed by the configuration code.
@@ -67,6 +69,33 @@ func TestLoadConfig_Defaults(t *testing.T) {
 	assert.Equal(t, slog.LevelInfo, c.LogLevel)
 	assert.Equal(t, "json", c.LogFormat)
 	assert.Equal(t, 15*time.Second, c.ShutdownTimeout)
+	assert.Equal(t, ports.RateLimit{Events: 60, Per: time.Minute, Burst: 20}, c.LoginRate)
+	assert.Nil(t, c.TrustedProxies, "no X-Forwarded-For is believed unless configured")
+	assert.Equal(t, 64, c.MaxExchanges)
+}
+
+func TestLoadConfig_LoginLimits(t *testing.T) {
+	c, err := loadConfig(t, nil, map[string]string{
+		"ONESTROKE_LOGIN_RATE":      "5/s",
+		"ONESTROKE_LOGIN_BURST":     "3",
+		"ONESTROKE_TRUSTED_PROXIES": " 10.0.0.0/8, 192.168.1.7,::1 ,2001:db8::1/48,::ffff:172.16.0.1",
+		"ONESTROKE_MAX_EXCHANGES":   "16",
+	})
+	require.NoError(t, err)
+	assert.Equal(t, ports.RateLimit{Events: 5, Per: time.Second, Burst: 3}, c.LoginRate)
+	assert.Equal(t, []netip.Prefix{
+		netip.MustParsePrefix("10.0.0.0/8"), netip.MustParsePrefix("192.168.1.7/32"), netip.MustParsePrefix("::1/128"),
+		netip.MustParsePrefix("2001:db8::/48"), netip.MustParsePrefix("172.16.0.1/32"),
+	}, c.TrustedProxies)
+	assert.Equal(t, 16, c.MaxExchanges)
+
+	c, err = loadConfig(t, []string{"-login-rate", "100/h"}, nil)
+	require.NoError(t, err)
+	assert.Equal(t, ports.RateLimit{Events: 100, Per: time.Hour, Burst: 20}, c.LoginRate)
+
+	c, err = loadConfig(t, nil, map[string]string{"ONESTROKE_LOGIN_RATE": "off"})
+	require.NoError(t, err)
+	assert.Zero(t, c.LoginRate.Events, "off: no login limit")
 }
 
 func TestLoadConfig_EmptyEnvironmentValueMeansDefault(t *testing.T) {
@@ -203,6 +232,14 @@ func TestLoadConfig_BadValuesNameTheVariable(t *testing.T) {
 		{"redis url without host", map[string]string{"ONESTROKE_REDIS_URL": "redis"}, nil, []string{"ONESTROKE_REDIS_URL", "must be a URL"}},
 		{"mongo uri with a wrong scheme", map[string]string{"ONESTROKE_MONGO_URI": "mongo://localhost:27017"}, nil, []string{"ONESTROKE_MONGO_URI", "mongodb://"}},
 		{"mongo db name with a dot", map[string]string{"ONESTROKE_MONGO_DB": "a.b"}, nil, []string{"ONESTROKE_MONGO_DB"}},
+		{"login rate without a unit", map[string]string{"ONESTROKE_LOGIN_RATE": "60"}, nil, []string{"ONESTROKE_LOGIN_RATE", "N/m"}},
+		{"login rate with an unknown unit", map[string]string{"ONESTROKE_LOGIN_RATE": "60/d"}, nil, []string{"ONESTROKE_LOGIN_RATE"}},
+		{"login rate of zero", map[string]string{"ONESTROKE_LOGIN_RATE": "0/m"}, nil, []string{"ONESTROKE_LOGIN_RATE", "at least 1"}},
+		{"login rate in words", map[string]string{"ONESTROKE_LOGIN_RATE": "sixty/m"}, nil, []string{"ONESTROKE_LOGIN_RATE"}},
+		{"login burst of zero", map[string]string{"ONESTROKE_LOGIN_BURST": "0"}, nil, []string{"ONESTROKE_LOGIN_BURST", "at least 1"}},
+		{"trusted proxy a host name", map[string]string{"ONESTROKE_TRUSTED_PROXIES": "10.0.0.1,nginx"}, nil, []string{"ONESTROKE_TRUSTED_PROXIES", `"nginx"`}},
+		{"trusted proxy a bad CIDR", map[string]string{"ONESTROKE_TRUSTED_PROXIES": "10.0.0.0/33"}, nil, []string{"ONESTROKE_TRUSTED_PROXIES", "10.0.0.0/33"}},
+		{"max exchanges of zero", map[string]string{"ONESTROKE_MAX_EXCHANGES": "0"}, nil, []string{"ONESTROKE_MAX_EXCHANGES", "at least 1"}},
 		{"redis prefix with a brace", map[string]string{"ONESTROKE_REDIS_PREFIX": "s{x}:"}, nil, []string{"ONESTROKE_REDIS_PREFIX", "braces"}},
 	}
 	for _, tt := range tests {

@@ -59,3 +59,23 @@ func containsAll(s string, parts ...string) bool {
 	}
 	return true
 }
+
+// TestE2E_LoginBudgetIsSharedByInstancesOnOneRedis starts two instances on
+// one Redis: a client's login budget is the deployment's, so spreading
+// logins over instances buys nothing.
+func TestE2E_LoginBudgetIsSharedByInstancesOnOneRedis(t *testing.T) {
+	redis := testenv.StartRedis(t, testenv.Options{})
+	env := map[string]string{"ONESTROKE_REDIS_URL": redis.RedisURL(), "ONESTROKE_LOGIN_RATE": "1/m", "ONESTROKE_LOGIN_BURST": "2"}
+	a, b := start(t, testConfig(t, env)), start(t, testConfig(t, env))
+	assert.Contains(t, a.logs.String(), "redis, shared by every instance")
+
+	status, _, body := a.login(a.mint("alice"), nil) // each instance's mock WeChat knows only its own codes
+	require.Equal(t, http.StatusOK, status, "%v", body)
+	status, _, body = b.login(b.mint("bob"), nil)
+	require.Equal(t, http.StatusOK, status, "%v", body)
+	status, retryAfter, _ := a.login(a.mint("carol"), nil)
+	assert.Equal(t, http.StatusTooManyRequests, status, "the burst of 2 was spent across both instances")
+	assert.NotEmpty(t, retryAfter)
+	status, _, _ = b.login(b.mint("dave"), nil)
+	assert.Equal(t, http.StatusTooManyRequests, status)
+}

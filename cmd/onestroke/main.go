@@ -141,7 +141,7 @@ func (m *Main) Open(ctx context.Context) (err error) {
 
 	bg, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	m.cancel = cancel
-	sessionStore, sessionCheck, sessionsDesc, err := m.openSessions(bg)
+	sessionStore, limiter, sessionCheck, sessionsDesc, err := m.openSessions(bg)
 	if err != nil {
 		return err
 	}
@@ -149,11 +149,15 @@ func (m *Main) Open(ctx context.Context) (err error) {
 	if err != nil {
 		return err
 	}
+	registry := httpapi.NewRegistry()
 	sessions := &app.SessionService{
-		Store:     sessionStore,
-		Exchanger: exchanger,
-		TTL:       cfg.SessionTTL,
-		Logger:    m.logger,
+		Store:                  sessionStore,
+		Exchanger:              exchanger,
+		TTL:                    cfg.SessionTTL,
+		Logger:                 m.logger,
+		Limiter:                limiter,
+		MaxConcurrentExchanges: cfg.MaxExchanges,
+		ObserveExchange:        httpapi.ExchangeCounter(registry),
 	}
 	drawings := &app.DrawingService{
 		Repo:            repo,
@@ -172,6 +176,8 @@ func (m *Main) Open(ctx context.Context) (err error) {
 		Drawings:            drawings,
 		Logger:              m.logger,
 		Checks:              []httpapi.Check{sessionCheck, drawingsCheck},
+		Metrics:             registry,
+		TrustedProxies:      cfg.TrustedProxies,
 	}
 	if m.mock != nil {
 		apiCfg.DevLogin = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { wechattest.ServeMint(w, r, m.mock) })
@@ -198,28 +204,53 @@ func (m *Main) Open(ctx context.Context) (err error) {
 		slog.String("base_path", cfg.BasePath),
 		slog.String("sessions", sessionsDesc),
 		slog.String("drawings", drawingsDesc),
+		slog.String("login_rate_limit", loginLimitDesc(cfg, limiter)),
+		slog.Int("trusted_proxies", len(cfg.TrustedProxies)),
 		slog.Bool("development_mode", cfg.DevMode()))
 	return nil
 }
 
-// openSessions returns the session store: Redis when configured, else
-// memory. A Redis that is down at start does not stop the start: requests
-// answer a clean error and a waiter logs until it answers.
-func (m *Main) openSessions(bg context.Context) (ports.SessionStore, httpapi.Check, string, error) {
+// openSessions returns the session store and the login rate limiter
+// (nil when ONESTROKE_LOGIN_RATE is off): both on Redis when configured,
+// sharing its client, so that every instance shares each address's budget;
+// else both in memory. A Redis that is down at start does not stop the
+// start: requests answer a clean error and a waiter logs until it answers.
+func (m *Main) openSessions(bg context.Context) (ports.SessionStore, ports.RateLimiter, httpapi.Check, string, error) {
 	cfg := m.cfg
+	limited := cfg.LoginRate.Events > 0
 	if cfg.RedisURL == "" {
-		return memstore.NewSessionStore(time.Now),
+		var limiter ports.RateLimiter
+		if limited {
+			limiter = memstore.NewRateLimiter(cfg.LoginRate, time.Now, 0)
+		}
+		return memstore.NewSessionStore(time.Now), limiter,
 			httpapi.Check{Name: "sessions", Ping: func(context.Context) error { return nil }}, // up while we are
 			"memory", nil
 	}
 	client, mode, err := redisstore.ParseURL(cfg.RedisURL, cfg.RedisTimeout)
 	if err != nil {
-		return nil, httpapi.Check{}, "", err
+		return nil, nil, httpapi.Check{}, "", err
 	}
 	store := redisstore.New(client, mode, redisstore.Options{Prefix: cfg.RedisPrefix, OpTimeout: cfg.RedisTimeout})
 	m.closers = append(m.closers, func(context.Context) error { return store.Close() })
+	var limiter ports.RateLimiter
+	if limited {
+		limiter = redisstore.NewRateLimiter(store.Client(), cfg.LoginRate, redisstore.RateLimiterOptions{OpTimeout: cfg.RedisTimeout})
+	}
 	go m.waitFor(bg, "redis", store.Ping)
-	return store, httpapi.Check{Name: "redis", Ping: store.Ping}, "redis (" + string(mode) + ")", nil
+	return store, limiter, httpapi.Check{Name: "redis", Ping: store.Ping}, "redis (" + string(mode) + ")", nil
+}
+
+// loginLimitDesc says in the start-up log which login limit is in force.
+func loginLimitDesc(cfg Config, limiter ports.RateLimiter) string {
+	if limiter == nil {
+		return "off"
+	}
+	where := "memory, this instance"
+	if _, ok := limiter.(*redisstore.RateLimiter); ok {
+		where = "redis, shared by every instance"
+	}
+	return fmt.Sprintf("%d per %s, burst %d per client address (%s)", cfg.LoginRate.Events, cfg.LoginRate.Per, cfg.LoginRate.Burst, where)
 }
 
 // openDrawings returns the drawing repository: MongoDB when configured,

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"runtime/debug"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -444,4 +445,90 @@ func TestApplyGCPercent_DefaultUnlessGOGCIsSet(t *testing.T) {
 	assert.Equal(t, 150, gogc)
 	assert.Equal(t, "GOGC", source)
 	assert.Equal(t, 150, debug.SetGCPercent(100), "an operator's GOGC is left alone")
+}
+
+// login sends a device's first request with extra headers and returns the
+// status, the Retry-After header and the body.
+func (s *service) login(d device, extra map[string]string) (int, string, map[string]any) {
+	s.t.Helper()
+	req, err := http.NewRequest("GET", s.url+"/applet/session", nil)
+	require.NoError(s.t, err)
+	for k, v := range d.first() {
+		req.Header.Set(k, v)
+	}
+	for k, v := range extra {
+		req.Header.Set(k, v)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(s.t, err)
+	defer resp.Body.Close()
+	var body map[string]any
+	require.NoError(s.t, json.NewDecoder(resp.Body).Decode(&body))
+	return resp.StatusCode, resp.Header.Get("Retry-After"), body
+}
+
+func (s *service) metrics() string {
+	s.t.Helper()
+	resp, err := http.Get("http://" + s.main.OpsAddr() + "/metrics") // the operator listener
+	require.NoError(s.t, err)
+	defer resp.Body.Close()
+	text, err := io.ReadAll(resp.Body)
+	require.NoError(s.t, err)
+	return string(text)
+}
+
+func TestE2E_LoginsPastTheBurstAreRateLimitedWithRetryAfter(t *testing.T) {
+	s := start(t, testConfig(t, map[string]string{"ONESTROKE_LOGIN_RATE": "1/m", "ONESTROKE_LOGIN_BURST": "2"}))
+	alice := s.mint("alice")
+	for _, d := range []device{alice, s.mint("bob")} {
+		status, _, body := s.login(d, nil)
+		require.Equal(t, http.StatusOK, status, "%v", body)
+	}
+	status, retryAfter, body := s.login(s.mint("carol"), nil)
+	assert.Equal(t, http.StatusTooManyRequests, status)
+	assert.EqualValues(t, 1, body["F2C224D4-2BCE-4C64-AF9F-A6D872000D1A"], "the session error body")
+	assert.NotContains(t, body, "reason", "no reason: the client fails the request instead of logging in again")
+	seconds, err := strconv.Atoi(retryAfter)
+	require.NoError(t, err, "Retry-After %q", retryAfter)
+	assert.Greater(t, seconds, 0)
+	assert.LessOrEqual(t, seconds, 60)
+	assert.Equal(t, 2, s.main.Mock().Exchanges(), "the refused login never reached WeChat")
+
+	status, _, _ = s.call("GET", "/applet/session", alice.cached(), "")
+	assert.Equal(t, http.StatusOK, status, "signed-in requests are not limited")
+	status, _, _ = s.login(alice, nil)
+	assert.Equal(t, http.StatusOK, status, "nor a repeat of verified first headers")
+
+	m := s.metrics()
+	assert.Contains(t, m, `onestroke_wechat_exchanges_total{outcome="ok"} 2`)
+	assert.Contains(t, m, `onestroke_wechat_exchanges_total{outcome="rate_limited"} 1`)
+	assert.NotContains(t, s.logs.String(), s.main.Mock().SessionKey("alice").Reveal())
+}
+
+func TestE2E_XForwardedForIsBelievedOnlyFromTrustedProxies(t *testing.T) {
+	limits := map[string]string{"ONESTROKE_LOGIN_RATE": "1/m", "ONESTROKE_LOGIN_BURST": "1"}
+	behindProxy := map[string]string{"ONESTROKE_TRUSTED_PROXIES": "127.0.0.1"}
+	for k, v := range limits {
+		behindProxy[k] = v
+	}
+
+	t.Run("trusted proxy: each forwarded client has its own budget", func(t *testing.T) {
+		s := start(t, testConfig(t, behindProxy))
+		status, _, _ := s.login(s.mint("alice"), map[string]string{"X-Forwarded-For": "198.51.100.1"})
+		require.Equal(t, http.StatusOK, status)
+		status, _, _ = s.login(s.mint("bob"), map[string]string{"X-Forwarded-For": "198.51.100.1"})
+		assert.Equal(t, http.StatusTooManyRequests, status, "the same client again")
+		status, _, _ = s.login(s.mint("carol"), map[string]string{"X-Forwarded-For": "198.51.100.2"})
+		assert.Equal(t, http.StatusOK, status, "another client behind the same proxy")
+		status, _, _ = s.login(s.mint("dave"), map[string]string{"X-Forwarded-For": "198.51.100.1, 198.51.100.3"})
+		assert.Equal(t, http.StatusOK, status, "the rightmost hop is the client, not what it wrote on the left")
+	})
+
+	t.Run("untrusted peer: X-Forwarded-For is ignored", func(t *testing.T) {
+		s := start(t, testConfig(t, limits))
+		status, _, _ := s.login(s.mint("alice"), map[string]string{"X-Forwarded-For": "198.51.100.1"})
+		require.Equal(t, http.StatusOK, status)
+		status, _, _ = s.login(s.mint("bob"), map[string]string{"X-Forwarded-For": "198.51.100.2"})
+		assert.Equal(t, http.StatusTooManyRequests, status, "a made-up header buys no new budget")
+	})
 }

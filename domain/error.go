@@ -21,14 +21,15 @@ const (
 	EBADRAWDATA          = "bad_raw_data"         // rawData is not percent-encoded JSON object text
 
 	// General.
-	EINVALID      = "invalid"      // malformed or invalid input
-	ETOOLARGE     = "too_large"    // input over a configured size limit
-	ENOTFOUND     = "not_found"    // no such resource (for this owner)
-	EUNAUTHORIZED = "unauthorized" // the request carries no session
-	EUNAVAILABLE  = "unavailable"  // a dependency (store) is down or timed out
-	EBUSY         = "busy"         // a bound on concurrent work is reached; retry later
-	ERATELIMITED  = "rate_limited" // too many attempts from one client; retry after Error.RetryAfter
-	EINTERNAL     = "internal"     // a bug or an unexpected failure
+	EINVALID      = "invalid"        // malformed or invalid input
+	ETOOLARGE     = "too_large"      // input over a configured size limit
+	ENOTFOUND     = "not_found"      // no such resource (for this owner)
+	EQUOTA        = "quota_exceeded" // the owner's drawing quota would be exceeded
+	EUNAUTHORIZED = "unauthorized"   // the request carries no session
+	EUNAVAILABLE  = "unavailable"    // a dependency (store) is down or timed out
+	EBUSY         = "busy"           // a bound on concurrent work is reached; retry later
+	ERATELIMITED  = "rate_limited"   // too many attempts from one client; retry after Error.RetryAfter
+	EINTERNAL     = "internal"       // a bug or an unexpected failure
 )
 
 // Error is a domain error: a code for programs and a message for people.

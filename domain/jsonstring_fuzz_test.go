@@ -9,7 +9,7 @@ import (
 )
 
 // FuzzAppendJSONString holds AppendJSONString to encoding/json's output,
-// and the quoted form of actions to their text.
+// and the quoted form of actions to their text and size.
 func FuzzAppendJSONString(f *testing.F) {
 	for _, s := range []string{"", "plain", `"quoted" \ back`, "\n\r\t\b\f\x00\x1f", "<&>", "一笔到底🎨", "\xff\xfe bad", "\u2028\u2029", `[{"type":"lineTo","x":1}]`} {
 		f.Add(s)
@@ -29,6 +29,9 @@ func FuzzAppendJSONString(f *testing.F) {
 			back, err := domain.ActionsFromStorageQuoted(a.Quoted())
 			if err != nil || back.Text() != s {
 				t.Fatalf("actions %q: quoted %s gives back %q (%v)", s, a.Quoted(), back.Text(), err)
+			}
+			if back.Size() != len(s) {
+				t.Fatalf("actions %q: Size of the quoted form %d, want %d", s, back.Size(), len(s))
 			}
 		}
 	})

@@ -1,0 +1,84 @@
+package domain_test
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/onestroke/onestroke/domain"
+)
+
+func drawingOf(t *testing.T, id, text string) *domain.Drawing {
+	t.Helper()
+	a, err := domain.ParseActions(text, domain.DefaultMaxActionsBytes)
+	require.NoError(t, err)
+	d, err := domain.NewDrawing("oALICE", id, a, time.Date(2026, 12, 1, 8, 0, 0, 0, time.UTC))
+	require.NoError(t, err)
+	return d
+}
+
+func TestQuota_AllowSave(t *testing.T) {
+	q := domain.Quota{MaxDrawings: 3, MaxBytes: 100}
+	small, big := drawingOf(t, "d", `[1]`), drawingOf(t, "d", `["`+strings.Repeat("x", 60)+`"]`)
+	tests := []struct {
+		name          string
+		usage         domain.Usage
+		current, next *domain.Drawing
+		wantErr       bool
+	}{
+		{"new drawing within both limits", domain.Usage{Drawings: 2, Bytes: 10}, nil, small, false},
+		{"new drawing reaching the count exactly", domain.Usage{Drawings: 2, Bytes: 10}, nil, small, false},
+		{"new drawing over the count", domain.Usage{Drawings: 3, Bytes: 10}, nil, small, true},
+		{"new drawing over the bytes", domain.Usage{Drawings: 1, Bytes: 50}, nil, big, true},
+		{"replacing counts only the size difference", domain.Usage{Drawings: 3, Bytes: 95}, drawingOf(t, "d", `[12]`), drawingOf(t, "d", `[123]`), false},
+		{"replacing over the bytes", domain.Usage{Drawings: 3, Bytes: 50}, small, big, true},
+		{"shrinking an owner over both limits", domain.Usage{Drawings: 9, Bytes: 900}, big, small, false},
+		{"same size at the limit", domain.Usage{Drawings: 3, Bytes: 100}, small, drawingOf(t, "d", `[2]`), false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := q.AllowSave(tt.usage, tt.current, tt.next)
+			if !tt.wantErr {
+				assert.NoError(t, err)
+				return
+			}
+			require.Error(t, err)
+			assert.Equal(t, domain.EQUOTA, domain.ErrorCode(err))
+			assert.NotEmpty(t, domain.ErrorMessage(err))
+		})
+	}
+	assert.NoError(t, domain.Quota{}.AllowSave(domain.Usage{Drawings: 1 << 40, Bytes: 1 << 50}, nil, big), "the zero quota has no limit")
+}
+
+func TestUsage_FollowsSavesAndDeletes(t *testing.T) {
+	var u domain.Usage
+	a, b := drawingOf(t, "a", `[1]`), drawingOf(t, "b", `[1,2]`)
+	u = u.AfterSave(nil, a)
+	u = u.AfterSave(nil, b)
+	assert.Equal(t, domain.Usage{Drawings: 2, Bytes: 8}, u)
+	u = u.AfterSave(a, drawingOf(t, "a", `[1,2,3]`))
+	assert.Equal(t, domain.Usage{Drawings: 2, Bytes: 12}, u)
+	u = u.AfterDelete(b)
+	assert.Equal(t, domain.Usage{Drawings: 1, Bytes: 7}, u)
+	assert.Equal(t, domain.Usage{Drawings: 1, Bytes: 5}, u.Add(0, -2))
+}
+
+// Size is the length of the text whichever form the actions hold: a store
+// that keeps only the quoted form counts usage without decoding it.
+func TestActions_SizeIsTheTextLengthInEitherForm(t *testing.T) {
+	for _, text := range []string{
+		`[1]`,
+		`["\"quoted\" and \\ back"]`,
+		"[\"tab\\t\", \"\u2028\u2029\", \"一笔到底🎨\", \"\\u0001\"]",
+		`["` + strings.Repeat(`\"`, 1000) + `"]`,
+		"[\"<&>\"]",
+	} {
+		a, err := domain.ParseActions(text, domain.DefaultMaxActionsBytes)
+		require.NoError(t, err)
+		assert.Equal(t, len(text), a.Size(), text)
+		stored, err := domain.ActionsFromStorageQuoted(a.Quoted())
+		require.NoError(t, err)
+		assert.Equal(t, len(text), stored.Size(), "from the quoted form: %s", text)
+		assert.Equal(t, len(text), domain.ActionsFromStorage(text).Size())
+	}
+}

@@ -23,47 +23,41 @@ type Usage struct {
 	Bytes    int64
 }
 
-// Add returns u changed by drawings and bytes.
-func (u Usage) Add(drawings, bytes int64) Usage {
-	return Usage{Drawings: u.Drawings + drawings, Bytes: u.Bytes + bytes}
+// Plus returns u with delta added.
+func (u Usage) Plus(delta Usage) Usage {
+	return Usage{Drawings: u.Drawings + delta.Drawings, Bytes: u.Bytes + delta.Bytes}
 }
 
-// SaveDelta is what saving next in place of current (nil: a new drawing)
-// adds to its owner's usage: replacing counts only the size difference.
-func SaveDelta(current, next *Drawing) (drawings, bytes int64) {
-	if current == nil {
-		return 1, int64(next.actions.Size())
+// Minus returns u with v taken away.
+func (u Usage) Minus(v Usage) Usage {
+	return Usage{Drawings: u.Drawings - v.Drawings, Bytes: u.Bytes - v.Bytes}
+}
+
+// Usage is what the drawing takes of its owner's quota: itself and its
+// actions' bytes; nothing for nil (no drawing). A repository takes it
+// before a save's update, which may change the drawing in place, and again
+// after: the difference is what the save adds (replacing a drawing counts
+// only the size difference).
+func (d *Drawing) Usage() Usage {
+	if d == nil {
+		return Usage{}
 	}
-	return 0, int64(next.actions.Size()) - int64(current.actions.Size())
+	return Usage{Drawings: 1, Bytes: int64(d.actions.Size())}
 }
 
-// AfterSave returns the usage once next has replaced current (nil: created).
-func (u Usage) AfterSave(current, next *Drawing) Usage { return u.Add(SaveDelta(current, next)) }
-
-// AfterDelete returns the usage once d is deleted. A delete is always
-// allowed.
-func (u Usage) AfterDelete(d *Drawing) Usage { return u.Add(-1, -int64(d.actions.Size())) }
-
-// Allow decides whether adding drawings and bytes to usage stays within
-// the quota. Only growth is checked: a change that adds nothing to a field
-// (a smaller replacement) is allowed even when the owner is over the
-// quota already, so that an owner over a lowered quota can still shrink.
+// Allow decides whether adding delta to usage stays within the quota. Only
+// growth is checked: a change that adds nothing to a field (a smaller
+// replacement, a delete) is allowed even when the owner is over the quota
+// already, so that an owner over a lowered quota can still shrink.
 // Errors: EQUOTA.
-func (q Quota) Allow(usage Usage, drawings, bytes int64) error {
-	if drawings > 0 && q.MaxDrawings > 0 && usage.Drawings+drawings > q.MaxDrawings {
+func (q Quota) Allow(usage, delta Usage) error {
+	if delta.Drawings > 0 && q.MaxDrawings > 0 && usage.Drawings+delta.Drawings > q.MaxDrawings {
 		return Errorf(EQUOTA, "You have %d drawings, the most one account may keep; delete some first.", q.MaxDrawings)
 	}
-	if bytes > 0 && q.MaxBytes > 0 && usage.Bytes+bytes > q.MaxBytes {
+	if delta.Bytes > 0 && q.MaxBytes > 0 && usage.Bytes+delta.Bytes > q.MaxBytes {
 		return Errorf(EQUOTA, "Your drawings would take more than the %d bytes one account may keep; delete some first.", q.MaxBytes)
 	}
 	return nil
-}
-
-// AllowSave is Allow for saving next in place of current (nil: a new
-// drawing). Errors: EQUOTA.
-func (q Quota) AllowSave(usage Usage, current, next *Drawing) error {
-	d, b := SaveDelta(current, next)
-	return q.Allow(usage, d, b)
 }
 
 // Size returns the length in bytes of the actions' text, the measure of

@@ -17,27 +17,29 @@ func drawingOf(t *testing.T, id, text string) *domain.Drawing {
 	return d
 }
 
-func TestQuota_AllowSave(t *testing.T) {
+func TestQuota_Allow(t *testing.T) {
 	q := domain.Quota{MaxDrawings: 3, MaxBytes: 100}
 	small, big := drawingOf(t, "d", `[1]`), drawingOf(t, "d", `["`+strings.Repeat("x", 60)+`"]`)
+	delta := func(before, after *domain.Drawing) domain.Usage { return after.Usage().Minus(before.Usage()) }
 	tests := []struct {
-		name          string
-		usage         domain.Usage
-		current, next *domain.Drawing
-		wantErr       bool
+		name    string
+		usage   domain.Usage
+		delta   domain.Usage
+		wantErr bool
 	}{
-		{"new drawing within both limits", domain.Usage{Drawings: 2, Bytes: 10}, nil, small, false},
-		{"new drawing reaching the count exactly", domain.Usage{Drawings: 2, Bytes: 10}, nil, small, false},
-		{"new drawing over the count", domain.Usage{Drawings: 3, Bytes: 10}, nil, small, true},
-		{"new drawing over the bytes", domain.Usage{Drawings: 1, Bytes: 50}, nil, big, true},
-		{"replacing counts only the size difference", domain.Usage{Drawings: 3, Bytes: 95}, drawingOf(t, "d", `[12]`), drawingOf(t, "d", `[123]`), false},
-		{"replacing over the bytes", domain.Usage{Drawings: 3, Bytes: 50}, small, big, true},
-		{"shrinking an owner over both limits", domain.Usage{Drawings: 9, Bytes: 900}, big, small, false},
-		{"same size at the limit", domain.Usage{Drawings: 3, Bytes: 100}, small, drawingOf(t, "d", `[2]`), false},
+		{"new drawing within both limits", domain.Usage{Drawings: 1, Bytes: 10}, delta(nil, small), false},
+		{"new drawing reaching the count exactly", domain.Usage{Drawings: 2, Bytes: 10}, delta(nil, small), false},
+		{"new drawing over the count", domain.Usage{Drawings: 3, Bytes: 10}, delta(nil, small), true},
+		{"new drawing over the bytes", domain.Usage{Drawings: 1, Bytes: 50}, delta(nil, big), true},
+		{"replacing counts only the size difference", domain.Usage{Drawings: 3, Bytes: 95}, delta(drawingOf(t, "d", `[12]`), drawingOf(t, "d", `[123]`)), false},
+		{"replacing over the bytes", domain.Usage{Drawings: 3, Bytes: 50}, delta(small, big), true},
+		{"shrinking an owner over both limits", domain.Usage{Drawings: 9, Bytes: 900}, delta(big, small), false},
+		{"same size at the limit", domain.Usage{Drawings: 3, Bytes: 100}, delta(small, drawingOf(t, "d", `[2]`)), false},
+		{"a delete over both limits", domain.Usage{Drawings: 9, Bytes: 900}, delta(big, nil), false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			err := q.AllowSave(tt.usage, tt.current, tt.next)
+			err := q.Allow(tt.usage, tt.delta)
 			if !tt.wantErr {
 				assert.NoError(t, err)
 				return
@@ -47,20 +49,22 @@ func TestQuota_AllowSave(t *testing.T) {
 			assert.NotEmpty(t, domain.ErrorMessage(err))
 		})
 	}
-	assert.NoError(t, domain.Quota{}.AllowSave(domain.Usage{Drawings: 1 << 40, Bytes: 1 << 50}, nil, big), "the zero quota has no limit")
+	assert.NoError(t, domain.Quota{}.Allow(domain.Usage{Drawings: 1 << 40, Bytes: 1 << 50}, big.Usage()), "the zero quota has no limit")
 }
 
-func TestUsage_FollowsSavesAndDeletes(t *testing.T) {
+func TestUsage_OfDrawingsAddsUp(t *testing.T) {
 	var u domain.Usage
 	a, b := drawingOf(t, "a", `[1]`), drawingOf(t, "b", `[1,2]`)
-	u = u.AfterSave(nil, a)
-	u = u.AfterSave(nil, b)
+	u = u.Plus(a.Usage()).Plus(b.Usage())
 	assert.Equal(t, domain.Usage{Drawings: 2, Bytes: 8}, u)
-	u = u.AfterSave(a, drawingOf(t, "a", `[1,2,3]`))
+	before := a.Usage()
+	require.NoError(t, a.ReplaceActions(domain.ActionsFromStorage(`[1,2,3]`), time.Now()))
+	u = u.Plus(a.Usage().Minus(before)) // a save changes its drawing in place
 	assert.Equal(t, domain.Usage{Drawings: 2, Bytes: 12}, u)
-	u = u.AfterDelete(b)
+	u = u.Minus(b.Usage())
 	assert.Equal(t, domain.Usage{Drawings: 1, Bytes: 7}, u)
-	assert.Equal(t, domain.Usage{Drawings: 1, Bytes: 5}, u.Add(0, -2))
+	var none *domain.Drawing
+	assert.Equal(t, domain.Usage{}, none.Usage())
 }
 
 // Size is the length of the text whichever form the actions hold: a store

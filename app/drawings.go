@@ -17,10 +17,14 @@ type DrawingService struct {
 	Now             ports.Clock
 	MaxActionsBytes int // 0 means domain.DefaultMaxActionsBytes
 	ListLimit       int // 0 means DefaultListLimit
+	// Quota bounds each owner's drawings; a zero field means its default,
+	// domain.DefaultMaxDrawingsPerOwner or domain.DefaultMaxBytesPerOwner.
+	Quota domain.Quota
 }
 
-// Save creates the user's drawing id or replaces its actions. Errors:
-// EUNAUTHORIZED without a user, EINVALID, ETOOLARGE, EUNAVAILABLE.
+// Save creates the user's drawing id or replaces its actions, within the
+// user's quota. Errors: EUNAUTHORIZED without a user, EINVALID, ETOOLARGE,
+// EQUOTA, EUNAVAILABLE.
 func (s *DrawingService) Save(ctx context.Context, user *domain.UserInfo, id, actions string) error {
 	if err := requireUser(user); err != nil {
 		return err
@@ -33,7 +37,7 @@ func (s *DrawingService) Save(ctx context.Context, user *domain.UserInfo, id, ac
 	if err != nil {
 		return err
 	}
-	return s.Repo.Save(ctx, user.OpenID(), id, func(current *domain.Drawing) (*domain.Drawing, error) {
+	return s.Repo.Save(ctx, user.OpenID(), id, s.quota(), func(current *domain.Drawing) (*domain.Drawing, error) {
 		now := s.now()
 		if current == nil {
 			return domain.NewDrawing(user.OpenID(), id, parsed, now)
@@ -83,6 +87,17 @@ func (s *DrawingService) maxActionsBytes() int {
 		return domain.DefaultMaxActionsBytes
 	}
 	return s.MaxActionsBytes
+}
+
+func (s *DrawingService) quota() domain.Quota {
+	q := s.Quota
+	if q.MaxDrawings <= 0 {
+		q.MaxDrawings = domain.DefaultMaxDrawingsPerOwner
+	}
+	if q.MaxBytes <= 0 {
+		q.MaxBytes = domain.DefaultMaxBytesPerOwner
+	}
+	return q
 }
 
 func (s *DrawingService) now() time.Time {

@@ -21,7 +21,7 @@ import (
 func untouchable(t *testing.T) *mock.DrawingRepository {
 	fail := func() { t.Helper(); t.Error("the repository was called") }
 	return &mock.DrawingRepository{
-		SaveFn: func(context.Context, string, string, func(*domain.Drawing) (*domain.Drawing, error)) error {
+		SaveFn: func(context.Context, string, string, domain.Quota, func(*domain.Drawing) (*domain.Drawing, error)) error {
 			fail()
 			return nil
 		},
@@ -74,4 +74,32 @@ func TestDrawings_SaveTwiceReplacesAndListsNewestFirst(t *testing.T) {
 	assert.Equal(t, `[2]`, got[0].Actions().Text())
 	assert.Equal(t, "c", got[1].ID())
 	assert.True(t, got[0].CreatedAt().Before(got[0].UpdatedAt()))
+}
+
+func TestDrawings_SaveOverTheQuotaIsRefused(t *testing.T) {
+	repo, err := boltstore.Open(t.TempDir())
+	require.NoError(t, err)
+	t.Cleanup(func() { repo.Close() })
+	s := &app.DrawingService{Repo: repo, Quota: domain.Quota{MaxDrawings: 2, MaxBytes: 10}}
+	u := porttest.User(t, "oALICE", `{}`)
+	ctx := context.Background()
+	require.NoError(t, s.Save(ctx, &u, "a", `[1]`))
+	require.NoError(t, s.Save(ctx, &u, "b", `[1]`))
+	assert.Equal(t, domain.EQUOTA, domain.ErrorCode(s.Save(ctx, &u, "c", `[1]`)), "over the count")
+	assert.Equal(t, domain.EQUOTA, domain.ErrorCode(s.Save(ctx, &u, "a", `[1,2,3,4]`)), "over the bytes: 3 + 9 > 10")
+	require.NoError(t, s.Save(ctx, &u, "a", `[1,2,3]`), "3 + 7 fits")
+	got, err := s.List(ctx, &u)
+	require.NoError(t, err)
+	assert.Len(t, got, 2)
+}
+
+func TestDrawings_DefaultQuotaReachesTheRepository(t *testing.T) {
+	var got domain.Quota
+	repo := &mock.DrawingRepository{SaveFn: func(_ context.Context, _, _ string, q domain.Quota, _ func(*domain.Drawing) (*domain.Drawing, error)) error {
+		got = q
+		return nil
+	}}
+	u := porttest.User(t, "oALICE", `{}`)
+	require.NoError(t, (&app.DrawingService{Repo: repo}).Save(context.Background(), &u, "a", `[1]`))
+	assert.Equal(t, domain.Quota{MaxDrawings: 10000, MaxBytes: 256 << 20}, got)
 }

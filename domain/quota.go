@@ -45,16 +45,48 @@ func (d *Drawing) Usage() Usage {
 	return Usage{Drawings: 1, Bytes: int64(d.actions.Size())}
 }
 
-// Allow decides whether adding delta to usage stays within the quota. Only
-// growth is checked: a change that adds nothing to a field (a smaller
-// replacement, a delete) is allowed even when the owner is over the quota
-// already, so that an owner over a lowered quota can still shrink.
-// Errors: EQUOTA.
+// Split returns the parts of u that grow (each field ≥ 0) and that
+// shrink (each ≤ 0): a store reserves the growth before a write and gives
+// back the shrinkage after it, so that a failure between the two can only
+// over-count.
+func (u Usage) Split() (grow, shrink Usage) {
+	return Usage{Drawings: max(u.Drawings, 0), Bytes: max(u.Bytes, 0)},
+		Usage{Drawings: min(u.Drawings, 0), Bytes: min(u.Bytes, 0)}
+}
+
+// Bound is the condition under which an owner's usage may take a change:
+// each checked field of the usage must be at most its maximum. A store that
+// reserves with one conditional update (MongoDB) compares against it.
+type Bound struct {
+	CheckDrawings, CheckBytes bool
+	MaxDrawings, MaxBytes     int64
+}
+
+// Holds reports whether usage meets the bound.
+func (b Bound) Holds(usage Usage) bool {
+	return (!b.CheckDrawings || usage.Drawings <= b.MaxDrawings) && (!b.CheckBytes || usage.Bytes <= b.MaxBytes)
+}
+
+// Bound returns the condition under which adding delta to a usage stays
+// within the quota. Only growth is checked: a change that adds nothing to a
+// field (a smaller replacement, a delete) is allowed even when the owner is
+// over the quota already, so that an owner over a lowered quota can still
+// shrink.
+func (q Quota) Bound(delta Usage) Bound {
+	return Bound{
+		CheckDrawings: delta.Drawings > 0 && q.MaxDrawings > 0, MaxDrawings: q.MaxDrawings - delta.Drawings,
+		CheckBytes: delta.Bytes > 0 && q.MaxBytes > 0, MaxBytes: q.MaxBytes - delta.Bytes,
+	}
+}
+
+// Allow decides whether adding delta to usage stays within the quota (see
+// Bound). Errors: EQUOTA.
 func (q Quota) Allow(usage, delta Usage) error {
-	if delta.Drawings > 0 && q.MaxDrawings > 0 && usage.Drawings+delta.Drawings > q.MaxDrawings {
+	b := q.Bound(delta)
+	if b.CheckDrawings && usage.Drawings > b.MaxDrawings {
 		return Errorf(EQUOTA, "You have %d drawings, the most one account may keep; delete some first.", q.MaxDrawings)
 	}
-	if delta.Bytes > 0 && q.MaxBytes > 0 && usage.Bytes+delta.Bytes > q.MaxBytes {
+	if b.CheckBytes && usage.Bytes > b.MaxBytes {
 		return Errorf(EQUOTA, "Your drawings would take more than the %d bytes one account may keep; delete some first.", q.MaxBytes)
 	}
 	return nil

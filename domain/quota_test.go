@@ -40,6 +40,8 @@ func TestQuota_Allow(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			err := q.Allow(tt.usage, tt.delta)
+			grow, _ := tt.delta.Split()
+			assert.Equal(t, !tt.wantErr, q.Bound(grow).Holds(tt.usage), "Bound of the growth agrees with Allow")
 			if !tt.wantErr {
 				assert.NoError(t, err)
 				return
@@ -63,6 +65,9 @@ func TestUsage_OfDrawingsAddsUp(t *testing.T) {
 	assert.Equal(t, domain.Usage{Drawings: 2, Bytes: 12}, u)
 	u = u.Minus(b.Usage())
 	assert.Equal(t, domain.Usage{Drawings: 1, Bytes: 7}, u)
+	grow, shrink := domain.Usage{Drawings: 1, Bytes: -5}.Split()
+	assert.Equal(t, domain.Usage{Drawings: 1}, grow)
+	assert.Equal(t, domain.Usage{Bytes: -5}, shrink)
 	var none *domain.Drawing
 	assert.Equal(t, domain.Usage{}, none.Usage())
 }

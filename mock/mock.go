@@ -57,13 +57,13 @@ func (l *RateLimiter) Allow(ctx context.Context, key string) (bool, time.Duratio
 
 // DrawingRepository is a fake ports.DrawingRepository.
 type DrawingRepository struct {
-	SaveFn   func(ctx context.Context, owner, id string, update func(*domain.Drawing) (*domain.Drawing, error)) error
+	SaveFn   func(ctx context.Context, owner, id string, quota domain.Quota, update func(*domain.Drawing) (*domain.Drawing, error)) error
 	ListFn   func(ctx context.Context, owner string, limit int) ([]*domain.Drawing, error)
 	DeleteFn func(ctx context.Context, owner, id string) error
 }
 
-func (r *DrawingRepository) Save(ctx context.Context, owner, id string, update func(*domain.Drawing) (*domain.Drawing, error)) error {
-	return r.SaveFn(ctx, owner, id, update)
+func (r *DrawingRepository) Save(ctx context.Context, owner, id string, quota domain.Quota, update func(*domain.Drawing) (*domain.Drawing, error)) error {
+	return r.SaveFn(ctx, owner, id, quota, update)
 }
 
 func (r *DrawingRepository) List(ctx context.Context, owner string, limit int) ([]*domain.Drawing, error) {

@@ -80,9 +80,13 @@ type DrawingRepository interface {
 	// called with the stored drawing, or nil when the owner has none with
 	// that id, and returns the drawing to store (the domain decides how); if
 	// it returns an error, nothing is stored and Save returns that error.
-	// When Save returns nil the drawing is durable.
-	// Returns EUNAVAILABLE when the store cannot answer in time.
-	Save(ctx context.Context, owner, id string, update func(current *domain.Drawing) (*domain.Drawing, error)) error
+	// The save must keep the owner within quota (domain.Quota.Allow on
+	// the owner's usage at the moment of the write: exact under concurrent
+	// saves of one owner; the zero Quota has no limit); otherwise nothing is
+	// stored. When Save returns nil the drawing is durable.
+	// Returns EQUOTA when the save would take the owner over quota, and
+	// EUNAVAILABLE when the store cannot answer in time.
+	Save(ctx context.Context, owner, id string, quota domain.Quota, update func(current *domain.Drawing) (*domain.Drawing, error)) error
 
 	// List returns up to limit of the owner's drawings, the most recently
 	// saved first (ties broken by id), or an empty slice.

@@ -25,7 +25,11 @@ var _ ports.DrawingRepository = (*Repository)(nil)
 // FileName is the store's file inside the data directory.
 const FileName = "drawings.db"
 
-// Layout: owners/<openId>/byTime/<inverted updatedAt><id> → record, so that
+// Layout: owners/<openId>/usage → the owner's usage (drawings, bytes of
+// actions text) for the quota, kept in the transaction of every save and
+// delete; a file written before it has none, and the first save or delete
+// of each owner computes it once from the drawings.
+// owners/<openId>/byTime/<inverted updatedAt><id> → record, so that
 // a forward cursor over byTime yields the most recently saved drawings first,
 // whole: a list page is one cursor walk that reads only the rows it returns.
 // owners/<openId>/byId/<id> → a pointer (pointerVersion, updatedAt) to the
@@ -35,6 +39,7 @@ const FileName = "drawings.db"
 // 1 or 2) and nothing in byTime's value; both layouts are read, row by row,
 // and a save rewrites its drawing in the current one.
 var (
+	keyUsage     = []byte("usage")
 	bucketOwners = []byte("owners")
 	bucketByID   = []byte("byId")
 	bucketByTime = []byte("byTime")
@@ -95,7 +100,7 @@ func (r *Repository) Ping(ctx context.Context) error {
 }
 
 // Save implements ports.DrawingRepository.
-func (r *Repository) Save(ctx context.Context, owner, id string, update func(*domain.Drawing) (*domain.Drawing, error)) error {
+func (r *Repository) Save(ctx context.Context, owner, id string, quota domain.Quota, update func(*domain.Drawing) (*domain.Drawing, error)) error {
 	if err := ctx.Err(); err != nil {
 		return domain.Wrap(domain.EUNAVAILABLE, err, "Saving was cancelled.")
 	}
@@ -130,6 +135,7 @@ func (r *Repository) Save(ctx context.Context, owner, id string, update func(*do
 			}
 			oldTimeKey = key
 		}
+		before := current.Usage() // update may change current in place
 		next, err := update(current)
 		if err != nil {
 			updateErr = err
@@ -138,6 +144,20 @@ func (r *Repository) Save(ctx context.Context, owner, id string, update func(*do
 		if next.Owner() != owner || next.ID() != id {
 			updateErr = domain.Errorf(domain.EINTERNAL, "A save may not change a drawing's owner or id.")
 			return updateErr
+		}
+		// The quota is checked and the usage updated in this transaction:
+		// batched saves of one owner run one after another, so it is exact.
+		usage, err := loadUsage(ob, byID, byTime)
+		if err != nil {
+			return err
+		}
+		delta := next.Usage().Minus(before)
+		if err := quota.Allow(usage, delta); err != nil {
+			updateErr = err
+			return err
+		}
+		if err := putUsage(ob, usage.Plus(delta)); err != nil {
+			return err
 		}
 		if oldTimeKey != nil {
 			if err := byTime.Delete(oldTimeKey); err != nil {
@@ -231,8 +251,19 @@ func (r *Repository) Delete(ctx context.Context, owner, id string) error {
 			missing = true
 			return nil
 		}
-		_, key, err := resolve(byTime, id, ptr)
+		usage, err := loadUsage(ob, byID, byTime)
 		if err != nil {
+			return err
+		}
+		rec, key, err := resolve(byTime, id, ptr)
+		if err != nil {
+			return err
+		}
+		size, err := recordSize(id, rec)
+		if err != nil {
+			return err
+		}
+		if err := putUsage(ob, usage.Minus(domain.Usage{Drawings: 1, Bytes: size})); err != nil {
 			return err
 		}
 		if err := byTime.Delete(key); err != nil {
@@ -340,4 +371,52 @@ func walkPage(byTime, byID *bolt.Bucket, limit int, fn func(id, rec []byte)) err
 		n++
 	}
 	return nil
+}
+
+// loadUsage reads the owner's usage record, or computes it from the
+// drawings when the file predates it (the caller's transaction then stores
+// it with the change).
+func loadUsage(ob, byID, byTime *bolt.Bucket) (domain.Usage, error) {
+	if v := ob.Get(keyUsage); v != nil {
+		if len(v) != 17 || v[0] != usageVersion {
+			return domain.Usage{}, fmt.Errorf("the owner's usage record has an unknown format")
+		}
+		return domain.Usage{Drawings: int64(binary.BigEndian.Uint64(v[1:])), Bytes: int64(binary.BigEndian.Uint64(v[9:]))}, nil
+	}
+	var u domain.Usage
+	err := byID.ForEach(func(id, ptr []byte) error {
+		rec, _, err := resolve(byTime, string(id), ptr)
+		if err != nil {
+			return err
+		}
+		size, err := recordSize(string(id), rec)
+		u = u.Plus(domain.Usage{Drawings: 1, Bytes: size})
+		return err
+	})
+	return u, err
+}
+
+const usageVersion = 1
+
+func putUsage(ob *bolt.Bucket, u domain.Usage) error {
+	v := make([]byte, 17)
+	v[0] = usageVersion
+	binary.BigEndian.PutUint64(v[1:], uint64(u.Drawings))
+	binary.BigEndian.PutUint64(v[9:], uint64(u.Bytes))
+	return ob.Put(keyUsage, v)
+}
+
+// recordSize is the Size of a record's actions, what the bytes quota counts.
+func recordSize(id string, rec []byte) (int64, error) {
+	if len(rec) < recordHeader {
+		return 0, fmt.Errorf("drawing %q has an unknown record format", id)
+	}
+	if rec[0] == recordV1 {
+		return int64(len(rec) - recordHeader), nil
+	}
+	a, err := domain.ActionsFromStorageQuoted(string(rec[recordHeader:]))
+	if err != nil {
+		return 0, fmt.Errorf("drawing %q: %w", id, err)
+	}
+	return int64(a.Size()), nil
 }

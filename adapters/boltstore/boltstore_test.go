@@ -37,7 +37,7 @@ func TestRepository_DrawingsSurviveReopen(t *testing.T) {
 	repo, err := boltstore.Open(dir)
 	require.NoError(t, err)
 	at := time.Date(2026, 11, 25, 8, 0, 0, 123456789, time.UTC)
-	require.NoError(t, repo.Save(context.Background(), "oALICE", "d1", func(*domain.Drawing) (*domain.Drawing, error) {
+	require.NoError(t, repo.Save(context.Background(), "oALICE", "d1", domain.Quota{}, func(*domain.Drawing) (*domain.Drawing, error) {
 		return domain.NewDrawing("oALICE", "d1", porttest.Actions(t, `[1]`), at)
 	}))
 	require.NoError(t, repo.Close())
@@ -61,40 +61,50 @@ func TestRepository_PingAnswers(t *testing.T) {
 	assert.NoError(t, open(t, t.TempDir()).Ping(context.Background()))
 }
 
-// A data file written before records kept the quoted actions (version 1:
-// the actions text) is still read, listed, replaced and deleted.
-func TestRepository_ReadsVersion1Records(t *testing.T) {
-	dir := t.TempDir()
-	at := time.Date(2026, 11, 20, 8, 0, 0, 0, time.UTC)
+// writeOldLayout writes a file of the layout before 0.2 (version 1
+// records in byId, empty byTime rows, no usage record) with the drawings
+// old1 and old2 for oALICE and oBOB.
+func writeOldLayout(t *testing.T, dir string, at time.Time) {
+	t.Helper()
 	db, err := bolt.Open(filepath.Join(dir, boltstore.FileName), 0o600, nil)
 	require.NoError(t, err)
 	require.NoError(t, db.Update(func(tx *bolt.Tx) error {
 		owners, err := tx.CreateBucketIfNotExists([]byte("owners"))
 		require.NoError(t, err)
-		ob, err := owners.CreateBucket([]byte("oALICE"))
-		require.NoError(t, err)
-		byID, err := ob.CreateBucket([]byte("byId"))
-		require.NoError(t, err)
-		byTime, err := ob.CreateBucket([]byte("byTime"))
-		require.NoError(t, err)
-		for i, id := range []string{"old1", "old2"} {
-			t := at.Add(time.Duration(i) * time.Minute)
-			rec := make([]byte, 17)
-			rec[0] = 1
-			binary.BigEndian.PutUint64(rec[1:], uint64(t.UnixNano()))
-			binary.BigEndian.PutUint64(rec[9:], uint64(t.UnixNano()))
-			if err := byID.Put([]byte(id), append(rec, `["v1 \"text\"",`+fmt.Sprint(i)+`]`...)); err != nil {
-				return err
-			}
-			key := make([]byte, 8)
-			binary.BigEndian.PutUint64(key, uint64(math.MaxInt64-t.UnixNano()))
-			if err := byTime.Put(append(key, id...), nil); err != nil {
-				return err
+		for _, owner := range []string{"oALICE", "oBOB"} {
+			ob, err := owners.CreateBucket([]byte(owner))
+			require.NoError(t, err)
+			byID, err := ob.CreateBucket([]byte("byId"))
+			require.NoError(t, err)
+			byTime, err := ob.CreateBucket([]byte("byTime"))
+			require.NoError(t, err)
+			for i, id := range []string{"old1", "old2"} {
+				t := at.Add(time.Duration(i) * time.Minute)
+				rec := make([]byte, 17)
+				rec[0] = 1
+				binary.BigEndian.PutUint64(rec[1:], uint64(t.UnixNano()))
+				binary.BigEndian.PutUint64(rec[9:], uint64(t.UnixNano()))
+				if err := byID.Put([]byte(id), append(rec, `["v1 \"text\"",`+fmt.Sprint(i)+`]`...)); err != nil {
+					return err
+				}
+				key := make([]byte, 8)
+				binary.BigEndian.PutUint64(key, uint64(math.MaxInt64-t.UnixNano()))
+				if err := byTime.Put(append(key, id...), nil); err != nil {
+					return err
+				}
 			}
 		}
 		return nil
 	}))
 	require.NoError(t, db.Close())
+}
+
+// A data file written before records kept the quoted actions (version 1:
+// the actions text) is still read, listed, replaced and deleted.
+func TestRepository_ReadsVersion1Records(t *testing.T) {
+	dir := t.TempDir()
+	at := time.Date(2026, 11, 20, 8, 0, 0, 0, time.UTC)
+	writeOldLayout(t, dir, at)
 
 	repo := open(t, dir)
 	ctx := context.Background()
@@ -106,7 +116,7 @@ func TestRepository_ReadsVersion1Records(t *testing.T) {
 	assert.Equal(t, `"[\"v1 \\\"text\\\"\",1]"`, got[0].Actions().Quoted())
 	assert.True(t, at.Add(time.Minute).Equal(got[0].UpdatedAt()))
 
-	require.NoError(t, repo.Save(ctx, "oALICE", "old1", func(cur *domain.Drawing) (*domain.Drawing, error) {
+	require.NoError(t, repo.Save(ctx, "oALICE", "old1", domain.Quota{}, func(cur *domain.Drawing) (*domain.Drawing, error) {
 		require.NotNil(t, cur)
 		assert.Equal(t, `["v1 \"text\"",0]`, cur.Actions().Text())
 		return cur, cur.ReplaceActions(porttest.Actions(t, `["v2"]`), at.Add(time.Hour))
@@ -117,6 +127,40 @@ func TestRepository_ReadsVersion1Records(t *testing.T) {
 	require.Len(t, got, 1)
 	assert.Equal(t, `["v2"]`, got[0].Actions().Text())
 	assert.True(t, at.Equal(got[0].CreatedAt()), "createdAt survives the rewrite")
+}
+
+// A file written before the usage record (here with drawings of both the
+// layout before 0.2 and the current one) gets its usage computed once, from
+// the drawings, by the first save or delete of each owner.
+func TestRepository_FileWithoutUsageRecordsComputesTheUsageOnce(t *testing.T) {
+	dir := t.TempDir()
+	at := time.Date(2026, 11, 20, 8, 0, 0, 0, time.UTC)
+	writeOldLayout(t, dir, at) // old1, old2: 17 bytes of text each
+	repo := open(t, dir)
+	ctx := context.Background()
+	save := func(id, text string, q domain.Quota) error {
+		return repo.Save(ctx, "oALICE", id, q, func(cur *domain.Drawing) (*domain.Drawing, error) {
+			if cur == nil {
+				return domain.NewDrawing("oALICE", id, porttest.Actions(t, text), at.Add(time.Hour))
+			}
+			return cur, cur.ReplaceActions(porttest.Actions(t, text), at.Add(time.Hour))
+		})
+	}
+	count := domain.Quota{MaxDrawings: 3}
+	require.NoError(t, save("new1", `[1]`, count))
+	assert.Equal(t, domain.EQUOTA, domain.ErrorCode(save("new2", `[1]`, count)), "two old drawings + one new reach the count")
+	bytes := domain.Quota{MaxBytes: 17 + 17 + 5}
+	assert.Equal(t, domain.EQUOTA, domain.ErrorCode(save("new1", `[1,2,3]`, bytes)), "the old drawings' bytes are counted")
+	require.NoError(t, save("new1", `[1,2]`, bytes))
+	require.NoError(t, repo.Delete(ctx, "oALICE", "old2"))
+	require.NoError(t, save("new2", `["123456789012345"]`, domain.Quota{MaxDrawings: 3, MaxBytes: 17 + 5 + 19}), "the delete gave back its bytes")
+
+	// Another owner's first operation is a delete: it too computes first.
+	require.NoError(t, repo.Delete(ctx, "oBOB", "old1"))
+	err := repo.Save(ctx, "oBOB", "b2", domain.Quota{MaxDrawings: 1}, func(*domain.Drawing) (*domain.Drawing, error) {
+		return domain.NewDrawing("oBOB", "b2", porttest.Actions(t, `[1]`), at)
+	})
+	assert.Equal(t, domain.EQUOTA, domain.ErrorCode(err), "bob keeps old2")
 }
 
 // BenchmarkList100 reads the first page (100) of an owner with 1,000
@@ -133,7 +177,7 @@ func BenchmarkList100(b *testing.B) {
 			for i := w; i < 1000; i += 50 {
 				actions, _ := domain.ParseActions(fmt.Sprintf(`[{"type":"moveTo","x":%d,"y":2},{"type":"lineTo","x":3,"y":4},{"type":"lineTo","x":5,"y":6}]`, i), domain.DefaultMaxActionsBytes)
 				id := fmt.Sprintf("d%04d", i)
-				_ = repo.Save(ctx, "oALICE", id, func(*domain.Drawing) (*domain.Drawing, error) {
+				_ = repo.Save(ctx, "oALICE", id, domain.Quota{}, func(*domain.Drawing) (*domain.Drawing, error) {
 					return domain.NewDrawing("oALICE", id, actions, at.Add(time.Duration(i)*time.Millisecond))
 				})
 			}

@@ -531,7 +531,7 @@ func TestList_LongAnswerHasAContentLength(t *testing.T) {
 func TestDrawingConcurrency_IsBoundedAndEveryRequestIsServed(t *testing.T) {
 	var mu sync.Mutex
 	inFlight, peak := 0, 0
-	repo := &mock.DrawingRepository{SaveFn: func(context.Context, string, string, func(*domain.Drawing) (*domain.Drawing, error)) error {
+	repo := &mock.DrawingRepository{SaveFn: func(context.Context, string, string, domain.Quota, func(*domain.Drawing) (*domain.Drawing, error)) error {
 		mu.Lock()
 		inFlight++
 		peak = max(peak, inFlight)

@@ -10,6 +10,33 @@
 // (compare-and-set on rev) and need no transaction; size limits are kept by
 // the service, not the server. Nothing here needs a MongoDB feature beyond
 // CRUD, sorts and unique compound indexes.
+//
+// The per-owner quota (domain.Quota) is kept without transactions, which the
+// FerretDB stand-in lacks, and without relying on an update being atomic,
+// which FerretDB 1.24.2 does not make it (concurrent conditional $inc of
+// one document lose updates there; an insert's unique _id is the one
+// atomic step it has). So each owner's saves and deletes take a lease:
+// <collection>_locks holds {_id: openId, token, until} while one runs,
+// inserted (a second insert fails on the unique _id) and deleted after.
+// Under it the owner's usage, {_id: openId, drawings, bytes} in
+// <collection>_usage, is read, checked (domain.Quota.Allow), raised by what
+// the save adds before the drawing is written, and lowered by what a
+// smaller replacement or a delete frees after it. An owner without a usage
+// document (data of the original service, or of onestroke before the
+// quota) gets one computed from its drawings (count, sum of the actions'
+// lengths) by its first save.
+//
+// A lease lasts twice the call timeout, which bounds every call, so it
+// outlives its holder's work; a lease left by a process that died is taken
+// over once it has expired (instances' clocks must agree to within a
+// second or so). Every crash window is on the safe side, the usage can only
+// end up over-counted: a process that dies (or a MongoDB that stops
+// answering) after the usage was raised and before the write, or after a
+// write or delete and before the usage was lowered; and a write whose
+// outcome is unknown (a timeout) keeps what it reserved. Such an owner may
+// be refused a little early; deleting the owner's usage document makes the
+// next save compute it again. Saves of one owner run one at a time (one
+// user's device saves one drawing at a time anyway).
 package mongostore
 
 import (
@@ -46,6 +73,13 @@ const (
 	maxSaveBackoff  = 100 * time.Millisecond
 )
 
+// UsageSuffix and LocksSuffix name the collections of each owner's usage
+// and lease after the drawings' collection: paints_usage, paints_locks.
+const (
+	UsageSuffix = "_usage"
+	LocksSuffix = "_locks"
+)
+
 // Options configure Open; zero values take the defaults.
 type Options struct {
 	Database   string
@@ -58,6 +92,8 @@ type Options struct {
 type Repository struct {
 	client    *mongo.Client
 	coll      *mongo.Collection
+	usage     *mongo.Collection // <collection>_usage: each owner's usage
+	locks     *mongo.Collection // <collection>_locks: each owner's lease
 	opTimeout time.Duration
 
 	ready   atomic.Bool
@@ -113,6 +149,8 @@ func Open(uri string, opts Options) (*Repository, error) {
 	return &Repository{
 		client:    client,
 		coll:      client.Database(opts.Database).Collection(opts.Collection),
+		usage:     client.Database(opts.Database).Collection(opts.Collection + UsageSuffix),
+		locks:     client.Database(opts.Database).Collection(opts.Collection + LocksSuffix),
 		opTimeout: opts.OpTimeout,
 	}, nil
 }
@@ -178,12 +216,21 @@ func owned(owner, id string) bson.D {
 // Save implements ports.DrawingRepository: read, let the domain decide,
 // then insert (the unique index catches a concurrent insert) or
 // compare-and-set on rev, retrying on a lost race.
-func (r *Repository) Save(ctx context.Context, owner, id string, update func(*domain.Drawing) (*domain.Drawing, error)) error {
+func (r *Repository) Save(ctx context.Context, owner, id string, quota domain.Quota, update func(*domain.Drawing) (*domain.Drawing, error)) error {
 	ctx, cancel, err := r.begin(ctx)
 	if err != nil {
 		return err
 	}
 	defer cancel()
+	unlock, err := r.lockOwner(ctx, owner)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	usage, err := r.ownerUsage(ctx, owner)
+	if err != nil {
+		return err
+	}
 	for attempt := 0; attempt < maxSaveAttempts; attempt++ {
 		if attempt > 0 {
 			pause := time.NewTimer(saveBackoff(attempt))
@@ -206,6 +253,7 @@ func (r *Repository) Save(ctx context.Context, owner, id string, update func(*do
 				return err
 			}
 		}
+		before := current.Usage() // update may change current in place
 		next, err := update(current)
 		if err != nil {
 			return err
@@ -213,13 +261,22 @@ func (r *Repository) Save(ctx context.Context, owner, id string, update func(*do
 		if next.Owner() != owner || next.ID() != id {
 			return domain.Errorf(domain.EINTERNAL, "A save may not change a drawing's owner or id.")
 		}
+		delta := next.Usage().Minus(before)
+		if err := quota.Allow(usage, delta); err != nil {
+			return err
+		}
+		grow, _ := delta.Split()
+		if err := r.setUsage(ctx, owner, usage, usage.Plus(grow)); err != nil {
+			return err // nothing written yet
+		}
 		if !found {
 			_, err := r.coll.InsertOne(ctx, document{OpenID: owner, DrawingID: id, Actions: next.Actions().Text(),
 				CreatedAt: next.CreatedAt(), UpdatedAt: next.UpdatedAt(), Rev: 1})
 			if mongo.IsDuplicateKeyError(err) {
-				continue // a concurrent save created it: apply ours on top
+				_ = r.setUsage(ctx, owner, usage.Plus(grow), usage) // nothing was written
+				continue                                            // a concurrent save created it: apply ours on top
 			} else if err != nil {
-				return unavailable(err)
+				return unavailable(err) // the outcome is unknown: the reservation stays
 			}
 			return nil
 		}
@@ -239,8 +296,10 @@ func (r *Repository) Save(ctx context.Context, owner, id string, update func(*do
 			return unavailable(err)
 		}
 		if res.MatchedCount == 1 {
+			_ = r.setUsage(ctx, owner, usage.Plus(grow), usage.Plus(delta)) // what a smaller replacement freed
 			return nil
 		}
+		_ = r.setUsage(ctx, owner, usage.Plus(grow), usage)
 		// Another save won the race (or a delete did): read again.
 	}
 	return domain.Errorf(domain.EUNAVAILABLE, "The drawing is being saved concurrently; try again.")
@@ -292,14 +351,132 @@ func (r *Repository) Delete(ctx context.Context, owner, id string) error {
 		return err
 	}
 	defer cancel()
-	res, err := r.coll.DeleteOne(ctx, owned(owner, id))
+	unlock, err := r.lockOwner(ctx, owner)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	var gone struct {
+		Actions string `bson:"actions"`
+	}
+	// The whole document (at most a drawing): FerretDB 1.24.2 has no
+	// projection on findAndModify.
+	err = r.coll.FindOneAndDelete(ctx, owned(owner, id)).Decode(&gone)
+	if errors.Is(err, mongo.ErrNoDocuments) {
+		return domain.Errorf(domain.ENOTFOUND, "You have no drawing with id %q.", id)
+	} else if err != nil {
+		return unavailable(err)
+	}
+	// An owner without a usage document has nothing to lower: its first
+	// save computes it from what is stored then.
+	var u usageDoc
+	if err := r.usage.FindOne(ctx, bson.D{{Key: "_id", Value: owner}}).Decode(&u); err == nil {
+		have := domain.Usage{Drawings: u.Drawings, Bytes: u.Bytes}
+		_ = r.setUsage(ctx, owner, have, have.Minus(domain.Usage{Drawings: 1, Bytes: int64(len(gone.Actions))}))
+	}
+	return nil
+}
+
+// ownerUsage returns the owner's usage, computing it from the owner's
+// drawings (and storing it) when the owner has no usage document yet. The
+// caller holds the owner's lease.
+func (r *Repository) ownerUsage(ctx context.Context, owner string) (domain.Usage, error) {
+	var u usageDoc
+	err := r.usage.FindOne(ctx, bson.D{{Key: "_id", Value: owner}}).Decode(&u)
+	if err == nil {
+		return domain.Usage{Drawings: u.Drawings, Bytes: u.Bytes}, nil
+	} else if !errors.Is(err, mongo.ErrNoDocuments) {
+		return domain.Usage{}, unavailable(err)
+	}
+	cur, err := r.coll.Find(ctx, bson.D{{Key: "openId", Value: owner}},
+		options.Find().SetProjection(bson.D{{Key: "actions", Value: 1}}).SetBatchSize(16))
+	if err != nil {
+		return domain.Usage{}, unavailable(err)
+	}
+	defer cur.Close(ctx)
+	u = usageDoc{Owner: owner}
+	for cur.Next(ctx) {
+		var d struct {
+			Actions string `bson:"actions"`
+		}
+		if err := cur.Decode(&d); err != nil {
+			return domain.Usage{}, unavailable(err)
+		}
+		u.Drawings++
+		u.Bytes += int64(len(d.Actions))
+	}
+	if err := cur.Err(); err != nil {
+		return domain.Usage{}, unavailable(err)
+	}
+	if _, err := r.usage.InsertOne(ctx, u); err != nil {
+		return domain.Usage{}, unavailable(err)
+	}
+	return domain.Usage{Drawings: u.Drawings, Bytes: u.Bytes}, nil
+}
+
+// usageDoc is an owner's document in the usage collection.
+type usageDoc struct {
+	Owner    string `bson:"_id"`
+	Drawings int64  `bson:"drawings"`
+	Bytes    int64  `bson:"bytes"`
+}
+
+// setUsage changes the owner's usage from was to now; the caller holds the
+// owner's lease, so nobody else writes it meanwhile.
+func (r *Repository) setUsage(ctx context.Context, owner string, was, now domain.Usage) error {
+	if was == now {
+		return nil
+	}
+	_, err := r.usage.UpdateOne(ctx, bson.D{{Key: "_id", Value: owner}},
+		bson.D{{Key: "$set", Value: bson.D{{Key: "drawings", Value: now.Drawings}, {Key: "bytes", Value: now.Bytes}}}})
 	if err != nil {
 		return unavailable(err)
 	}
-	if res.DeletedCount == 0 {
-		return domain.Errorf(domain.ENOTFOUND, "You have no drawing with id %q.", id)
-	}
 	return nil
+}
+
+// lockDoc is an owner's lease in the locks collection.
+type lockDoc struct {
+	Owner string    `bson:"_id"`
+	Token string    `bson:"token"`
+	Until time.Time `bson:"until"`
+}
+
+// lockOwner takes the owner's lease, waiting (with the saves' backoff) while
+// another save or delete of the owner holds it, and taking over one that
+// expired. The returned function gives it back, even after ctx ended.
+func (r *Repository) lockOwner(ctx context.Context, owner string) (func(), error) {
+	token := fmt.Sprintf("%016x%016x", rand.Uint64(), rand.Uint64())
+	lease := 2*r.opTimeout + time.Second
+	for attempt := 1; ; attempt++ {
+		_, err := r.locks.InsertOne(ctx, lockDoc{Owner: owner, Token: token, Until: time.Now().Add(lease).UTC()})
+		if err == nil {
+			return func() {
+				ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), r.opTimeout)
+				defer cancel()
+				// A lease not given back expires: the owner waits, nothing breaks.
+				_, _ = r.locks.DeleteOne(ctx, bson.D{{Key: "_id", Value: owner}, {Key: "token", Value: token}})
+			}, nil
+		} else if !mongo.IsDuplicateKeyError(err) {
+			return nil, unavailable(err)
+		}
+		var held lockDoc
+		err = r.locks.FindOne(ctx, bson.D{{Key: "_id", Value: owner}}).Decode(&held)
+		if err == nil && time.Now().After(held.Until) {
+			// Its holder died: take it over (only that lease, by its token).
+			_, _ = r.locks.DeleteOne(ctx, bson.D{{Key: "_id", Value: owner}, {Key: "token", Value: held.Token}})
+			continue
+		} else if err != nil && !errors.Is(err, mongo.ErrNoDocuments) {
+			return nil, unavailable(err)
+		}
+		pause := time.NewTimer(saveBackoff(min(attempt, 8)))
+		select {
+		case <-pause.C:
+		case <-ctx.Done():
+			pause.Stop()
+			return nil, domain.Wrap(domain.EUNAVAILABLE, ctx.Err(), "Your drawings are being saved concurrently; try again.")
+		}
+	}
 }
 
 // fromDocument rebuilds a drawing; a document of the original service has

@@ -23,7 +23,7 @@ var base = time.Date(2026, 11, 25, 8, 0, 0, 0, time.UTC)
 // use case does.
 func saveAt(t testing.TB, repo ports.DrawingRepository, owner, id, actions string, at time.Time) {
 	t.Helper()
-	require.NoError(t, repo.Save(context.Background(), owner, id, func(cur *domain.Drawing) (*domain.Drawing, error) {
+	require.NoError(t, repo.Save(context.Background(), owner, id, domain.Quota{}, func(cur *domain.Drawing) (*domain.Drawing, error) {
 		if cur == nil {
 			return domain.NewDrawing(owner, id, Actions(t, actions), at)
 		}
@@ -62,7 +62,7 @@ func TestDrawingRepository(t *testing.T, newRepo func(t *testing.T) ports.Drawin
 		repo := newRepo(t)
 		saveAt(t, repo, "oALICE", "d1", `[1]`, base)
 		seen := "(update not called with a drawing)"
-		require.NoError(t, repo.Save(ctx, "oALICE", "d1", func(cur *domain.Drawing) (*domain.Drawing, error) {
+		require.NoError(t, repo.Save(ctx, "oALICE", "d1", domain.Quota{}, func(cur *domain.Drawing) (*domain.Drawing, error) {
 			if cur != nil {
 				seen = cur.Actions().Text()
 			}
@@ -81,12 +81,12 @@ func TestDrawingRepository(t *testing.T, newRepo func(t *testing.T) ports.Drawin
 		repo := newRepo(t)
 		saveAt(t, repo, "oALICE", "d1", `[1]`, base)
 		refusal := domain.Errorf(domain.EINVALID, "no")
-		err := repo.Save(ctx, "oALICE", "d1", func(cur *domain.Drawing) (*domain.Drawing, error) {
+		err := repo.Save(ctx, "oALICE", "d1", domain.Quota{}, func(cur *domain.Drawing) (*domain.Drawing, error) {
 			_ = cur.ReplaceActions(Actions(t, `[2]`), base.Add(time.Minute))
 			return nil, refusal
 		})
 		assert.Equal(t, domain.EINVALID, domain.ErrorCode(err))
-		err = repo.Save(ctx, "oALICE", "d2", func(*domain.Drawing) (*domain.Drawing, error) { return nil, refusal })
+		err = repo.Save(ctx, "oALICE", "d2", domain.Quota{}, func(*domain.Drawing) (*domain.Drawing, error) { return nil, refusal })
 		assert.Equal(t, domain.EINVALID, domain.ErrorCode(err))
 		got, err := repo.List(ctx, "oALICE", 10)
 		require.NoError(t, err)
@@ -98,7 +98,7 @@ func TestDrawingRepository(t *testing.T, newRepo func(t *testing.T) ports.Drawin
 		repo := newRepo(t)
 		saveAt(t, repo, "oALICE", "shared", `["alice"]`, base)
 		var seen *domain.Drawing
-		require.NoError(t, repo.Save(ctx, "oBOB", "shared", func(cur *domain.Drawing) (*domain.Drawing, error) {
+		require.NoError(t, repo.Save(ctx, "oBOB", "shared", domain.Quota{}, func(cur *domain.Drawing) (*domain.Drawing, error) {
 			seen = cur
 			return domain.NewDrawing("oBOB", "shared", Actions(t, `["bob"]`), base.Add(time.Second))
 		}))
@@ -229,6 +229,125 @@ func TestDrawingRepository(t *testing.T, newRepo func(t *testing.T) ports.Drawin
 		require.NoError(t, err)
 		require.Len(t, got, 1)
 		assert.Regexp(t, `^\[\d+\]$`, got[0].Actions().Text())
+	})
+
+	testQuota(t, newRepo)
+}
+
+// saveQuota saves actions as the owner's drawing id within quota, as the
+// drawing use case does, and returns Save's error.
+func saveQuota(repo ports.DrawingRepository, owner, id, actions string, quota domain.Quota, at time.Time) error {
+	a, err := domain.ParseActions(actions, domain.DefaultMaxActionsBytes)
+	if err != nil {
+		return err
+	}
+	return repo.Save(context.Background(), owner, id, quota, func(cur *domain.Drawing) (*domain.Drawing, error) {
+		if cur == nil {
+			return domain.NewDrawing(owner, id, a, at)
+		}
+		return cur, cur.ReplaceActions(a, at)
+	})
+}
+
+// testQuota runs the quota cases of the contract: a save over either limit
+// stores nothing, replacing counts only the size difference, a delete
+// frees room, and concurrent saves of one owner never exceed the count.
+func testQuota(t *testing.T, newRepo func(t *testing.T) ports.DrawingRepository) {
+	ctx := context.Background()
+	list := func(t *testing.T, repo ports.DrawingRepository, owner string) []*domain.Drawing {
+		t.Helper()
+		got, err := repo.List(ctx, owner, 1000)
+		require.NoError(t, err)
+		return got
+	}
+
+	t.Run("Quota_OverTheCountIsRefusedAndStoresNothing", func(t *testing.T) {
+		repo := newRepo(t)
+		q := domain.Quota{MaxDrawings: 2, MaxBytes: 1 << 20}
+		require.NoError(t, saveQuota(repo, "oALICE", "d1", `[1]`, q, base))
+		require.NoError(t, saveQuota(repo, "oALICE", "d2", `[2]`, q, base.Add(time.Second)))
+		err := saveQuota(repo, "oALICE", "d3", `[3]`, q, base.Add(2*time.Second))
+		assert.Equal(t, domain.EQUOTA, domain.ErrorCode(err), "%v", err)
+		assert.Equal(t, []string{"d2", "d1"}, ids(list(t, repo, "oALICE")), "nothing stored")
+		require.NoError(t, saveQuota(repo, "oALICE", "d1", `[1,1]`, q, base.Add(3*time.Second)), "replacing at the count is no new drawing")
+		require.NoError(t, saveQuota(repo, "oBOB", "d3", `[3]`, q, base), "the quota is per owner")
+		require.NoError(t, repo.Delete(ctx, "oALICE", "d2"))
+		require.NoError(t, saveQuota(repo, "oALICE", "d3", `[3]`, q, base.Add(4*time.Second)), "a delete frees room")
+		assert.Equal(t, []string{"d3", "d1"}, ids(list(t, repo, "oALICE")))
+	})
+
+	t.Run("Quota_OverTheBytesIsRefusedAndStoresNothing", func(t *testing.T) {
+		repo := newRepo(t)
+		q := domain.Quota{MaxDrawings: 100, MaxBytes: 20}
+		require.NoError(t, saveQuota(repo, "oALICE", "d1", `["12345678"]`, q, base))   // 12 bytes
+		err := saveQuota(repo, "oALICE", "d2", `["123456"]`, q, base.Add(time.Second)) // 12 + 10 > 20
+		assert.Equal(t, domain.EQUOTA, domain.ErrorCode(err), "%v", err)
+		err = saveQuota(repo, "oALICE", "d1", `["1234567890123456789"]`, q, base.Add(time.Second)) // 23 > 20
+		assert.Equal(t, domain.EQUOTA, domain.ErrorCode(err), "%v", err)
+		got := list(t, repo, "oALICE")
+		require.Equal(t, []string{"d1"}, ids(got), "nothing stored")
+		assert.Equal(t, `["12345678"]`, got[0].Actions().Text(), "the refused replacement left the drawing as it was")
+		require.NoError(t, saveQuota(repo, "oALICE", "d2", `["1234"]`, q, base.Add(2*time.Second)), "12 + 8 fits exactly")
+	})
+
+	t.Run("Quota_BytesAreTheTextsNotTheirQuotedForm", func(t *testing.T) {
+		repo := newRepo(t)
+		text := `["` + strings.Repeat(`\"`, 10) + `"]` // 24 bytes of text, 48 quoted
+		q := domain.Quota{MaxBytes: int64(len(text)) * 2}
+		require.NoError(t, saveQuota(repo, "oALICE", "d1", text, q, base))
+		require.NoError(t, saveQuota(repo, "oALICE", "d2", text, q, base.Add(time.Second)))
+		err := saveQuota(repo, "oALICE", "d3", `[1]`, q, base.Add(2*time.Second))
+		assert.Equal(t, domain.EQUOTA, domain.ErrorCode(err), "%v", err)
+	})
+
+	t.Run("Quota_ReplacingCountsOnlyTheSizeDifference", func(t *testing.T) {
+		repo := newRepo(t)
+		q := domain.Quota{MaxDrawings: 1, MaxBytes: 30}
+		require.NoError(t, saveQuota(repo, "oALICE", "d1", `["`+strings.Repeat("a", 20)+`"]`, q, base)) // 24
+		for i := range 5 {                                                                              // each replacement of 28 bytes fits: 28 ≤ 30, not 24 + 28
+			require.NoError(t, saveQuota(repo, "oALICE", "d1", `["`+strings.Repeat("b", 24)+`"]`, q, base.Add(time.Duration(i+1)*time.Second)))
+		}
+		require.NoError(t, saveQuota(repo, "oALICE", "d1", `[1]`, q, base.Add(time.Minute)))
+		require.NoError(t, saveQuota(repo, "oALICE", "d1", `["`+strings.Repeat("c", 26)+`"]`, q, base.Add(2*time.Minute)), "shrinking gave the room back")
+	})
+
+	t.Run("Quota_AnOwnerOverALoweredQuotaCanShrinkAndDelete", func(t *testing.T) {
+		repo := newRepo(t)
+		require.NoError(t, saveQuota(repo, "oALICE", "d1", `["`+strings.Repeat("a", 50)+`"]`, domain.Quota{}, base))
+		require.NoError(t, saveQuota(repo, "oALICE", "d2", `[2]`, domain.Quota{}, base))
+		low := domain.Quota{MaxDrawings: 1, MaxBytes: 10}
+		assert.Equal(t, domain.EQUOTA, domain.ErrorCode(saveQuota(repo, "oALICE", "d3", `[3]`, low, base)))
+		assert.Equal(t, domain.EQUOTA, domain.ErrorCode(saveQuota(repo, "oALICE", "d2", `[2,2]`, low, base)), "growing is refused")
+		require.NoError(t, saveQuota(repo, "oALICE", "d1", `[1]`, low, base.Add(time.Second)), "shrinking is allowed")
+		require.NoError(t, repo.Delete(ctx, "oALICE", "d2"))
+		require.NoError(t, saveQuota(repo, "oALICE", "d1", `[1,2,3]`, low, base.Add(2*time.Second)), "within quota again")
+	})
+
+	t.Run("Quota_ConcurrentSavesNeverExceedTheCount", func(t *testing.T) {
+		repo := newRepo(t)
+		const limit, n = 5, 16
+		q := domain.Quota{MaxDrawings: limit}
+		var wg sync.WaitGroup
+		errs := make([]error, n)
+		for i := range n {
+			wg.Go(func() {
+				errs[i] = saveQuota(repo, "oALICE", fmt.Sprintf("c%02d", i), `[1]`, q, base.Add(time.Duration(i)*time.Millisecond))
+			})
+		}
+		wg.Wait()
+		ok := 0
+		for i, err := range errs {
+			if err == nil {
+				ok++
+			} else {
+				assert.Equal(t, domain.EQUOTA, domain.ErrorCode(err), "save %d: %v", i, err)
+			}
+		}
+		assert.Equal(t, limit, ok, "exactly the quota's count was accepted")
+		assert.Len(t, list(t, repo, "oALICE"), limit)
+		require.NoError(t, repo.Delete(ctx, "oALICE", ids(list(t, repo, "oALICE"))[0]))
+		require.NoError(t, saveQuota(repo, "oALICE", "late", `[1]`, q, base.Add(time.Second)), "the usage followed every save and delete")
+		assert.Equal(t, domain.EQUOTA, domain.ErrorCode(saveQuota(repo, "oALICE", "later", `[1]`, q, base.Add(time.Second))))
 	})
 }
 

@@ -18,6 +18,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
 	"github.com/onestroke/onestroke/adapters/boltstore"
+	"github.com/onestroke/onestroke/adapters/mongostore"
 	"github.com/onestroke/onestroke/adapters/redisstore"
 	"github.com/onestroke/onestroke/adapters/wechat/wechattest"
 	"github.com/onestroke/onestroke/domain"
@@ -151,6 +152,42 @@ func TestMongo_IndexesServeOwnerScopeAndTheList(t *testing.T) {
 	assert.Contains(t, byName, "openId_updatedAt_id")
 }
 
+// Documents the original service wrote have no usage document: the first
+// save of their owner counts them (count, the actions' lengths), and
+// deletes give their share back.
+func TestMongo_QuotaCountsTheOriginalServicesDrawings(t *testing.T) {
+	srv := testenv.StartMongo(t, testenv.Options{})
+	db := unique("db")
+	ctx := context.Background()
+	raw, err := mongo.Connect(options.Client().ApplyURI(srv.MongoURI()))
+	require.NoError(t, err)
+	defer raw.Disconnect(ctx)
+	_, err = raw.Database(db).Collection("paints").InsertMany(ctx, []any{
+		bson.D{{Key: "_id", Value: bson.NewObjectID()}, {Key: "openId", Value: "oLEGACY"}, {Key: "id", Value: "old1"}, {Key: "actions", Value: `[{"t":"line"}]`}, {Key: "__v", Value: 0}}, // 14 bytes
+		bson.D{{Key: "_id", Value: bson.NewObjectID()}, {Key: "openId", Value: "oLEGACY"}, {Key: "id", Value: "old2"}, {Key: "actions", Value: `[]`}, {Key: "__v", Value: 0}},             // 2 bytes
+		bson.D{{Key: "_id", Value: bson.NewObjectID()}, {Key: "openId", Value: "oOTHER"}, {Key: "id", Value: "old3"}, {Key: "actions", Value: `[]`}, {Key: "__v", Value: 0}},
+	})
+	require.NoError(t, err)
+	repo := mongoRepo(t, srv.MongoURI(), db)
+	save := func(id, actions string, q domain.Quota) error {
+		return repo.Save(ctx, "oLEGACY", id, q, func(cur *domain.Drawing) (*domain.Drawing, error) {
+			if cur == nil {
+				return domain.NewDrawing("oLEGACY", id, porttest.Actions(t, actions), time.Now())
+			}
+			return cur, cur.ReplaceActions(porttest.Actions(t, actions), time.Now())
+		})
+	}
+	assert.Equal(t, domain.EQUOTA, domain.ErrorCode(save("new1", `[1]`, domain.Quota{MaxDrawings: 2})), "the two original drawings are counted")
+	assert.Equal(t, domain.EQUOTA, domain.ErrorCode(save("new1", `[1]`, domain.Quota{MaxBytes: 14 + 2 + 2})), "and their bytes")
+	require.NoError(t, save("new1", `[1]`, domain.Quota{MaxDrawings: 3, MaxBytes: 14 + 2 + 3}))
+	var usage bson.M
+	require.NoError(t, raw.Database(db).Collection("paints"+mongostore.UsageSuffix).FindOne(ctx, bson.D{{Key: "_id", Value: "oLEGACY"}}).Decode(&usage))
+	assert.EqualValues(t, 3, usage["drawings"])
+	assert.EqualValues(t, 19, usage["bytes"])
+	require.NoError(t, repo.Delete(ctx, "oLEGACY", "old1"))
+	require.NoError(t, save("new2", `["1234567890"]`, domain.Quota{MaxDrawings: 3, MaxBytes: 2 + 3 + 14}), "the delete gave back the original drawing's share")
+}
+
 // embeddedDrawings is the drawing store of session-only tests: the embedded one.
 func embeddedDrawings(t *testing.T) *boltstore.Repository {
 	t.Helper()
@@ -163,7 +200,7 @@ func embeddedDrawings(t *testing.T) *boltstore.Repository {
 // saveAt saves actions the way the drawing use case does, now.
 func saveAt(t *testing.T, repo ports.DrawingRepository, owner, id, actions string) {
 	t.Helper()
-	require.NoError(t, repo.Save(context.Background(), owner, id, func(cur *domain.Drawing) (*domain.Drawing, error) {
+	require.NoError(t, repo.Save(context.Background(), owner, id, domain.Quota{}, func(cur *domain.Drawing) (*domain.Drawing, error) {
 		if cur == nil {
 			return domain.NewDrawing(owner, id, porttest.Actions(t, actions), time.Now())
 		}

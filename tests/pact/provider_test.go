@@ -183,7 +183,7 @@ func TestProvider_HonoursTheClientLibraryPact(t *testing.T) {
 			if err != nil {
 				return nil, err
 			}
-			err = w.drawings.Save(context.Background(), openID, id, func(*domain.Drawing) (*domain.Drawing, error) {
+			err = w.drawings.Save(context.Background(), openID, id, domain.Quota{}, func(*domain.Drawing) (*domain.Drawing, error) {
 				return domain.NewDrawing(openID, id, parsed, at)
 			})
 			if err != nil {

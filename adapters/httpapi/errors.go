@@ -38,6 +38,7 @@ var errorTable = map[string]outcome{
 	domain.EINVALID:             {http.StatusBadRequest, "ERR_INVALID_REQUEST", ""},
 	domain.ETOOLARGE:            {http.StatusRequestEntityTooLarge, "ERR_TOO_LARGE", ""},
 	domain.ENOTFOUND:            {http.StatusNotFound, "ERR_NOT_FOUND", ""},
+	domain.EQUOTA:               {http.StatusConflict, "ERR_QUOTA_EXCEEDED", ""},
 	domain.EUNAUTHORIZED:        {http.StatusUnauthorized, "ERR_NO_SESSION", ""},
 	domain.EUNAVAILABLE:         {http.StatusServiceUnavailable, "ERR_UNAVAILABLE", ""},
 	domain.EBUSY:                {http.StatusServiceUnavailable, "ERR_UNAVAILABLE", ""},

@@ -192,6 +192,7 @@ func TestSessionErrors_ReasonsAndStatuses(t *testing.T) {
 }
 
 func TestHostileInputs_ClearErrorAndNothingStored(t *testing.T) {
+	const quotaBytes = 1 << 10 // below maxActions, so a save can be within the limits and over the quota
 	// One exchange slot, which the case "exchange slots full" holds with a
 	// login of holdCode that the exchanger keeps until the case is over.
 	const holdCode = "hold-the-only-exchange-slot"
@@ -202,6 +203,7 @@ func TestHostileInputs_ClearErrorAndNothingStored(t *testing.T) {
 	e := newEnv(t, func(c *httpapi.Config) {
 		c.DrawingsPerUser = 2
 		c.DrawingWait = 100 * time.Millisecond
+		c.Drawings.Quota = domain.Quota{MaxDrawings: 100, MaxBytes: quotaBytes}
 		c.Logger = slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 		c.Sessions.Logger = c.Logger
 		c.TrustedProxies = []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}
@@ -319,6 +321,7 @@ func TestHostileInputs_ClearErrorAndNothingStored(t *testing.T) {
 		{"actions not JSON", "POST", save, alice, jsonCT, `{"id":"d1","actions":"[{\"t\":"}`, 400, false, "ERR_INVALID_REQUEST"},
 		{"actions an array, not a string", "POST", save, alice, jsonCT, `{"id":"d1","actions":[1,2]}`, 400, false, "ERR_INVALID_REQUEST"},
 		{"actions too large", "POST", save, alice, jsonCT, `{"id":"d1","actions":"[` + strings.Repeat("1,", maxActions/2) + `1]"}`, 413, false, "ERR_TOO_LARGE"},
+		{"actions over the owner's quota", "POST", save, alice, jsonCT, `{"id":"d1","actions":"[` + strings.Repeat("1,", quotaBytes/2) + `1]"}`, 409, false, "ERR_QUOTA_EXCEEDED"},
 		{"body too large", "POST", save, alice, jsonCT, `{"id":"d1","actions":"` + strings.Repeat(" ", 20<<10) + `[]"}`, 413, false, "ERR_TOO_LARGE"},
 		{"body not JSON", "POST", save, alice, jsonCT, `id=d1&actions=[]`, 400, false, "ERR_INVALID_REQUEST"},
 		{"body a JSON array", "POST", save, alice, jsonCT, `[{"id":"d1","actions":"[]"}]`, 400, false, "ERR_INVALID_REQUEST"},
@@ -526,6 +529,24 @@ func TestList_LongAnswerHasAContentLength(t *testing.T) {
 	require.Greater(t, len(body), 2048)
 	assert.Equal(t, int64(len(body)), resp.ContentLength, "not chunked")
 	assert.Empty(t, resp.TransferEncoding)
+}
+
+func TestSave_OverTheQuotaAnswersConflictAndKeepsTheDrawings(t *testing.T) {
+	e := newEnv(t, func(c *httpapi.Config) { c.Drawings.Quota = domain.Quota{MaxDrawings: 2} })
+	alice := e.login("alice")
+	save := func(id string) response {
+		return e.do(http.MethodPost, "/applet/session/paints/save", alice, "application/json", `{"id":"`+id+`","actions":"[1]"}`)
+	}
+	require.Equal(t, http.StatusOK, save("d1").status)
+	require.Equal(t, http.StatusOK, save("d2").status)
+	r := save("d3")
+	assert.Equal(t, http.StatusConflict, r.status, r.raw)
+	assert.Equal(t, "ERR_QUOTA_EXCEEDED", businessReason(t, r))
+	assert.Equal(t, http.StatusOK, save("d1").status, "replacing is within the count")
+	assert.Len(t, e.drawings(e.wx.OpenID("alice")), 2)
+	// Another user's list is not in the way.
+	bob := e.login("bob")
+	assert.Equal(t, http.StatusOK, e.do(http.MethodPost, "/applet/session/paints/save", bob, "application/json", `{"id":"d3","actions":"[1]"}`).status)
 }
 
 func TestDrawingConcurrency_IsBoundedAndEveryRequestIsServed(t *testing.T) {

@@ -47,7 +47,10 @@ type Config struct {
 	ListLimit       int
 	DrawingConc     int
 	DrawingsPerUser int
-	BodyTimeout     time.Duration
+	// MaxDrawingsPerOwner and MaxBytesPerOwner are each owner's quota.
+	MaxDrawingsPerOwner int64
+	MaxBytesPerOwner    int64
+	BodyTimeout         time.Duration
 	// LoginRate limits logins that reach WeChat per client address; Events
 	// 0 means no limit.
 	LoginRate       ports.RateLimit
@@ -198,6 +201,8 @@ var settings = []setting{
 	}},
 	{"ONESTROKE_MAX_ACTIONS_BYTES", "max-actions-bytes", strconv.Itoa(domain.DefaultMaxActionsBytes), "size limit of one drawing's actions", intSetter(func(c *Config) *int { return &c.MaxActionsBytes }, 2)},
 	{"ONESTROKE_LIST_LIMIT", "list-limit", strconv.Itoa(app.DefaultListLimit), "most drawings the list route returns", intSetter(func(c *Config) *int { return &c.ListLimit }, 1)},
+	{"ONESTROKE_MAX_DRAWINGS_PER_OWNER", "max-drawings-per-owner", strconv.Itoa(domain.DefaultMaxDrawingsPerOwner), "most drawings one user may keep (then saves answer ERR_QUOTA_EXCEEDED)", int64Setter(func(c *Config) *int64 { return &c.MaxDrawingsPerOwner }, 1)},
+	{"ONESTROKE_MAX_BYTES_PER_OWNER", "max-bytes-per-owner", strconv.Itoa(domain.DefaultMaxBytesPerOwner), "most bytes of actions one user may keep, all drawings together (then saves answer ERR_QUOTA_EXCEEDED)", int64Setter(func(c *Config) *int64 { return &c.MaxBytesPerOwner }, 1)},
 	{"ONESTROKE_DRAWING_CONCURRENCY", "drawing-concurrency", strconv.Itoa(httpapi.DefaultDrawingConcurrency), "drawing requests served at once (the rest wait)", intSetter(func(c *Config) *int { return &c.DrawingConc }, 1)},
 	{"ONESTROKE_DRAWINGS_PER_USER", "drawings-per-user", strconv.Itoa(httpapi.DefaultDrawingsPerUser), "drawing requests one user may have in the service at once, body uploads included", intSetter(func(c *Config) *int { return &c.DrawingsPerUser }, 1)},
 	{"ONESTROKE_BODY_TIMEOUT", "body-timeout", httpapi.DefaultBodyTimeout.String(), "how long a request body may take to arrive", durationSetter(func(c *Config) *time.Duration { return &c.BodyTimeout }, 100*time.Millisecond)},
@@ -302,6 +307,17 @@ func intSetter(field func(*Config) *int, min int) func(*Config, string) error {
 	}
 }
 
+func int64Setter(field func(*Config) *int64, min int64) func(*Config, string) error {
+	return func(c *Config, v string) error {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || n < min {
+			return fmt.Errorf("must be a whole number of at least %d", min)
+		}
+		*field(c) = n
+		return nil
+	}
+}
+
 // LoadConfig reads the environment through getenv, then the flags in args.
 // Every problem is reported at once, naming the variable.
 func LoadConfig(args []string, getenv func(string) string, usageOut io.Writer) (Config, error) {
@@ -347,6 +363,9 @@ func LoadConfig(args []string, getenv func(string) string, usageOut io.Writer) (
 		}
 	}
 	problems = append(problems, c.resolveWeChat()...)
+	if c.MaxBytesPerOwner > 0 && c.MaxActionsBytes > 0 && c.MaxBytesPerOwner < int64(c.MaxActionsBytes) {
+		problems = append(problems, fmt.Sprintf("ONESTROKE_MAX_BYTES_PER_OWNER (%d) is below ONESTROKE_MAX_ACTIONS_BYTES (%d): no user could save a drawing of the largest size", c.MaxBytesPerOwner, c.MaxActionsBytes))
+	}
 	if len(problems) > 0 {
 		return c, fmt.Errorf("bad configuration:\n  %s", strings.Join(problems, "\n  "))
 	}

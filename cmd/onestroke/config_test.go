@@ -66,6 +66,8 @@ func TestLoadConfig_Defaults(t *testing.T) {
 	assert.Equal(t, 100, c.ListLimit)
 	assert.Equal(t, 4, c.DrawingsPerUser)
 	assert.Equal(t, 20*time.Second, c.BodyTimeout)
+	assert.Equal(t, int64(10000), c.MaxDrawingsPerOwner)
+	assert.Equal(t, int64(268435456), c.MaxBytesPerOwner)
 	assert.Equal(t, slog.LevelInfo, c.LogLevel)
 	assert.Equal(t, "json", c.LogFormat)
 	assert.Equal(t, 15*time.Second, c.ShutdownTimeout)
@@ -107,23 +109,25 @@ func TestLoadConfig_EmptyEnvironmentValueMeansDefault(t *testing.T) {
 
 func TestLoadConfig_Environment(t *testing.T) {
 	c, err := loadConfig(t, nil, map[string]string{
-		"ONESTROKE_LISTEN":            "127.0.0.1:8080",
-		"ONESTROKE_BASE_PATH":         "/api/applet",
-		"ONESTROKE_WX_APPID":          "wx5f3a9c0de1b27a44",
-		"ONESTROKE_WX_SECRET":         distinctiveSecret,
-		"ONESTROKE_WX_API_URL":        "https://wechat-mock:8443",
-		"ONESTROKE_WX_TIMEOUT":        "1500ms",
-		"ONESTROKE_SESSION_TTL":       "30m",
-		"ONESTROKE_SESSION_SKIP":      "/health, /static/,,",
-		"ONESTROKE_DATA_DIR":          "/var/lib/onestroke",
-		"ONESTROKE_MAX_BODY_BYTES":    "2048",
-		"ONESTROKE_MAX_ACTIONS_BYTES": "1000",
-		"ONESTROKE_LIST_LIMIT":        "7",
-		"ONESTROKE_DRAWINGS_PER_USER": "2",
-		"ONESTROKE_BODY_TIMEOUT":      "5s",
-		"ONESTROKE_LOG_LEVEL":         "debug",
-		"ONESTROKE_LOG_FORMAT":        "text",
-		"ONESTROKE_SHUTDOWN_TIMEOUT":  "0s",
+		"ONESTROKE_LISTEN":                 "127.0.0.1:8080",
+		"ONESTROKE_BASE_PATH":              "/api/applet",
+		"ONESTROKE_WX_APPID":               "wx5f3a9c0de1b27a44",
+		"ONESTROKE_WX_SECRET":              distinctiveSecret,
+		"ONESTROKE_WX_API_URL":             "https://wechat-mock:8443",
+		"ONESTROKE_WX_TIMEOUT":             "1500ms",
+		"ONESTROKE_SESSION_TTL":            "30m",
+		"ONESTROKE_SESSION_SKIP":           "/health, /static/,,",
+		"ONESTROKE_DATA_DIR":               "/var/lib/onestroke",
+		"ONESTROKE_MAX_BODY_BYTES":         "2048",
+		"ONESTROKE_MAX_ACTIONS_BYTES":      "1000",
+		"ONESTROKE_LIST_LIMIT":             "7",
+		"ONESTROKE_DRAWINGS_PER_USER":      "2",
+		"ONESTROKE_BODY_TIMEOUT":           "5s",
+		"ONESTROKE_MAX_DRAWINGS_PER_OWNER": "50",
+		"ONESTROKE_MAX_BYTES_PER_OWNER":    "1048576",
+		"ONESTROKE_LOG_LEVEL":              "debug",
+		"ONESTROKE_LOG_FORMAT":             "text",
+		"ONESTROKE_SHUTDOWN_TIMEOUT":       "0s",
 	})
 	require.NoError(t, err)
 
@@ -142,6 +146,8 @@ func TestLoadConfig_Environment(t *testing.T) {
 	assert.Equal(t, 7, c.ListLimit)
 	assert.Equal(t, 2, c.DrawingsPerUser)
 	assert.Equal(t, 5*time.Second, c.BodyTimeout)
+	assert.Equal(t, int64(50), c.MaxDrawingsPerOwner)
+	assert.Equal(t, int64(1<<20), c.MaxBytesPerOwner)
 	assert.Equal(t, slog.LevelDebug, c.LogLevel)
 	assert.Equal(t, "text", c.LogFormat)
 	assert.Equal(t, time.Duration(0), c.ShutdownTimeout)
@@ -222,6 +228,9 @@ func TestLoadConfig_BadValuesNameTheVariable(t *testing.T) {
 		{"actions limit too small", map[string]string{"ONESTROKE_MAX_ACTIONS_BYTES": "1"}, nil, []string{"ONESTROKE_MAX_ACTIONS_BYTES", "at least 2"}},
 		{"non-numeric list limit", map[string]string{"ONESTROKE_LIST_LIMIT": "ten"}, nil, []string{"ONESTROKE_LIST_LIMIT"}},
 		{"zero list limit", map[string]string{"ONESTROKE_LIST_LIMIT": "0"}, nil, []string{"ONESTROKE_LIST_LIMIT", "at least 1"}},
+		{"zero drawings per owner", map[string]string{"ONESTROKE_MAX_DRAWINGS_PER_OWNER": "0"}, nil, []string{"ONESTROKE_MAX_DRAWINGS_PER_OWNER", "at least 1"}},
+		{"non-numeric bytes per owner", map[string]string{"ONESTROKE_MAX_BYTES_PER_OWNER": "256MiB"}, nil, []string{"ONESTROKE_MAX_BYTES_PER_OWNER", "whole number"}},
+		{"bytes per owner below one drawing", map[string]string{"ONESTROKE_MAX_BYTES_PER_OWNER": "1000", "ONESTROKE_MAX_ACTIONS_BYTES": "2000"}, nil, []string{"ONESTROKE_MAX_BYTES_PER_OWNER", "ONESTROKE_MAX_ACTIONS_BYTES"}},
 		{"bad log level", map[string]string{"ONESTROKE_LOG_LEVEL": "verbose"}, nil, []string{"ONESTROKE_LOG_LEVEL", "verbose"}},
 		{"bad log format", map[string]string{"ONESTROKE_LOG_FORMAT": "xml"}, nil, []string{"ONESTROKE_LOG_FORMAT", "json or text"}},
 		{"session skip prefix without slash", map[string]string{"ONESTROKE_SESSION_SKIP": "/ok,health"}, nil, []string{"ONESTROKE_SESSION_SKIP", `"health"`}},

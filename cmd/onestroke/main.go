@@ -29,6 +29,7 @@ import (
 	"github.com/onestroke/onestroke/adapters/wechat"
 	"github.com/onestroke/onestroke/adapters/wechat/wechattest"
 	"github.com/onestroke/onestroke/app"
+	"github.com/onestroke/onestroke/domain"
 	"github.com/onestroke/onestroke/ports"
 )
 
@@ -164,6 +165,7 @@ func (m *Main) Open(ctx context.Context) (err error) {
 		Now:             time.Now,
 		MaxActionsBytes: cfg.MaxActionsBytes,
 		ListLimit:       cfg.ListLimit,
+		Quota:           domain.Quota{MaxDrawings: cfg.MaxDrawingsPerOwner, MaxBytes: cfg.MaxBytesPerOwner},
 	}
 	apiCfg := httpapi.Config{
 		BasePath:            cfg.BasePath,

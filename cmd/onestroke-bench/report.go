@@ -17,6 +17,7 @@ const (
 	scList10    = "list, 10 drawings"
 	scList100   = "list, 100 drawings"
 	scList10000 = "list, 10,000 drawings"
+	scSlowList  = "slow readers of a list of 100 × 1 MiB"
 	// The floor: the service's list answers served by a bare server.
 	scFloor10    = "list answer of 10 drawings"
 	scFloor10000 = "list answer of 10,000 drawings"
@@ -35,6 +36,7 @@ const (
 	goalFirstLogin  = 3 * nodeFirstLogin
 	goalListRatio   = 1.5     // list at 10,000 drawings ≤ 1.5 × the time at 10
 	goalPeakRSSMiB  = 64.0    // peak RSS at 256 connections
+	goalSlowListMiB = 256.0   // peak RSS of the slow readers of a page of big drawings
 	nodeCachedRate  = 9000.0  // for reference only
 	refCeilingRate  = 33000.0 // the ceiling the issue quotes, for reference only
 
@@ -318,6 +320,32 @@ func (rep *Report) Evaluate(conns, connsHigh int) []Verdict {
 			v.Verdict = judge(mib <= goalPeakRSSMiB, r)
 		}
 		out = append(out, v)
+	}
+	for _, cfg := range rep.configs() {
+		for i := range rep.Rows {
+			r := &rep.Rows[i]
+			if r.Scenario != scSlowList || r.Config != cfg {
+				continue
+			}
+			v := Verdict{
+				Target: fmt.Sprintf("peak RSS of a fresh service serving %d slow readers of a list of 100 drawings of 1 MiB (2 MiB quoted), %s", r.Conns, cfg),
+				Goal:   fmt.Sprintf("≤ %.0f MiB", goalSlowListMiB),
+			}
+			switch ok, why := usable(r); {
+			case !ok:
+				v.Measured, v.Verdict = why, verdictNA
+			case r.HWMKB == 0:
+				v.Measured, v.Verdict = "no VmHWM reading", verdictNA
+			default:
+				mib := float64(r.HWMKB) / 1024
+				v.Measured = fmt.Sprintf("%.1f MiB", mib)
+				v.Verdict = judge(mib <= goalSlowListMiB)
+				if r.Res.Errors > 0 {
+					v.Verdict = verdictMiss + " (errors)"
+				}
+			}
+			out = append(out, v)
+		}
 	}
 	return out
 }

@@ -41,6 +41,15 @@ type runOptions struct {
 	mongoImage   string
 	keep         bool
 	profileDir   string
+
+	slowReaders      int
+	slowOnly         bool
+	slowDuration     time.Duration
+	slowDrawings     int
+	slowActionsBytes int
+	slowChunk        int
+	slowPause        time.Duration
+	slowRecvBuf      int
 }
 
 const (
@@ -79,6 +88,14 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	var notes noteFlags
 	fs.Var(&notes, "note", "a line for the report's notes (repeatable), e.g. why a configuration was left out")
 	fs.StringVar(&o.profileDir, "profile", "", "also write the service's CPU profile of every measured window to this folder (<config>_<scenario>_<conns>.pprof), through its pprof listener; profiling costs the service a little CPU, so figures taken with it are not the report's")
+	fs.IntVar(&o.slowReaders, "slow-readers", 32, "slow-list: readers at once of the list of a user with -slow-drawings big drawings, on a fresh service (0: skip the scenario)")
+	fs.BoolVar(&o.slowOnly, "slow-list-only", false, "run only the slow-list scenario (no ceiling, no other scenario)")
+	fs.DurationVar(&o.slowDuration, "slow-d", 10*time.Second, "slow-list: how long each reader reads before it closes")
+	fs.IntVar(&o.slowDrawings, "slow-drawings", 100, "slow-list: drawings of the user (the list's first page)")
+	fs.IntVar(&o.slowActionsBytes, "slow-actions-bytes", 1<<20, "slow-list: bytes of actions of each drawing, all escaped quotes (they double when quoted)")
+	fs.IntVar(&o.slowChunk, "slow-chunk", 16<<10, "slow-list: bytes a reader reads at a time")
+	fs.DurationVar(&o.slowPause, "slow-pause", 20*time.Millisecond, "slow-list: a reader's pause between reads")
+	fs.IntVar(&o.slowRecvBuf, "slow-rcvbuf", 4096, "slow-list: a reader's socket receive buffer")
 	fs.BoolVar(&o.keep, "keep", false, "keep the work folder (service logs, data) instead of deleting it")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -238,9 +255,18 @@ func (r *runner) skip(scenarios []string, config string, conns []int, why string
 
 func (r *runner) runAll(ctx context.Context) error {
 	o := r.opt
+	needRedis := !o.slowOnly
+	for _, c := range o.configs {
+		needRedis = needRedis || c != cfgEmbedded
+	}
 	// The ceiling needs Redis whatever the configurations.
-	r.redisErr = r.startRedis(ctx)
-	if r.redisErr != nil {
+	r.redisErr = errors.New("not needed: -slow-list-only with the embedded configuration alone")
+	if needRedis {
+		r.redisErr = r.startRedis(ctx)
+	}
+	if !needRedis {
+		r.rep.Machine.Redis = r.redisErr.Error()
+	} else if r.redisErr != nil {
 		r.rep.Machine.Redis = "not available: " + r.redisErr.Error()
 		r.rep.Notes = append(r.rep.Notes, "No Redis ("+r.redisErr.Error()+"): the ceiling and the Redis configurations were skipped.")
 	}
@@ -256,6 +282,9 @@ func (r *runner) runAll(ctx context.Context) error {
 			break
 		}
 	}
+	if o.slowOnly {
+		r.ceilingCfg = ""
+	}
 	r.rep.CeilingConfig = r.ceilingCfg
 	for _, cfg := range o.configs {
 		if ctx.Err() != nil {
@@ -264,7 +293,7 @@ func (r *runner) runAll(ctx context.Context) error {
 		r.runConfig(ctx, cfg)
 	}
 	for _, n := range []int{o.conns, o.connsHigh} {
-		if !r.ceilingDone[n] && ctx.Err() == nil {
+		if !r.ceilingDone[n] && ctx.Err() == nil && !o.slowOnly {
 			r.measureCeiling(ctx, n, "")
 		}
 	}
@@ -346,6 +375,10 @@ func (r *runner) runConfig(ctx context.Context, cfg string) {
 		"ONESTROKE_LOGIN_BURST=1000000",
 	)
 
+	if r.opt.slowOnly {
+		r.runSlowListIn(ctx, cfg, env, mock)
+		return
+	}
 	r.logf("[%s] starting the service", cfg)
 	svc, err := r.startService(ctx, cfg, env)
 	if err != nil {
@@ -412,8 +445,30 @@ func (r *runner) runConfig(ctx context.Context, cfg string) {
 	if ctx.Err() == nil {
 		r.runSave(ctx, cfg, svc, mock, deps)
 	}
-	if warns := countWarnings(svc.p.logPath) + countWarnings(filepath.Join(r.workdir, cfg+".log")); warns > 0 {
+	// The slow readers last, on services of their own: their page is
+	// 100 MiB of drawings.
+	svcLog := svc.p.logPath
+	svc.p.stop(10 * time.Second)
+	svc = nil
+	if ctx.Err() == nil {
+		r.runSlowListIn(ctx, cfg, env, mock)
+	}
+	if warns := countWarnings(svcLog) + countWarnings(filepath.Join(r.workdir, cfg+".log")); warns > 0 {
 		r.rep.Notes = append(r.rep.Notes, fmt.Sprintf("%s: the service logged %d warning/error lines (run with -keep to read them).", cfg, warns))
+	}
+}
+
+// runSlowListIn runs the slow-list scenario in configurations whose
+// drawings are embedded; the FerretDB stand-in panics when a second service
+// starts against a database whose indexes exist (the scenario restarts the
+// service after seeding), and the figure is about the service's memory.
+func (r *runner) runSlowListIn(ctx context.Context, cfg string, env []string, mock *wechattest.Server) {
+	switch {
+	case r.opt.slowReaders < 1:
+	case cfg == cfgMongo:
+		r.skip([]string{scSlowList}, cfg, []int{r.opt.slowReaders}, "the FerretDB stand-in cannot serve a restarted service (see the notes); the embedded configurations measure the service's memory")
+	default:
+		r.runSlowList(ctx, cfg, env, mock)
 	}
 }
 

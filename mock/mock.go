@@ -57,9 +57,12 @@ func (l *RateLimiter) Allow(ctx context.Context, key string) (bool, time.Duratio
 
 // DrawingRepository is a fake ports.DrawingRepository.
 type DrawingRepository struct {
-	SaveFn   func(ctx context.Context, owner, id string, quota domain.Quota, update func(*domain.Drawing) (*domain.Drawing, error)) error
-	ListFn   func(ctx context.Context, owner string, limit int) ([]*domain.Drawing, error)
-	DeleteFn func(ctx context.Context, owner, id string) error
+	SaveFn func(ctx context.Context, owner, id string, quota domain.Quota, update func(*domain.Drawing) (*domain.Drawing, error)) error
+	ListFn func(ctx context.Context, owner string, limit int) ([]*domain.Drawing, error)
+	// ListBatchFn may be nil: ListBatch then serves ListFn's drawings in
+	// one batch.
+	ListBatchFn func(ctx context.Context, owner, after string, limit, maxBytes int) ([]*domain.Drawing, string, error)
+	DeleteFn    func(ctx context.Context, owner, id string) error
 }
 
 func (r *DrawingRepository) Save(ctx context.Context, owner, id string, quota domain.Quota, update func(*domain.Drawing) (*domain.Drawing, error)) error {
@@ -68,6 +71,14 @@ func (r *DrawingRepository) Save(ctx context.Context, owner, id string, quota do
 
 func (r *DrawingRepository) List(ctx context.Context, owner string, limit int) ([]*domain.Drawing, error) {
 	return r.ListFn(ctx, owner, limit)
+}
+
+func (r *DrawingRepository) ListBatch(ctx context.Context, owner, after string, limit, maxBytes int) ([]*domain.Drawing, string, error) {
+	if r.ListBatchFn == nil {
+		ds, err := r.ListFn(ctx, owner, limit)
+		return ds, "", err
+	}
+	return r.ListBatchFn(ctx, owner, after, limit, maxBytes)
 }
 
 func (r *DrawingRepository) Delete(ctx context.Context, owner, id string) error {

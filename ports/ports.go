@@ -94,6 +94,22 @@ type DrawingRepository interface {
 	// cannot answer in time.
 	List(ctx context.Context, owner string, limit int) ([]*domain.Drawing, error)
 
+	// ListBatch returns the owner's drawings that follow the position after
+	// in List's order ("" is the start), copied out of the store: at most
+	// limit of them, and no more than maxBytes of actions (as the store
+	// holds them) in total, but at least one when any follows. next is the
+	// position after the last one, or "" when no drawing follows it. No
+	// read transaction or server-side cursor outlives the call, so a caller
+	// may take its time writing a batch to a slow client before asking for
+	// the next. Positions are the repository's own opaque strings. Between
+	// two batches the list may change: a drawing saved meanwhile moves
+	// ahead of the position and is not returned again, a deleted one is
+	// not returned, and every other drawing is returned once.
+	// Returns EINVALID for a limit or maxBytes below 1 or a position the
+	// repository did not make, and EUNAVAILABLE when the store cannot
+	// answer in time.
+	ListBatch(ctx context.Context, owner, after string, limit, maxBytes int) (batch []*domain.Drawing, next string, err error)
+
 	// Delete removes the owner's drawing id.
 	// Returns ENOTFOUND when the owner has no drawing with that id (whoever
 	// else may have one), and EUNAVAILABLE when the store cannot answer.

@@ -6,6 +6,7 @@ package boltstore
 import (
 	"context"
 	"encoding/binary"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"math"
@@ -183,33 +184,80 @@ func (r *Repository) List(ctx context.Context, owner string, limit int) ([]*doma
 	if limit < 1 {
 		return nil, domain.Errorf(domain.EINVALID, "List limit must be at least 1.")
 	}
+	page, _, err := r.batch(ctx, owner, nil, limit, math.MaxInt)
+	return page, err
+}
+
+// ListBatch implements ports.DrawingRepository. A position is the hex of
+// the last drawing's byTime key: the next batch seeks past it, so a drawing
+// saved meanwhile (a new key, in front) is not seen again and a deleted
+// one (its key gone) is skipped.
+func (r *Repository) ListBatch(ctx context.Context, owner, after string, limit, maxBytes int) ([]*domain.Drawing, string, error) {
+	if limit < 1 || maxBytes < 1 {
+		return nil, "", domain.Errorf(domain.EINVALID, "A list batch needs a limit and a byte bound of at least 1.")
+	}
+	var from []byte
+	if after != "" {
+		var err error
+		if from, err = hex.DecodeString(after); err != nil || len(from) < 9 {
+			return nil, "", domain.Errorf(domain.EINVALID, "Not a list position of this store.")
+		}
+	}
+	page, last, err := r.batch(ctx, owner, from, limit, maxBytes)
+	if err != nil || last == nil {
+		return page, "", err
+	}
+	return page, hex.EncodeToString(last), nil
+}
+
+// batch copies out up to limit drawings after the byTime key from (nil:
+// from the start) whose records add up to at most maxBytes (at least one),
+// and returns the key of the last one when more follow it.
+func (r *Repository) batch(ctx context.Context, owner string, from []byte, limit, maxBytes int) ([]*domain.Drawing, []byte, error) {
 	if err := ctx.Err(); err != nil {
-		return nil, domain.Wrap(domain.EUNAVAILABLE, err, "Listing was cancelled.")
+		return nil, nil, domain.Wrap(domain.EUNAVAILABLE, err, "Listing was cancelled.")
 	}
 	out := []*domain.Drawing{}
+	var last []byte
 	err := r.db.View(func(tx *bolt.Tx) error {
 		ob := tx.Bucket(bucketOwners).Bucket([]byte(owner))
 		if ob == nil {
 			return nil
 		}
 		byID, byTime := ob.Bucket(bucketByID), ob.Bucket(bucketByTime)
-		// The page is read in two cursor walks (a walk is cheap): the first
-		// sizes it, the second copies its ids and records out of the
+		// The batch is read in two cursor walks (a walk is cheap): the
+		// first sizes it, the second copies its ids and records out of the
 		// transaction into one string. The drawings are made in one slice
-		// too: a page costs a handful of allocations, not two per drawing.
-		n, size := 0, 0
-		err := walkPage(byTime, byID, limit, func(id, rec []byte) { n, size = n+1, size+len(id)+len(rec) })
+		// too: a batch costs a handful of allocations, not two per drawing.
+		n, actions, size, more := 0, 0, 0, false
+		err := walk(byTime, byID, from, func(key, id, rec []byte) bool {
+			if n == limit || (n > 0 && actions+len(rec)-recordHeader > maxBytes) {
+				more = true
+				return false
+			}
+			n, actions, size = n+1, actions+len(rec)-recordHeader, size+len(id)+len(rec)
+			last = key
+			return true
+		})
 		if err != nil || n == 0 {
 			return err
+		}
+		if more {
+			last = append([]byte(nil), last...) // valid only in the transaction
+		} else {
+			last = nil
 		}
 		var arena strings.Builder
 		arena.Grow(size)
 		ends := make([]int, 0, 2*n) // where each id, then each record, ends in the arena
-		_ = walkPage(byTime, byID, n, func(id, rec []byte) {
+		k := 0
+		_ = walk(byTime, byID, from, func(_, id, rec []byte) bool {
 			arena.Write(id)
 			ends = append(ends, arena.Len())
 			arena.Write(rec)
 			ends = append(ends, arena.Len())
+			k++
+			return k < n
 		})
 		all := arena.String()
 		page := make([]domain.Drawing, len(ends)/2)
@@ -226,9 +274,9 @@ func (r *Repository) List(ctx context.Context, owner string, limit int) ([]*doma
 		return nil
 	})
 	if err != nil {
-		return nil, domain.Wrap(domain.EUNAVAILABLE, err, "The drawing store could not list.")
+		return nil, nil, domain.Wrap(domain.EUNAVAILABLE, err, "The drawing store could not list.")
 	}
-	return out, nil
+	return out, last, nil
 }
 
 // Delete implements ports.DrawingRepository.
@@ -352,13 +400,19 @@ func restore(d *domain.Drawing, owner, id, rec string) error {
 	return d.RestoreFromStorage(owner, id, actions, created, updated)
 }
 
-// walkPage calls fn with the id and record of each of the first limit
-// drawings of an owner, most recently saved first, in either layout. Both
-// are valid only during the call's transaction.
-func walkPage(byTime, byID *bolt.Bucket, limit int, fn func(id, rec []byte)) error {
+// walk calls fn with the byTime key, id and record of each of an owner's
+// drawings after the key from (nil: from the first), most recently saved
+// first, in either layout, until fn returns false. All three are valid only
+// during the call's transaction.
+func walk(byTime, byID *bolt.Bucket, from []byte, fn func(key, id, rec []byte) bool) error {
 	c := byTime.Cursor()
-	n := 0
-	for k, v := c.First(); k != nil && n < limit; k, v = c.Next() {
+	k, v := c.First()
+	if from != nil {
+		if k, v = c.Seek(from); k != nil && string(k) == string(from) {
+			k, v = c.Next()
+		}
+	}
+	for ; k != nil; k, v = c.Next() {
 		if len(k) < 8 {
 			return fmt.Errorf("malformed time index key %q", k)
 		}
@@ -367,8 +421,9 @@ func walkPage(byTime, byID *bolt.Bucket, limit int, fn func(id, rec []byte)) err
 				return fmt.Errorf("index entry without drawing %q", k[8:])
 			}
 		}
-		fn(k[8:], v)
-		n++
+		if !fn(k, k[8:], v) {
+			return nil
+		}
 	}
 	return nil
 }

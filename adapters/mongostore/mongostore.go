@@ -44,6 +44,8 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -335,6 +337,99 @@ func (r *Repository) List(ctx context.Context, owner string, limit int) ([]*doma
 		out = append(out, dr)
 	}
 	return out, nil
+}
+
+// ListBatch implements ports.DrawingRepository: one find from the
+// position, sorted by the list index, read one driver batch of at most
+// listBatchDocs documents at a time and closed (its server cursor killed)
+// before it returns. A position is "t<updatedAt in ms>:<id>", or
+// "n:<id>" after a document of the original service (no updatedAt: those
+// sort after all others, by id).
+func (r *Repository) ListBatch(ctx context.Context, owner, after string, limit, maxBytes int) ([]*domain.Drawing, string, error) {
+	if limit < 1 || maxBytes < 1 {
+		return nil, "", domain.Errorf(domain.EINVALID, "A list batch needs a limit and a byte bound of at least 1.")
+	}
+	filter, err := afterFilter(owner, after)
+	if err != nil {
+		return nil, "", err
+	}
+	ctx, cancel, err := r.begin(ctx)
+	if err != nil {
+		return nil, "", err
+	}
+	defer cancel()
+	cur, err := r.coll.Find(ctx, filter,
+		options.Find().
+			SetSort(bson.D{{Key: "updatedAt", Value: -1}, {Key: "id", Value: 1}}).
+			SetLimit(int64(limit)+1). // one more tells whether any follows
+			SetBatchSize(int32(min(limit+1, listBatchDocs))))
+	if err != nil {
+		return nil, "", unavailable(err)
+	}
+	defer cur.Close(ctx)
+	out := []*domain.Drawing{}
+	size, more := 0, false
+	var last document
+	for cur.Next(ctx) {
+		var d document
+		if err := cur.Decode(&d); err != nil {
+			return nil, "", unavailable(err)
+		}
+		if len(out) == limit || (len(out) > 0 && size+len(d.Actions) > maxBytes) {
+			more = true
+			break
+		}
+		dr, err := fromDocument(d)
+		if err != nil {
+			return nil, "", err
+		}
+		out = append(out, dr)
+		size += len(d.Actions)
+		last = d
+	}
+	if err := cur.Err(); err != nil {
+		return nil, "", unavailable(err)
+	}
+	if !more {
+		return out, "", nil
+	}
+	if last.UpdatedAt.IsZero() {
+		return out, "n:" + last.DrawingID, nil
+	}
+	return out, "t" + strconv.FormatInt(last.UpdatedAt.UnixMilli(), 10) + ":" + last.DrawingID, nil
+}
+
+// listBatchDocs bounds the documents one driver batch of ListBatch holds:
+// at most that many drawings in memory besides the batch being built.
+const listBatchDocs = 16
+
+// afterFilter selects the owner's drawings after a ListBatch position, in
+// the order (updatedAt desc, id), where a missing updatedAt sorts last.
+func afterFilter(owner, after string) (bson.D, error) {
+	filter := bson.D{{Key: "openId", Value: owner}}
+	if after == "" {
+		return filter, nil
+	}
+	bad := domain.Errorf(domain.EINVALID, "Not a list position of this store.")
+	pos, id, ok := strings.Cut(after, ":")
+	if !ok || id == "" {
+		return nil, bad
+	}
+	if pos == "n" {
+		return append(filter,
+			bson.E{Key: "updatedAt", Value: bson.D{{Key: "$exists", Value: false}}},
+			bson.E{Key: "id", Value: bson.D{{Key: "$gt", Value: id}}}), nil
+	}
+	ms, err := strconv.ParseInt(strings.TrimPrefix(pos, "t"), 10, 64)
+	if err != nil || !strings.HasPrefix(pos, "t") {
+		return nil, bad
+	}
+	at := time.UnixMilli(ms).UTC()
+	return append(filter, bson.E{Key: "$or", Value: bson.A{
+		bson.D{{Key: "updatedAt", Value: bson.D{{Key: "$lt", Value: at}}}},
+		bson.D{{Key: "updatedAt", Value: at}, {Key: "id", Value: bson.D{{Key: "$gt", Value: id}}}},
+		bson.D{{Key: "updatedAt", Value: bson.D{{Key: "$exists", Value: false}}}},
+	}}), nil
 }
 
 // saveBackoff is the pause before attempt (≥ 1) of a save: uniform in

@@ -232,7 +232,115 @@ func TestDrawingRepository(t *testing.T, newRepo func(t *testing.T) ports.Drawin
 	})
 
 	testQuota(t, newRepo)
+	testListBatch(t, newRepo)
 }
+
+// walkBatches reads the owner's list with ListBatch to its end and returns
+// each batch's ids.
+func walkBatches(t *testing.T, repo ports.DrawingRepository, owner string, limit, maxBytes int) [][]string {
+	t.Helper()
+	var out [][]string
+	after := ""
+	for range 1000 {
+		batch, next, err := repo.ListBatch(context.Background(), owner, after, limit, maxBytes)
+		require.NoError(t, err)
+		if len(batch) == 0 {
+			assert.Empty(t, next, "an empty batch ends the list")
+			return out
+		}
+		out = append(out, ids(batch))
+		if next == "" {
+			return out
+		}
+		after = next
+	}
+	t.Fatal("ListBatch never ended")
+	return nil
+}
+
+func testListBatch(t *testing.T, newRepo func(t *testing.T) ports.DrawingRepository) {
+	ctx := context.Background()
+	hundred := `["` + strings.Repeat("x", 96) + `"]` // 100 bytes of text, 102 quoted: no escapes
+
+	t.Run("ListBatch_WalksTheListInOrderInBatchesOfTheLimit", func(t *testing.T) {
+		repo := newRepo(t)
+		for i := range 17 {
+			saveAt(t, repo, "oALICE", fmt.Sprintf("d%02d", i), `[1]`, base.Add(time.Duration(i%5)*time.Second)) // ties on time
+		}
+		all, err := repo.List(ctx, "oALICE", 100)
+		require.NoError(t, err)
+		batches := walkBatches(t, repo, "oALICE", 5, 1<<20)
+		require.Len(t, batches, 4)
+		var got []string
+		for i, b := range batches {
+			if i < 3 {
+				assert.Len(t, b, 5)
+			}
+			got = append(got, b...)
+		}
+		assert.Equal(t, ids(all), got, "the batches are List's order, each drawing once")
+		batch, next, err := repo.ListBatch(ctx, "oALICE", "", 17, 1<<20)
+		require.NoError(t, err)
+		assert.Len(t, batch, 17)
+		assert.Empty(t, next, "a batch that reaches the end says so")
+		assert.Equal(t, idAndText(all[0]), idAndText(batch[0]), "the drawings are whole")
+	})
+
+	t.Run("ListBatch_IsBoundedByBytesButHoldsAtLeastOne", func(t *testing.T) {
+		repo := newRepo(t)
+		for i := range 7 {
+			saveAt(t, repo, "oALICE", fmt.Sprintf("d%d", i), hundred, base.Add(time.Duration(i)*time.Second))
+		}
+		assert.Equal(t, [][]string{{"d6", "d5"}, {"d4", "d3"}, {"d2", "d1"}, {"d0"}}, walkBatches(t, repo, "oALICE", 100, 250))
+		assert.Equal(t, [][]string{{"d6"}, {"d5"}, {"d4"}, {"d3"}, {"d2"}, {"d1"}, {"d0"}}, walkBatches(t, repo, "oALICE", 100, 1), "one drawing over the bound still comes")
+		batch, _, err := repo.ListBatch(ctx, "oALICE", "", 100, 250)
+		require.NoError(t, err)
+		assert.Equal(t, hundred, batch[0].Actions().Text())
+	})
+
+	t.Run("ListBatch_ChangesBetweenBatchesNeitherRepeatNorLoseOthers", func(t *testing.T) {
+		repo := newRepo(t)
+		for i := range 6 {
+			saveAt(t, repo, "oALICE", fmt.Sprintf("d%d", i), `[1]`, base.Add(time.Duration(i)*time.Second))
+		}
+		first, next, err := repo.ListBatch(ctx, "oALICE", "", 2, 1<<20)
+		require.NoError(t, err)
+		assert.Equal(t, []string{"d5", "d4"}, ids(first))
+		saveAt(t, repo, "oALICE", "d4", `[2]`, base.Add(time.Hour)) // re-saved: now ahead of the position
+		require.NoError(t, repo.Delete(ctx, "oALICE", "d3"))
+		require.NoError(t, repo.Delete(ctx, "oALICE", "d5")) // the position's own drawing
+		saveAt(t, repo, "oALICE", "new", `[1]`, base.Add(2*time.Hour))
+		rest, end, err := repo.ListBatch(ctx, "oALICE", next, 100, 1<<20)
+		require.NoError(t, err)
+		assert.Equal(t, []string{"d2", "d1", "d0"}, ids(rest))
+		assert.Empty(t, end)
+	})
+
+	t.Run("ListBatch_UnknownOwnerAndOtherOwnersAreEmpty", func(t *testing.T) {
+		repo := newRepo(t)
+		saveAt(t, repo, "oALICE", "d1", `[1]`, base)
+		batch, next, err := repo.ListBatch(ctx, "oBOB", "", 10, 1<<20)
+		require.NoError(t, err)
+		assert.Empty(t, batch)
+		assert.Empty(t, next)
+		_, after, err := repo.ListBatch(ctx, "oALICE", "", 1, 1<<20)
+		require.NoError(t, err)
+		assert.Empty(t, after, "alice has one drawing")
+	})
+
+	t.Run("ListBatch_RefusesBadArguments", func(t *testing.T) {
+		repo := newRepo(t)
+		saveAt(t, repo, "oALICE", "d1", `[1]`, base)
+		_, _, err := repo.ListBatch(ctx, "oALICE", "", 0, 1<<20)
+		assert.Equal(t, domain.EINVALID, domain.ErrorCode(err))
+		_, _, err = repo.ListBatch(ctx, "oALICE", "", 10, 0)
+		assert.Equal(t, domain.EINVALID, domain.ErrorCode(err))
+		_, _, err = repo.ListBatch(ctx, "oALICE", "not a position \x00", 10, 1<<20)
+		assert.Equal(t, domain.EINVALID, domain.ErrorCode(err))
+	})
+}
+
+func idAndText(d *domain.Drawing) string { return d.ID() + " " + d.Actions().Text() }
 
 // saveQuota saves actions as the owner's drawing id within quota, as the
 // drawing use case does, and returns Save's error.

@@ -120,6 +120,23 @@ func TestMongo_DrawingsWrittenByTheOriginalServiceAreRead(t *testing.T) {
 	assert.Equal(t, map[string]string{"old1": `[{"t":"line"}]`, "old2": `[]`}, byID)
 	assert.False(t, got[0].CreatedAt().IsZero(), "the ObjectID's time stands in for createdAt")
 
+	// Batches walk them too (they have no updatedAt: after all others, by id).
+	saveAt(t, repo, "oLEGACY", "new1", `[3]`)
+	var walked []string
+	for after := ""; ; {
+		batch, next, err := repo.ListBatch(ctx, "oLEGACY", after, 1, 1<<20)
+		require.NoError(t, err)
+		for _, d := range batch {
+			walked = append(walked, d.ID())
+		}
+		if next == "" {
+			break
+		}
+		after = next
+	}
+	assert.Equal(t, []string{"new1", "old1", "old2"}, walked)
+	require.NoError(t, repo.Delete(ctx, "oLEGACY", "new1"))
+
 	// Re-saving an original drawing replaces its actions in place.
 	saveAt(t, repo, "oLEGACY", "old1", `[2]`)
 	count, err := raw.Database(db).Collection("paints").CountDocuments(ctx, bson.D{{Key: "openId", Value: "oLEGACY"}, {Key: "id", Value: "old1"}})

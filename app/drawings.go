@@ -11,12 +11,18 @@ import (
 // DefaultListLimit caps the legacy list: the original returned every drawing.
 const DefaultListLimit = 100
 
+// DefaultListBatchBytes bounds the actions EachListed copies from the
+// repository at once: a page of ordinary drawings is one batch, a page of
+// megabyte drawings one drawing at a time.
+const DefaultListBatchBytes = 256 << 10
+
 // DrawingService holds the drawing use cases of a signed-in user.
 type DrawingService struct {
 	Repo            ports.DrawingRepository
 	Now             ports.Clock
 	MaxActionsBytes int // 0 means domain.DefaultMaxActionsBytes
 	ListLimit       int // 0 means DefaultListLimit
+	ListBatchBytes  int // 0 means DefaultListBatchBytes
 	// Quota bounds each owner's drawings; a zero field means its default,
 	// domain.DefaultMaxDrawingsPerOwner or domain.DefaultMaxBytesPerOwner.
 	Quota domain.Quota
@@ -55,11 +61,48 @@ func (s *DrawingService) List(ctx context.Context, user *domain.UserInfo) ([]*do
 	if err := requireUser(user); err != nil {
 		return nil, err
 	}
-	limit := s.ListLimit
-	if limit <= 0 {
-		limit = DefaultListLimit
+	return s.Repo.List(ctx, user.OpenID(), s.listLimit())
+}
+
+// EachListed calls fn with each drawing List would return, in its order,
+// reading them from the repository in batches of at most ListBatchBytes of
+// actions (or one drawing): what a caller writing to a slow client holds
+// is one batch, never the page. fn's error stops the walk and is returned.
+// Errors: EUNAUTHORIZED without a user, EUNAVAILABLE.
+func (s *DrawingService) EachListed(ctx context.Context, user *domain.UserInfo, fn func(*domain.Drawing) error) error {
+	if err := requireUser(user); err != nil {
+		return err
 	}
-	return s.Repo.List(ctx, user.OpenID(), limit)
+	remaining := s.listLimit()
+	batchBytes := s.ListBatchBytes
+	if batchBytes <= 0 {
+		batchBytes = DefaultListBatchBytes
+	}
+	after := ""
+	for remaining > 0 {
+		batch, next, err := s.Repo.ListBatch(ctx, user.OpenID(), after, remaining, batchBytes)
+		if err != nil {
+			return err
+		}
+		for _, d := range batch {
+			if err := fn(d); err != nil {
+				return err
+			}
+		}
+		remaining -= len(batch)
+		if next == "" || len(batch) == 0 {
+			return nil
+		}
+		after = next
+	}
+	return nil
+}
+
+func (s *DrawingService) listLimit() int {
+	if s.ListLimit <= 0 {
+		return DefaultListLimit
+	}
+	return s.ListLimit
 }
 
 // Delete removes the user's drawing id. Errors: EUNAUTHORIZED without a

@@ -2,6 +2,7 @@ package app_test
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -102,4 +103,44 @@ func TestDrawings_DefaultQuotaReachesTheRepository(t *testing.T) {
 	u := porttest.User(t, "oALICE", `{}`)
 	require.NoError(t, (&app.DrawingService{Repo: repo}).Save(context.Background(), &u, "a", `[1]`))
 	assert.Equal(t, domain.Quota{MaxDrawings: 10000, MaxBytes: 256 << 20}, got)
+}
+
+func TestDrawings_EachListedWalksBatchesUpToTheListLimit(t *testing.T) {
+	repo, err := boltstore.Open(t.TempDir())
+	require.NoError(t, err)
+	t.Cleanup(func() { repo.Close() })
+	now := time.Date(2026, 11, 25, 8, 0, 0, 0, time.UTC)
+	s := &app.DrawingService{Repo: repo, Now: func() time.Time { now = now.Add(time.Second); return now }, ListLimit: 5, ListBatchBytes: 8}
+	u := porttest.User(t, "oALICE", `{}`)
+	ctx := context.Background()
+	for _, id := range []string{"a", "b", "c", "d", "e", "f", "g"} {
+		require.NoError(t, s.Save(ctx, &u, id, `[1,2]`)) // 5 bytes: one per batch of 8
+	}
+	var got []string
+	require.NoError(t, s.EachListed(ctx, &u, func(d *domain.Drawing) error { got = append(got, d.ID()); return nil }))
+	assert.Equal(t, []string{"g", "f", "e", "d", "c"}, got, "newest first, capped at ListLimit")
+
+	stop := domain.Errorf(domain.EUNAVAILABLE, "the client left")
+	n := 0
+	err = s.EachListed(ctx, &u, func(*domain.Drawing) error { n++; return stop })
+	assert.Equal(t, stop, err, "fn's error ends the walk")
+	assert.Equal(t, 1, n)
+	assert.Equal(t, domain.EUNAUTHORIZED, domain.ErrorCode(s.EachListed(ctx, nil, func(*domain.Drawing) error { return nil })))
+}
+
+func TestDrawings_EachListedAsksForBoundedBatches(t *testing.T) {
+	var calls []string
+	repo := &mock.DrawingRepository{ListBatchFn: func(_ context.Context, _, after string, limit, maxBytes int) ([]*domain.Drawing, string, error) {
+		calls = append(calls, fmt.Sprintf("%q %d %d", after, limit, maxBytes))
+		d, _ := domain.NewDrawing("oALICE", "d"+after, porttest.Actions(t, `[1]`), time.Now())
+		if after == "" {
+			return []*domain.Drawing{d, d}, "p1", nil
+		}
+		return []*domain.Drawing{d}, "", nil
+	}}
+	u := porttest.User(t, "oALICE", `{}`)
+	n := 0
+	require.NoError(t, (&app.DrawingService{Repo: repo}).EachListed(context.Background(), &u, func(*domain.Drawing) error { n++; return nil }))
+	assert.Equal(t, 3, n)
+	assert.Equal(t, []string{`"" 100 262144`, `"p1" 98 262144`}, calls)
 }

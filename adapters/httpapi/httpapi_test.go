@@ -510,7 +510,9 @@ func TestSessionHeaders_AreReadInTheirCanonicalForm(t *testing.T) {
 	assert.Contains(t, r.raw, `"nickName":"alice"`)
 }
 
-func TestList_LongAnswerHasAContentLength(t *testing.T) {
+// An answer that fits the list's buffer (the common case: 100 ordinary
+// drawings) is written in one go, with a Content-Length.
+func TestList_AnswerWithinTheBufferHasAContentLength(t *testing.T) {
 	e := newEnv(t, nil)
 	alice := e.login("alice")
 	for i := range 40 {
@@ -518,35 +520,94 @@ func TestList_LongAnswerHasAContentLength(t *testing.T) {
 			fmt.Sprintf(`{"id":"d%d","actions":"[{\"type\":\"lineTo\",\"x\":%d,\"y\":2,\"color\":\"#ff0000\"}]"}`, i, i))
 		require.Equal(t, http.StatusOK, r.status)
 	}
+	resp, body := e.getList(alice)
+	require.Greater(t, len(body), 2048)
+	assert.Equal(t, int64(len(body)), resp.ContentLength, "not chunked")
+	assert.Empty(t, resp.TransferEncoding)
+}
+
+// A longer answer is streamed: written drawing by drawing as the batches
+// come from the store (so chunked, without a Content-Length), and byte for
+// byte the answer encoding/json would give.
+func TestList_LongAnswerIsStreamedAndByteForByteTheSame(t *testing.T) {
+	e := newEnv(t, nil)
+	alice := e.login("alice")
+	type item struct {
+		ID      string `json:"id"`
+		Actions string `json:"actions"`
+	}
+	var want []item
+	for i := range 60 { // 60 × ~3 kB quoted: past the buffer
+		actions := `["` + strings.Repeat(`\"x`, 500) + fmt.Sprintf(`", %d, "一笔到底🎨\u2028"]`, i)
+		body, err := json.Marshal(item{ID: fmt.Sprintf("d%02d", i), Actions: actions})
+		require.NoError(t, err)
+		r := e.do(http.MethodPost, "/applet/session/paints/save", alice, "application/json", string(body))
+		require.Equal(t, http.StatusOK, r.status, r.raw)
+		want = append([]item{{ID: fmt.Sprintf("d%02d", i), Actions: actions}}, want...)
+	}
+	var expected strings.Builder
+	enc := json.NewEncoder(&expected)
+	enc.SetEscapeHTML(false)
+	require.NoError(t, enc.Encode(struct {
+		Code int    `json:"code"`
+		Msg  string `json:"msg"`
+		Data []item `json:"data"`
+	}{0, "success", want}))
+	resp, body := e.getList(alice)
+	assert.Equal(t, strings.TrimSuffix(expected.String(), "\n"), string(body))
+	assert.Equal(t, int64(-1), resp.ContentLength)
+	assert.Equal(t, []string{"chunked"}, resp.TransferEncoding)
+	assert.Equal(t, "application/json; charset=utf-8", resp.Header.Get("Content-Type"))
+	assert.Equal(t, "no-store", resp.Header.Get("Cache-Control"))
+}
+
+// Once the answer has begun its status is sent: a store that fails after
+// that aborts the connection, so the client sees a failed request, never
+// a shorter list that parses. Before the first byte, it is the usual error.
+func TestList_StoreFailureMidAnswerAbortsTheConnection(t *testing.T) {
+	big, err := domain.ParseActions(`["`+strings.Repeat("x", 100<<10)+`"]`, 1<<20)
+	require.NoError(t, err)
+	failFrom := ""
+	repo := &mock.DrawingRepository{ListBatchFn: func(_ context.Context, owner, after string, _, _ int) ([]*domain.Drawing, string, error) {
+		if after == failFrom {
+			return nil, "", domain.Errorf(domain.EUNAVAILABLE, "The drawing store is unavailable.")
+		}
+		d, _ := domain.NewDrawing(owner, "big"+after, big, time.Now())
+		return []*domain.Drawing{d}, after + "p", nil
+	}}
+	e := newEnv(t, func(c *httpapi.Config) { c.Drawings = &app.DrawingService{Repo: repo} })
+	alice := e.login("alice")
+
+	r := e.do(http.MethodGet, "/applet/session/paints/list", alice, "", "")
+	assert.Equal(t, http.StatusServiceUnavailable, r.status)
+	assert.Equal(t, "ERR_UNAVAILABLE", businessReason(t, r))
+
+	failFrom = "pp" // the third batch fails, after two big drawings went out
 	req, err := http.NewRequest(http.MethodGet, e.api.URL+"/applet/session/paints/list", nil)
 	require.NoError(t, err)
 	req.Header = alice.Clone()
 	resp, err := http.DefaultClient.Do(req)
 	require.NoError(t, err)
 	defer resp.Body.Close()
+	assert.Equal(t, http.StatusOK, resp.StatusCode)
 	body, err := io.ReadAll(resp.Body)
-	require.NoError(t, err)
-	require.Greater(t, len(body), 2048)
-	assert.Equal(t, int64(len(body)), resp.ContentLength, "not chunked")
-	assert.Empty(t, resp.TransferEncoding)
+	assert.Error(t, err, "the client sees the answer fail")
+	assert.Greater(t, len(body), 100<<10, "the first drawing went out before the failure")
+	assert.False(t, json.Valid(body))
 }
 
-func TestSave_OverTheQuotaAnswersConflictAndKeepsTheDrawings(t *testing.T) {
-	e := newEnv(t, func(c *httpapi.Config) { c.Drawings.Quota = domain.Quota{MaxDrawings: 2} })
-	alice := e.login("alice")
-	save := func(id string) response {
-		return e.do(http.MethodPost, "/applet/session/paints/save", alice, "application/json", `{"id":"`+id+`","actions":"[1]"}`)
-	}
-	require.Equal(t, http.StatusOK, save("d1").status)
-	require.Equal(t, http.StatusOK, save("d2").status)
-	r := save("d3")
-	assert.Equal(t, http.StatusConflict, r.status, r.raw)
-	assert.Equal(t, "ERR_QUOTA_EXCEEDED", businessReason(t, r))
-	assert.Equal(t, http.StatusOK, save("d1").status, "replacing is within the count")
-	assert.Len(t, e.drawings(e.wx.OpenID("alice")), 2)
-	// Another user's list is not in the way.
-	bob := e.login("bob")
-	assert.Equal(t, http.StatusOK, e.do(http.MethodPost, "/applet/session/paints/save", bob, "application/json", `{"id":"d3","actions":"[1]"}`).status)
+func (e *env) getList(header http.Header) (*http.Response, []byte) {
+	e.t.Helper()
+	req, err := http.NewRequest(http.MethodGet, e.api.URL+"/applet/session/paints/list", nil)
+	require.NoError(e.t, err)
+	req.Header = header.Clone()
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(e.t, err)
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	require.NoError(e.t, err)
+	require.Equal(e.t, http.StatusOK, resp.StatusCode, "%s", body)
+	return resp, body
 }
 
 func TestDrawingConcurrency_IsBoundedAndEveryRequestIsServed(t *testing.T) {

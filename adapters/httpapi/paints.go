@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"mime"
 	"net/http"
 	"net/url"
@@ -29,32 +30,96 @@ func (s *Server) getSession(w http.ResponseWriter, r *http.Request, user *domain
 	writeBody(w, http.StatusOK, b.Bytes())
 }
 
+// listBufferBytes is what the list answer gathers before it starts to go
+// out: an answer that fits (100 ordinary drawings) is written in one go
+// with a Content-Length, a longer one is streamed, drawing by drawing, as
+// the store's batches come.
+const listBufferBytes = 64 << 10
+
+// listPaints answers the legacy list without ever holding it whole: the
+// memory of one list is a batch of the store's (at most a drawing beyond
+// DrawingService.ListBatchBytes) plus the buffer.
 func (s *Server) listPaints(w http.ResponseWriter, r *http.Request, user *domain.UserInfo, _ paintForm) {
-	drawings, err := s.cfg.Drawings.List(r.Context(), user)
-	if err != nil {
-		s.writeBusinessError(w, r, err)
-		return
-	}
-	b := getBuf()
-	defer putBuf(b)
-	size := 64
-	for _, d := range drawings {
-		size += len(d.ID()) + d.Actions().Len()*9/8 + 32
-	}
-	b.Grow(size) // one allocation for the whole answer, not a doubling series
+	lw := listWriter{w: w, buf: getBuf()}
+	defer putBuf(lw.buf)
+	b := lw.buf
 	b.WriteString(`{"code":0,"msg":"success","data":[`)
-	for i, d := range drawings {
-		if i > 0 {
+	n := 0
+	err := s.cfg.Drawings.EachListed(r.Context(), user, func(d *domain.Drawing) error {
+		if n > 0 {
 			b.WriteByte(',')
 		}
+		n++
 		b.WriteString(`{"id":`)
 		appendJSONString(b, d.ID())
 		b.WriteString(`,"actions":`)
-		b.WriteString(d.Actions().Quoted())
+		if q := d.Actions().Quoted(); b.Len()+len(q) <= listBufferBytes {
+			b.WriteString(q)
+		} else if err := lw.writeString(q); err != nil {
+			return err
+		}
 		b.WriteByte('}')
+		if b.Len() >= listBufferBytes {
+			return lw.flush()
+		}
+		return nil
+	})
+	switch {
+	case err != nil && lw.writeErr != nil:
+		return // the client is gone
+	case err != nil && !lw.started:
+		s.writeBusinessError(w, r, err)
+		return
+	case err != nil:
+		// The status went out with the first bytes. Ending the answer
+		// would hand the client a shorter list that parses; aborting the
+		// connection makes its request fail, and it can retry.
+		s.logError(r, http.StatusInternalServerError, err)
+		panic(http.ErrAbortHandler)
 	}
 	b.WriteString(`]}`)
-	writeBody(w, http.StatusOK, b.Bytes())
+	if !lw.started {
+		writeBody(w, http.StatusOK, b.Bytes())
+		return
+	}
+	_ = lw.flush()
+}
+
+// listWriter sends a list answer: the headers with the first flush, then
+// what the buffer gathered, or a drawing's actions straight from the store's
+// copy (io.WriteString: no second copy of a megabyte string).
+type listWriter struct {
+	w        http.ResponseWriter
+	buf      *bytes.Buffer
+	started  bool
+	writeErr error
+}
+
+func (lw *listWriter) flush() error {
+	if !lw.started {
+		lw.started = true
+		h := lw.w.Header()
+		h["Content-Type"] = headerJSON[:1:1]
+		h["Cache-Control"] = headerNoStore[:1:1]
+		lw.w.WriteHeader(http.StatusOK)
+	}
+	_, err := lw.w.Write(lw.buf.Bytes())
+	lw.buf.Reset()
+	if err != nil {
+		lw.writeErr = err
+	}
+	return err
+}
+
+func (lw *listWriter) writeString(s string) error {
+	if err := lw.flush(); err != nil {
+		return err
+	}
+	if _, err := io.WriteString(lw.w, s); err != nil {
+		lw.writeErr = err
+		return err
+	}
+	return nil
 }
 
 func (s *Server) savePaint(w http.ResponseWriter, r *http.Request, user *domain.UserInfo, form paintForm) {

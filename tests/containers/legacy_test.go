@@ -256,3 +256,45 @@ func TestMongo_ListIsServedByTheIndex(t *testing.T) {
 	assert.Contains(t, text, "openId_updatedAt_id", "the winning plan uses the list index")
 	assert.NotContains(t, text, "SORT ", "no in-memory sort")
 }
+
+// A save or delete that died holding its owner's lease (a process killed
+// mid-save) leaves it in paints_locks: the owner waits until the lease
+// expires, then the next save takes it over; a live lease makes a save
+// wait, not go around it.
+func TestMongo_QuotaLeaseOfADeadSaveIsTakenOverAfterItExpires(t *testing.T) {
+	srv := testenv.StartMongo(t, testenv.Options{})
+	db := unique("db")
+	ctx := context.Background()
+	raw, err := mongo.Connect(options.Client().ApplyURI(srv.MongoURI()))
+	require.NoError(t, err)
+	defer raw.Disconnect(ctx)
+	repo, err := mongostore.Open(srv.MongoURI(), mongostore.Options{Database: db, OpTimeout: time.Second})
+	require.NoError(t, err)
+	t.Cleanup(func() { repo.Close(context.Background()) })
+	require.NoError(t, repo.EnsureReady(ctx))
+	locks := raw.Database(db).Collection("paints" + mongostore.LocksSuffix)
+	save := func(owner string) error {
+		return repo.Save(ctx, owner, "d1", domain.Quota{MaxDrawings: 10}, func(cur *domain.Drawing) (*domain.Drawing, error) {
+			if cur == nil {
+				return domain.NewDrawing(owner, "d1", porttest.Actions(t, `[1]`), time.Now())
+			}
+			return cur, cur.ReplaceActions(porttest.Actions(t, `[2]`), time.Now())
+		})
+	}
+	_, err = locks.InsertOne(ctx, bson.D{{Key: "_id", Value: "oDEAD"}, {Key: "token", Value: "dead"}, {Key: "until", Value: time.Now().Add(-time.Second)}})
+	require.NoError(t, err)
+	require.NoError(t, save("oDEAD"), "an expired lease is taken over")
+
+	_, err = locks.InsertOne(ctx, bson.D{{Key: "_id", Value: "oBUSY"}, {Key: "token", Value: "live"}, {Key: "until", Value: time.Now().Add(time.Minute)}})
+	require.NoError(t, err)
+	start := time.Now()
+	err = save("oBUSY")
+	assert.Equal(t, domain.EUNAVAILABLE, domain.ErrorCode(err), "%v", err)
+	assert.GreaterOrEqual(t, time.Since(start), 900*time.Millisecond, "it waited for the live lease until the call's timeout")
+	n, err := raw.Database(db).Collection("paints").CountDocuments(ctx, bson.D{{Key: "openId", Value: "oBUSY"}})
+	require.NoError(t, err)
+	assert.Zero(t, n, "nothing stored")
+	n, err = locks.CountDocuments(ctx, bson.D{})
+	require.NoError(t, err)
+	assert.EqualValues(t, 1, n, "the finished save gave its lease back; the live one stays")
+}

@@ -118,7 +118,11 @@ func slowRead(ctx context.Context, dial func() (net.Conn, error), req []byte, op
 func (r *runner) runSlowList(ctx context.Context, cfg string, env []string, mock *wechattest.Server) {
 	o := r.opt
 	row := Row{Scenario: scSlowList, Config: cfg, Conns: o.slowReaders, FreshHWM: true}
-	env = append(env[:len(env):len(env)], "ONESTROKE_DATA_DIR="+filepath.Join(r.workdir, cfg, "slow-list-data"))
+	// One user's page read by every reader at once stands for as many
+	// users with such a page: the per-user slots (4 by default) must not
+	// hold the readers back, so that the service's 32 drawing slots do.
+	env = append(env[:len(env):len(env)], "ONESTROKE_DATA_DIR="+filepath.Join(r.workdir, cfg, "slow-list-data"),
+		fmt.Sprintf("ONESTROKE_DRAWINGS_PER_USER=%d", max(o.slowReaders, 1)))
 	r.logf("[%s] slow list: seeding %d drawings of %d bytes of actions", cfg, o.slowDrawings, o.slowActionsBytes)
 	svc, err := r.startService(ctx, cfg+"-slow-list-seed", env)
 	if err != nil {

@@ -19,6 +19,7 @@ const (
 	EEXCHANGEUNAVAILABLE = "exchange_unavailable" // WeChat could not be reached or was busy
 	EUNTRUSTED           = "untrusted_raw_data"   // signature mismatch
 	EBADRAWDATA          = "bad_raw_data"         // rawData is not percent-encoded JSON object text
+	ESESSIONKEYSTALE     = "session_key_stale"    // the session's session_key no longer opens or decrypts
 
 	// General.
 	EINVALID      = "invalid"        // malformed or invalid input

@@ -1,6 +1,7 @@
-// Package ports declares what onestroke's core needs from the world: a
-// session store, a WeChat code exchanger, a rate limiter, a drawing
-// repository and a clock.
+// Package ports declares what onestroke's core needs from the world: the
+// session stores (legacy codes, modern tokens, login codes), a WeChat code
+// exchanger, a rate limiter, the drawing and profile repositories and a
+// clock.
 // Each method documents the domain error codes it returns; any other error
 // is treated as domain.EINTERNAL.
 package ports
@@ -71,6 +72,101 @@ type RateLimiter interface {
 	// Returns EUNAVAILABLE when the limiter's store cannot answer in time;
 	// the caller then decides whether the attempt goes ahead.
 	Allow(ctx context.Context, key string) (ok bool, retryAfter time.Duration, err error)
+}
+
+// TokenSessionStore keeps the sessions of the modern protocol (PROTOCOL §6)
+// under the digests of their tokens: a digest is the only lookup key, and
+// nothing the store holds can be turned back into a token (the session_key
+// is kept sealed, domain.SessionKeySealer). Time is the caller's: every
+// method that decides by it takes now. Every method but Authenticate is
+// scoped to an owner, and no call can read or change another owner's
+// sessions. Every digest given falls into its owner's shard
+// (domain.UserShard), so a store may keep a user's tokens and sessions
+// together and change them in one atomic step.
+type TokenSessionStore interface {
+	// Create stores sess, reachable by the token digest, and in the same
+	// atomic step ends the owner's sessions that domain.SessionsToEnd names
+	// for the owner's existing sessions at now, returning their ids.
+	// Returns EINVALID for a digest outside the owner's shard, and
+	// EUNAVAILABLE when the store cannot answer in time.
+	Create(ctx context.Context, digest domain.TokenDigest, sess *domain.TokenSession, now time.Time, policy domain.SessionPolicy) (ended []string, err error)
+
+	// AddToken makes a further token digest reach the owner's live session
+	// sessionID: the retry of a login code whose answer was lost. A session
+	// keeps at most domain.MaxTokensPerSession tokens; past that its oldest
+	// token stops working.
+	// Returns ESESSIONEXPIRED when the owner has no such live session,
+	// EINVALID for a digest outside the owner's shard, and EUNAVAILABLE.
+	AddToken(ctx context.Context, owner, sessionID string, digest domain.TokenDigest, now time.Time) error
+
+	// Authenticate returns the live session the digest reaches and records
+	// the use (domain.TokenSession.Touch with policy): one store read, plus
+	// one write at most once a minute per session.
+	// Returns ESESSIONEXPIRED when the digest is unknown, revoked, idle or
+	// past its lifetime, or when what the store holds is not a session, and
+	// EUNAVAILABLE when the store cannot answer in time.
+	Authenticate(ctx context.Context, digest domain.TokenDigest, now time.Time, policy domain.SessionPolicy) (*domain.TokenSession, error)
+
+	// Sessions returns the owner's live sessions at now, newest first
+	// (created last first, ties by id), or an empty slice.
+	// Returns EUNAVAILABLE when the store cannot answer in time.
+	Sessions(ctx context.Context, owner string, now time.Time) ([]*domain.TokenSession, error)
+
+	// Revoke ends the owner's session sessionID and every token of it.
+	// Returns ENOTFOUND when the owner has no such live session (whoever
+	// else may have one), and EUNAVAILABLE.
+	Revoke(ctx context.Context, owner, sessionID string, now time.Time) error
+
+	// RevokeAll ends every session of the owner and returns how many of
+	// them were live at now.
+	// Returns EUNAVAILABLE when the store cannot answer in time.
+	RevokeAll(ctx context.Context, owner string, now time.Time) (int, error)
+}
+
+// LoginResult is what a finished login made of a code: the user and the
+// session (PROTOCOL §6: a retry of the code gets a token of it).
+type LoginResult struct {
+	Owner     string
+	SessionID string
+}
+
+// LoginCodes makes one code2Session exchange per login code across every
+// instance that shares the store, and remembers, for a code's lifetime,
+// the session its exchange made. Codes are kept by digest only.
+type LoginCodes interface {
+	// Claim takes the code for an exchange, for at most lease. It reports
+	// claimed when the caller must now exchange it and then Complete or
+	// Release it. Otherwise the code is being exchanged elsewhere (done is
+	// zero: ask again shortly) or was done (done names its session).
+	// Returns EUNAVAILABLE when the store cannot answer in time.
+	Claim(ctx context.Context, code string, lease time.Duration) (claimed bool, done LoginResult, err error)
+
+	// Complete records the session the caller's claimed exchange made, for
+	// ttl (the rest of the code's lifetime).
+	// Returns EINVALID for an empty result, and EUNAVAILABLE.
+	Complete(ctx context.Context, code string, res LoginResult, ttl time.Duration) error
+
+	// Release gives up the caller's claim after a failed exchange, so that
+	// a retry may claim the code again.
+	// Returns EUNAVAILABLE when the store cannot answer in time.
+	Release(ctx context.Context, code string) error
+}
+
+// ProfileRepository keeps each user's profile of the modern protocol
+// (nickName, avatarUrl), in the drawing store's database. Every method is
+// scoped to an owner.
+type ProfileRepository interface {
+	// Profile returns the owner's profile, or the zero Profile when the
+	// owner set none.
+	// Returns EUNAVAILABLE when the store cannot answer in time.
+	Profile(ctx context.Context, owner string) (domain.Profile, error)
+
+	// UpdateProfile changes the owner's profile atomically: update is
+	// called with the stored profile (zero when none) and returns the one
+	// to store, which UpdateProfile returns; if update fails, nothing is
+	// stored and its error is returned.
+	// Returns EUNAVAILABLE when the store cannot answer in time.
+	UpdateProfile(ctx context.Context, owner string, update func(domain.Profile) (domain.Profile, error)) (domain.Profile, error)
 }
 
 // DrawingRepository stores drawings. Every method is scoped to an owner: no

@@ -97,7 +97,8 @@ func NewTokenSession(id string, wx WxSession, sealedKey, device string, now time
 	}
 	now = now.UTC()
 	s := &TokenSession{id: id, openID: wx.OpenID, unionID: wx.UnionID, sealedKey: sealedKey, device: device,
-		createdAt: now, lastSeenAt: now, idleUntil: now.Add(p.Idle), expiresAt: now.Add(p.MaxAge)}
+		createdAt: now, lastSeenAt: now, expiresAt: now.Add(p.MaxAge)}
+	s.idleUntil = s.capped(now.Add(p.Idle))
 	return s, nil
 }
 
@@ -148,8 +149,17 @@ func (s *TokenSession) Touch(now time.Time, p SessionPolicy) bool {
 		return false
 	}
 	s.lastSeenAt = now
-	s.idleUntil = now.Add(p.Idle)
+	s.idleUntil = s.capped(now.Add(p.Idle))
 	return true
+}
+
+// capped returns t, or the absolute expiry when that comes first: a store
+// that keeps a session until its idle expiry keeps it no longer than it lives.
+func (s *TokenSession) capped(t time.Time) time.Time {
+	if t.After(s.expiresAt) {
+		return s.expiresAt
+	}
+	return t
 }
 
 // Authenticate checks the session a token named at now: ESESSIONEXPIRED

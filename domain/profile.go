@@ -59,19 +59,20 @@ func ValidateAvatarURL(s string) error {
 // Apply returns the profile with the update applied, after validating it;
 // on error the profile is unchanged.
 func (p Profile) Apply(u ProfileUpdate) (Profile, error) {
+	next := p
 	if u.NickName != nil {
 		if err := ValidateNickName(*u.NickName); err != nil {
 			return p, err
 		}
-		p.nickName = *u.NickName
+		next.nickName = *u.NickName
 	}
 	if u.AvatarURL != nil {
 		if err := ValidateAvatarURL(*u.AvatarURL); err != nil {
 			return p, err
 		}
-		p.avatarURL = *u.AvatarURL
+		next.avatarURL = *u.AvatarURL
 	}
-	return p, nil
+	return next, nil
 }
 
 // UnmarshalProfileFromStorage rebuilds a profile a repository read. It

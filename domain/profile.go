@@ -40,11 +40,11 @@ func ValidateNickName(s string) error {
 	return nil
 }
 
-// ValidateAvatarURL: an absolute https:// URL with a host, at most 512 bytes,
-// no white space or control characters.
+// ValidateAvatarURL: an absolute https:// URL with a host, at most 512 bytes
+// of UTF-8, no white space or control characters.
 func ValidateAvatarURL(s string) error {
-	if len(s) > MaxAvatarURLLength {
-		return Errorf(EINVALID, "avatarUrl must be at most %d bytes.", MaxAvatarURLLength)
+	if len(s) > MaxAvatarURLLength || !utf8.ValidString(s) {
+		return Errorf(EINVALID, "avatarUrl must be at most %d bytes of UTF-8.", MaxAvatarURLLength)
 	}
 	if strings.IndexFunc(s, func(r rune) bool { return unicode.IsControl(r) || unicode.IsSpace(r) }) >= 0 {
 		return Errorf(EINVALID, "avatarUrl may not contain white space or control characters.")

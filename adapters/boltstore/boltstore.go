@@ -1,6 +1,6 @@
-// Package boltstore is the embedded default drawing repository: one bbolt
-// file under the data directory that survives restarts. Every save is
-// fsynced before it is acknowledged.
+// Package boltstore is the embedded default drawing and profile repository:
+// one bbolt file under the data directory that survives restarts. Every
+// save is fsynced before it is acknowledged.
 package boltstore
 
 import (
@@ -21,7 +21,10 @@ import (
 	"github.com/onestroke/onestroke/ports"
 )
 
-var _ ports.DrawingRepository = (*Repository)(nil)
+var (
+	_ ports.DrawingRepository = (*Repository)(nil)
+	_ ports.ProfileRepository = (*Repository)(nil)
+)
 
 // FileName is the store's file inside the data directory.
 const FileName = "drawings.db"
@@ -30,6 +33,9 @@ const FileName = "drawings.db"
 // actions text) for the quota, kept in the transaction of every save and
 // delete; a file written before it has none, and the first save or delete
 // of each owner computes it once from the drawings.
+// owners/<openId>/profile → the owner's profile (see encodeProfile); an
+// owner without one (every file written before it) has the zero profile.
+// An owner's bucket may then hold a profile and no drawing buckets.
 // owners/<openId>/byTime/<inverted updatedAt><id> → record, so that
 // a forward cursor over byTime yields the most recently saved drawings first,
 // whole: a list page is one cursor walk that reads only the rows it returns.
@@ -41,6 +47,7 @@ const FileName = "drawings.db"
 // and a save rewrites its drawing in the current one.
 var (
 	keyUsage     = []byte("usage")
+	keyProfile   = []byte("profile")
 	bucketOwners = []byte("owners")
 	bucketByID   = []byte("byId")
 	bucketByTime = []byte("byTime")
@@ -225,6 +232,9 @@ func (r *Repository) batch(ctx context.Context, owner string, from []byte, limit
 			return nil
 		}
 		byID, byTime := ob.Bucket(bucketByID), ob.Bucket(bucketByTime)
+		if byID == nil || byTime == nil { // an owner with a profile and no drawing yet
+			return nil
+		}
 		// The batch is read in two cursor walks (a walk is cheap): the
 		// first sizes it, the second copies its ids and records out of the
 		// transaction into one string. The drawings are made in one slice
@@ -294,6 +304,10 @@ func (r *Repository) Delete(ctx context.Context, owner, id string) error {
 			return nil
 		}
 		byID, byTime := ob.Bucket(bucketByID), ob.Bucket(bucketByTime)
+		if byID == nil || byTime == nil { // an owner with a profile and no drawing yet
+			missing = true
+			return nil
+		}
 		ptr := byID.Get([]byte(id))
 		if ptr == nil {
 			missing = true
@@ -326,6 +340,91 @@ func (r *Repository) Delete(ctx context.Context, owner, id string) error {
 		return notFound
 	}
 	return nil
+}
+
+// Profile implements ports.ProfileRepository.
+func (r *Repository) Profile(ctx context.Context, owner string) (domain.Profile, error) {
+	if err := ctx.Err(); err != nil {
+		return domain.Profile{}, domain.Wrap(domain.EUNAVAILABLE, err, "Reading the profile was cancelled.")
+	}
+	var p domain.Profile
+	err := r.db.View(func(tx *bolt.Tx) error {
+		ob := tx.Bucket(bucketOwners).Bucket([]byte(owner))
+		if ob == nil {
+			return nil
+		}
+		var err error
+		p, err = decodeProfile(ob.Get(keyProfile))
+		return err
+	})
+	if err != nil {
+		return domain.Profile{}, domain.Wrap(domain.EUNAVAILABLE, err, "The profile store could not read.")
+	}
+	return p, nil
+}
+
+// UpdateProfile implements ports.ProfileRepository: read, update and write
+// in one bbolt transaction (writers run one at a time), so that concurrent
+// updates of one owner follow one another. Not Batch: a batch may run its
+// function twice, and profile updates are too rare to gain from sharing an
+// fsync.
+func (r *Repository) UpdateProfile(ctx context.Context, owner string, update func(domain.Profile) (domain.Profile, error)) (domain.Profile, error) {
+	if err := ctx.Err(); err != nil {
+		return domain.Profile{}, domain.Wrap(domain.EUNAVAILABLE, err, "Saving the profile was cancelled.")
+	}
+	var next domain.Profile
+	var updateErr error
+	err := r.db.Update(func(tx *bolt.Tx) error {
+		ob, err := tx.Bucket(bucketOwners).CreateBucketIfNotExists([]byte(owner))
+		if err != nil {
+			return err
+		}
+		cur, err := decodeProfile(ob.Get(keyProfile))
+		if err != nil {
+			return err
+		}
+		if next, updateErr = update(cur); updateErr != nil {
+			return updateErr // rolls back the owner's bucket too, if it was new
+		}
+		return ob.Put(keyProfile, encodeProfile(next))
+	})
+	if updateErr != nil {
+		return domain.Profile{}, updateErr
+	}
+	if err != nil {
+		return domain.Profile{}, domain.Wrap(domain.EUNAVAILABLE, err, "The profile store could not save.")
+	}
+	return next, nil
+}
+
+const profileVersion = 1
+
+// A profile record is: version byte, the nickName's length as a uvarint,
+// the nickName, then the avatarUrl: the bytes as they were set.
+func encodeProfile(p domain.Profile) []byte {
+	b := make([]byte, 1, 1+binary.MaxVarintLen64+len(p.NickName())+len(p.AvatarURL()))
+	b[0] = profileVersion
+	b = binary.AppendUvarint(b, uint64(len(p.NickName())))
+	b = append(b, p.NickName()...)
+	return append(b, p.AvatarURL()...)
+}
+
+// decodeProfile copies a profile record out of its transaction; no record
+// is the zero profile.
+func decodeProfile(v []byte) (domain.Profile, error) {
+	if v == nil {
+		return domain.Profile{}, nil
+	}
+	bad := fmt.Errorf("the owner's profile record has an unknown format")
+	if len(v) < 2 || v[0] != profileVersion {
+		return domain.Profile{}, bad
+	}
+	n, k := binary.Uvarint(v[1:])
+	if k <= 0 || n > uint64(len(v)-1-k) {
+		return domain.Profile{}, bad
+	}
+	rest := v[1+k:]
+	return domain.UnmarshalProfileFromStorage(string(rest[:n]), string(rest[n:])), nil
 }
 
 // timeKey orders by updatedAt descending, then id ascending.

@@ -163,6 +163,111 @@ func TestRepository_FileWithoutUsageRecordsComputesTheUsageOnce(t *testing.T) {
 	assert.Equal(t, domain.EQUOTA, domain.ErrorCode(err), "bob keeps old2")
 }
 
+func TestProfileRepositoryContract(t *testing.T) {
+	porttest.TestProfileRepository(t, func(t *testing.T) ports.ProfileRepository { return open(t, t.TempDir()) })
+}
+
+func nick(s string) domain.ProfileUpdate { return domain.ProfileUpdate{NickName: &s} }
+
+// A file written before profiles reads every owner's profile as zero, and
+// an owner's first profile sits beside the drawings without touching them.
+func TestRepository_FileWithoutProfilesReadsZeroAndKeepsTheDrawings(t *testing.T) {
+	dir := t.TempDir()
+	at := time.Date(2026, 11, 20, 8, 0, 0, 0, time.UTC)
+	writeOldLayout(t, dir, at)
+	repo := open(t, dir)
+	ctx := context.Background()
+	p, err := repo.Profile(ctx, "oALICE")
+	require.NoError(t, err)
+	assert.True(t, p.IsZero())
+
+	_, err = repo.UpdateProfile(ctx, "oALICE", func(cur domain.Profile) (domain.Profile, error) { return cur.Apply(nick("小明")) })
+	require.NoError(t, err)
+	got, err := repo.List(ctx, "oALICE", 10)
+	require.NoError(t, err)
+	assert.Len(t, got, 2)
+	err = repo.Save(ctx, "oALICE", "new", domain.Quota{MaxDrawings: 3, MaxBytes: 17 + 17 + 3}, func(*domain.Drawing) (*domain.Drawing, error) {
+		return domain.NewDrawing("oALICE", "new", porttest.Actions(t, `[1]`), at)
+	})
+	require.NoError(t, err, "the profile is not counted as a drawing nor its bytes")
+	p, err = repo.Profile(ctx, "oALICE")
+	require.NoError(t, err)
+	assert.Equal(t, "小明", p.NickName())
+}
+
+// An owner who set a profile before any drawing has a bucket without the
+// drawings' buckets: listing, deleting and saving still work.
+func TestRepository_OwnerWithAProfileAndNoDrawings(t *testing.T) {
+	repo := open(t, t.TempDir())
+	ctx := context.Background()
+	_, err := repo.UpdateProfile(ctx, "oALICE", func(cur domain.Profile) (domain.Profile, error) { return cur.Apply(nick("Alice")) })
+	require.NoError(t, err)
+
+	got, err := repo.List(ctx, "oALICE", 10)
+	require.NoError(t, err)
+	assert.Empty(t, got)
+	page, after, err := repo.ListBatch(ctx, "oALICE", "", 10, 1<<20)
+	require.NoError(t, err)
+	assert.Empty(t, page)
+	assert.Equal(t, "", after)
+	assert.Equal(t, domain.ENOTFOUND, domain.ErrorCode(repo.Delete(ctx, "oALICE", "d1")))
+
+	at := time.Date(2026, 11, 20, 8, 0, 0, 0, time.UTC)
+	require.NoError(t, repo.Save(ctx, "oALICE", "d1", domain.Quota{MaxDrawings: 1}, func(*domain.Drawing) (*domain.Drawing, error) {
+		return domain.NewDrawing("oALICE", "d1", porttest.Actions(t, `[1]`), at)
+	}))
+	got, err = repo.List(ctx, "oALICE", 10)
+	require.NoError(t, err)
+	assert.Len(t, got, 1)
+	require.NoError(t, repo.Delete(ctx, "oALICE", "d1"))
+	p, err := repo.Profile(ctx, "oALICE")
+	require.NoError(t, err)
+	assert.Equal(t, "Alice", p.NickName(), "deleting a drawing keeps the profile")
+}
+
+func TestRepository_ProfilesSurviveReopen(t *testing.T) {
+	dir := t.TempDir()
+	repo, err := boltstore.Open(dir)
+	require.NoError(t, err)
+	_, err = repo.UpdateProfile(context.Background(), "oALICE", func(cur domain.Profile) (domain.Profile, error) {
+		return cur.Apply(domain.ProfileUpdate{NickName: text("一笔🎨"), AvatarURL: text("https://cdn.example.com/头像.png")})
+	})
+	require.NoError(t, err)
+	require.NoError(t, repo.Close())
+
+	p, err := open(t, dir).Profile(context.Background(), "oALICE")
+	require.NoError(t, err)
+	assert.Equal(t, "一笔🎨", p.NickName())
+	assert.Equal(t, "https://cdn.example.com/头像.png", p.AvatarURL())
+}
+
+func text(s string) *string { return &s }
+
+// A profile record of an unknown format is a store failure, not a profile.
+func TestRepository_UnknownProfileRecordIsUnavailable(t *testing.T) {
+	dir := t.TempDir()
+	db, err := bolt.Open(filepath.Join(dir, boltstore.FileName), 0o600, nil)
+	require.NoError(t, err)
+	require.NoError(t, db.Update(func(tx *bolt.Tx) error {
+		owners, err := tx.CreateBucketIfNotExists([]byte("owners"))
+		require.NoError(t, err)
+		for owner, rec := range map[string][]byte{"oV9": {9, 0}, "oSHORT": {1}, "oLONG": {1, 200, 1, 'a'}} {
+			ob, err := owners.CreateBucket([]byte(owner))
+			require.NoError(t, err)
+			require.NoError(t, ob.Put([]byte("profile"), rec))
+		}
+		return nil
+	}))
+	require.NoError(t, db.Close())
+	repo := open(t, dir)
+	for _, owner := range []string{"oV9", "oSHORT", "oLONG"} {
+		_, err := repo.Profile(context.Background(), owner)
+		assert.Equal(t, domain.EUNAVAILABLE, domain.ErrorCode(err), owner)
+		_, err = repo.UpdateProfile(context.Background(), owner, func(cur domain.Profile) (domain.Profile, error) { return cur, nil })
+		assert.Equal(t, domain.EUNAVAILABLE, domain.ErrorCode(err), owner)
+	}
+}
+
 // BenchmarkList100 reads the first page (100) of an owner with 1,000
 // drawings of 3 actions: what the list route asks of the store.
 func BenchmarkList100(b *testing.B) {

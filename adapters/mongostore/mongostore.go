@@ -1,5 +1,5 @@
-// Package mongostore is the production drawing repository on MongoDB (the
-// official driver, v2). Documents keep the original service's fields, so
+// Package mongostore is the production drawing and profile repository on
+// MongoDB (the official driver, v2). Documents keep the original service's fields, so
 // its data is read as is:
 //
 //	{openId, id, actions}                      written by the original
@@ -37,6 +37,13 @@
 // be refused a little early; deleting the owner's usage document makes the
 // next save compute it again. Saves of one owner run one at a time (one
 // user's device saves one drawing at a time anyway).
+//
+// Profiles (ports.ProfileRepository) are documents {_id: openId, nickName,
+// avatarUrl} in the profiles collection, which needs no index but _id's.
+// An update reads, lets the domain decide and replaces (upserting) under
+// the same owner lease as the drawings: FerretDB would lose one of two
+// concurrent compare-and-set updates of the document, and a profile is
+// changed too rarely for the wait to matter.
 package mongostore
 
 import (
@@ -59,7 +66,10 @@ import (
 	"github.com/onestroke/onestroke/ports"
 )
 
-var _ ports.DrawingRepository = (*Repository)(nil)
+var (
+	_ ports.DrawingRepository = (*Repository)(nil)
+	_ ports.ProfileRepository = (*Repository)(nil)
+)
 
 // Defaults of the original deployment.
 const (
@@ -82,6 +92,9 @@ const (
 	LocksSuffix = "_locks"
 )
 
+// ProfilesCollection holds each owner's profile, in the drawings' database.
+const ProfilesCollection = "profiles"
+
 // Options configure Open; zero values take the defaults.
 type Options struct {
 	Database   string
@@ -96,6 +109,7 @@ type Repository struct {
 	coll      *mongo.Collection
 	usage     *mongo.Collection // <collection>_usage: each owner's usage
 	locks     *mongo.Collection // <collection>_locks: each owner's lease
+	profiles  *mongo.Collection // profiles: each owner's profile
 	opTimeout time.Duration
 
 	ready   atomic.Bool
@@ -153,6 +167,7 @@ func Open(uri string, opts Options) (*Repository, error) {
 		coll:      client.Database(opts.Database).Collection(opts.Collection),
 		usage:     client.Database(opts.Database).Collection(opts.Collection + UsageSuffix),
 		locks:     client.Database(opts.Database).Collection(opts.Collection + LocksSuffix),
+		profiles:  client.Database(opts.Database).Collection(ProfilesCollection),
 		opTimeout: opts.OpTimeout,
 	}, nil
 }
@@ -569,9 +584,67 @@ func (r *Repository) lockOwner(ctx context.Context, owner string) (func(), error
 		case <-pause.C:
 		case <-ctx.Done():
 			pause.Stop()
-			return nil, domain.Wrap(domain.EUNAVAILABLE, ctx.Err(), "Your drawings are being saved concurrently; try again.")
+			return nil, domain.Wrap(domain.EUNAVAILABLE, ctx.Err(), "Your drawings or profile are being saved concurrently; try again.")
 		}
 	}
+}
+
+// profileDoc is an owner's document in the profiles collection.
+type profileDoc struct {
+	Owner     string `bson:"_id"`
+	NickName  string `bson:"nickName"`
+	AvatarURL string `bson:"avatarUrl"`
+}
+
+// Profile implements ports.ProfileRepository.
+func (r *Repository) Profile(ctx context.Context, owner string) (domain.Profile, error) {
+	ctx, cancel, err := r.begin(ctx)
+	if err != nil {
+		return domain.Profile{}, err
+	}
+	defer cancel()
+	return r.readProfile(ctx, owner)
+}
+
+func (r *Repository) readProfile(ctx context.Context, owner string) (domain.Profile, error) {
+	var d profileDoc
+	err := r.profiles.FindOne(ctx, bson.D{{Key: "_id", Value: owner}}).Decode(&d)
+	if errors.Is(err, mongo.ErrNoDocuments) {
+		return domain.Profile{}, nil
+	} else if err != nil {
+		return domain.Profile{}, unavailable(err)
+	}
+	return domain.UnmarshalProfileFromStorage(d.NickName, d.AvatarURL), nil
+}
+
+// UpdateProfile implements ports.ProfileRepository: under the owner's
+// lease, read, let update decide, and replace the document (created if
+// none). Nothing else writes it meanwhile, so no update is lost, on
+// MongoDB or on FerretDB.
+func (r *Repository) UpdateProfile(ctx context.Context, owner string, update func(domain.Profile) (domain.Profile, error)) (domain.Profile, error) {
+	ctx, cancel, err := r.begin(ctx)
+	if err != nil {
+		return domain.Profile{}, err
+	}
+	defer cancel()
+	unlock, err := r.lockOwner(ctx, owner)
+	if err != nil {
+		return domain.Profile{}, err
+	}
+	defer unlock()
+	cur, err := r.readProfile(ctx, owner)
+	if err != nil {
+		return domain.Profile{}, err
+	}
+	next, err := update(cur)
+	if err != nil {
+		return domain.Profile{}, err
+	}
+	doc := profileDoc{Owner: owner, NickName: next.NickName(), AvatarURL: next.AvatarURL()}
+	if _, err := r.profiles.ReplaceOne(ctx, bson.D{{Key: "_id", Value: owner}}, doc, options.Replace().SetUpsert(true)); err != nil {
+		return domain.Profile{}, unavailable(err) // the outcome is unknown
+	}
+	return next, nil
 }
 
 // fromDocument rebuilds a drawing; a document of the original service has

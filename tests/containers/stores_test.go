@@ -11,10 +11,15 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
 	"github.com/onestroke/onestroke/adapters/mongostore"
 	"github.com/onestroke/onestroke/adapters/redisstore"
+	"github.com/onestroke/onestroke/domain"
 	"github.com/onestroke/onestroke/ports"
 	"github.com/onestroke/onestroke/ports/porttest"
 	"github.com/onestroke/onestroke/tests/testenv"
@@ -63,4 +68,41 @@ func TestMongoDrawingRepositoryContract(t *testing.T) {
 	porttest.TestDrawingRepository(t, func(t *testing.T) ports.DrawingRepository {
 		return mongoRepo(t, srv.MongoURI(), unique("db")) // a database per test
 	})
+}
+
+func TestMongoProfileRepositoryContract(t *testing.T) {
+	srv := testenv.StartMongo(t, testenv.Options{})
+	porttest.TestProfileRepository(t, func(t *testing.T) ports.ProfileRepository {
+		return mongoRepo(t, srv.MongoURI(), unique("db")) // a database per test
+	})
+}
+
+// The stored shape is what another instance (or an operator) reads: one
+// document per owner in the profiles collection of the drawings' database,
+// beside the drawings, which a profile does not touch.
+func TestMongoProfile_IsOneDocumentPerOwnerBesideTheDrawings(t *testing.T) {
+	srv := testenv.StartMongo(t, testenv.Options{})
+	db := unique("db")
+	repo := mongoRepo(t, srv.MongoURI(), db)
+	ctx := context.Background()
+	nick, avatar := "一笔🎨", "https://cdn.example.com/头像.png"
+	_, err := repo.UpdateProfile(ctx, "oALICE", func(cur domain.Profile) (domain.Profile, error) {
+		return cur.Apply(domain.ProfileUpdate{NickName: &nick, AvatarURL: &avatar})
+	})
+	require.NoError(t, err)
+	require.NoError(t, repo.Save(ctx, "oALICE", "d1", domain.Quota{MaxDrawings: 1}, func(*domain.Drawing) (*domain.Drawing, error) {
+		return domain.NewDrawing("oALICE", "d1", porttest.Actions(t, `[1]`), time.Now())
+	}), "a profile is not a drawing: the quota of one still has room")
+
+	client, err := mongo.Connect(options.Client().ApplyURI(srv.MongoURI()))
+	require.NoError(t, err)
+	t.Cleanup(func() { client.Disconnect(context.Background()) })
+	var docs []bson.M
+	cur, err := client.Database(db).Collection(mongostore.ProfilesCollection).Find(ctx, bson.D{})
+	require.NoError(t, err)
+	require.NoError(t, cur.All(ctx, &docs))
+	assert.Equal(t, []bson.M{{"_id": "oALICE", "nickName": nick, "avatarUrl": avatar}}, docs)
+	n, err := client.Database(db).Collection(mongostore.DefaultCollection).CountDocuments(ctx, bson.D{})
+	require.NoError(t, err)
+	assert.Equal(t, int64(1), n, "the drawing, and nothing of the profile, in the drawings' collection")
 }

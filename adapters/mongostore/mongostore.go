@@ -203,12 +203,16 @@ func (r *Repository) EnsureReady(ctx context.Context) error {
 	}
 	ctx, cancel := context.WithTimeout(ctx, r.opTimeout)
 	defer cancel()
-	_, err := r.coll.Indexes().CreateMany(ctx, []mongo.IndexModel{
+	// One index per createIndexes command: FerretDB 1.24.2 drops the
+	// connection on a command naming two or more indexes that all exist,
+	// which is what every instance after the first sends.
+	for _, index := range []mongo.IndexModel{
 		{Keys: bson.D{{Key: "openId", Value: 1}, {Key: "id", Value: 1}}, Options: options.Index().SetUnique(true).SetName("openId_id_unique")},
 		{Keys: bson.D{{Key: "openId", Value: 1}, {Key: "updatedAt", Value: -1}, {Key: "id", Value: 1}}, Options: options.Index().SetName("openId_updatedAt_id")},
-	})
-	if err != nil {
-		return domain.Wrap(domain.EUNAVAILABLE, err, "The drawing store is unavailable (creating its indexes failed).")
+	} {
+		if _, err := r.coll.Indexes().CreateOne(ctx, index); err != nil {
+			return domain.Wrap(domain.EUNAVAILABLE, err, "The drawing store is unavailable (creating its indexes failed).")
+		}
 	}
 	r.ready.Store(true)
 	return nil

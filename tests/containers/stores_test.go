@@ -106,3 +106,18 @@ func TestMongoProfile_IsOneDocumentPerOwnerBesideTheDrawings(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, int64(1), n, "the drawing, and nothing of the profile, in the drawings' collection")
 }
+
+// A second instance, or a restart, meets a database whose indexes exist
+// already: it must become ready too (FerretDB 1.24.2 drops the connection
+// on a createIndexes naming two or more existing indexes).
+func TestMongoSecondInstanceOnAnExistingDatabaseBecomesReady(t *testing.T) {
+	srv := testenv.StartMongo(t, testenv.Options{})
+	db := unique("db")
+	first := mongoRepo(t, srv.MongoURI(), db)
+	require.NoError(t, first.Ping(context.Background()))
+	second := mongoRepo(t, srv.MongoURI(), db)
+	require.NoError(t, second.Ping(context.Background()))
+	_, err := second.Profile(context.Background(), "oALICE")
+	require.NoError(t, err)
+	require.NoError(t, first.Ping(context.Background()), "the first instance still answers")
+}

@@ -264,3 +264,131 @@ func TestRedis_TokenKeyHoldingSomethingElseIsExpired(t *testing.T) {
 		assert.Equal(t, domain.ESESSIONEXPIRED, domain.ErrorCode(err), name)
 	}
 }
+
+// countingHook counts the commands a client sends, pipelined ones each.
+type countingHook struct {
+	mu   sync.Mutex
+	cmds []string
+}
+
+func (h *countingHook) DialHook(next redis.DialHook) redis.DialHook { return next }
+func (h *countingHook) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
+	return func(ctx context.Context, cmd redis.Cmder) error {
+		h.record(cmd)
+		return next(ctx, cmd)
+	}
+}
+func (h *countingHook) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
+	return func(ctx context.Context, cmds []redis.Cmder) error {
+		for _, c := range cmds {
+			h.record(c)
+		}
+		return next(ctx, cmds)
+	}
+}
+func (h *countingHook) record(c redis.Cmder) {
+	h.mu.Lock()
+	h.cmds = append(h.cmds, c.Name())
+	h.mu.Unlock()
+}
+func (h *countingHook) take() []string {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	out := h.cmds
+	h.cmds = nil
+	return out
+}
+
+// The hot path: authenticating a token is one store read, and the
+// use is written back at most once a minute per session. Every key expires
+// by itself with its session, a touch extends them all, and a revoke
+// leaves nothing of the user behind.
+func TestRedis_TokenAuthenticateIsOneReadAndKeysExpireWithTheSession(t *testing.T) {
+	srv := testenv.StartRedis(t, testenv.Options{})
+	client, _ := tokenClient(t, srv.RedisURL())
+	hook := &countingHook{}
+	client.AddHook(hook)
+	ctx := context.Background()
+	prefix := unique("ost-ttl")
+	st := redisstore.NewTokenSessions(client, redisstore.TokenOptions{Prefix: prefix})
+	policy := domain.SessionPolicy{Idle: 62 * time.Second, MaxAge: time.Hour}
+	keysOf := func(prefix string) []string {
+		keys, err := client.Keys(ctx, prefix+":*").Result()
+		require.NoError(t, err)
+		return keys
+	}
+	ttls := func() (least, most time.Duration) {
+		least = time.Hour
+		for _, k := range keysOf(prefix) {
+			ttl, err := client.PTTL(ctx, k).Result()
+			require.NoError(t, err)
+			least, most = min(least, ttl), max(most, ttl)
+		}
+		return least, most
+	}
+
+	// A session created at t0 and stored when the caller's clock says
+	// t0+60s: its keys live the 2 s left of its idle timeout.
+	t0 := time.Now()
+	s, err := domain.NewTokenSession("session-1", domain.WxSession{OpenID: "oALICE"}, "sealed", "", t0, policy)
+	require.NoError(t, err)
+	_, d, err := domain.MintToken("oALICE")
+	require.NoError(t, err)
+	_, err = st.Create(ctx, d, s, t0.Add(60*time.Second), policy)
+	require.NoError(t, err)
+	_, d2, err := domain.MintToken("oALICE")
+	require.NoError(t, err)
+	require.NoError(t, st.AddToken(ctx, "oALICE", s.ID(), d2, t0.Add(60*time.Second)))
+	require.Len(t, keysOf(prefix), 4, "the index, the session and two tokens")
+	least, most := ttls()
+	assert.Positive(t, least, "every key expires by itself")
+	assert.LessOrEqual(t, most, 2*time.Second, "with the session")
+	hook.take()
+
+	for range 3 {
+		_, err = st.Authenticate(ctx, d, t0.Add(30*time.Second), policy)
+		require.NoError(t, err)
+		assert.Equal(t, []string{"get"}, hook.take(), "within the minute: one read, no write")
+	}
+
+	// A minute after the last use: the use is written back, for the whole
+	// session, and every key lives another idle timeout.
+	_, err = st.Authenticate(ctx, d, t0.Add(61*time.Second), policy)
+	require.NoError(t, err)
+	cmds := hook.take()
+	assert.Equal(t, "get", cmds[0], "one read, then the write: %v", cmds)
+	assert.Contains(t, cmds, "exec")
+	least, _ = ttls()
+	assert.Greater(t, least, 60*time.Second, "the touch extended every key, the other token's and the index too")
+	got, err := st.Authenticate(ctx, d2, t0.Add(62*time.Second), policy)
+	require.NoError(t, err)
+	assert.True(t, got.LastSeenAt().Equal(t0.Add(61*time.Second).UTC()), "the other token reads the written use")
+
+	// An unused session's keys are gone at its end.
+	bobPrefix := unique("ost-ttl-bob")
+	bobs := redisstore.NewTokenSessions(client, redisstore.TokenOptions{Prefix: bobPrefix})
+	b, err := domain.NewTokenSession("session-2", domain.WxSession{OpenID: "oBOB"}, "sealed", "", t0, policy)
+	require.NoError(t, err)
+	_, db, err := domain.MintToken("oBOB")
+	require.NoError(t, err)
+	_, err = bobs.Create(ctx, db, b, t0.Add(61*time.Second), policy)
+	require.NoError(t, err)
+	require.Len(t, keysOf(bobPrefix), 3)
+	require.Eventually(t, func() bool { return len(keysOf(bobPrefix)) == 0 }, 5*time.Second, 100*time.Millisecond,
+		"an unused session's keys are gone after its idle timeout")
+
+	// RevokeAll, and a Revoke of the last session, leave no key behind,
+	// the index included.
+	n, err := st.RevokeAll(ctx, "oALICE", t0.Add(62*time.Second))
+	require.NoError(t, err)
+	assert.Equal(t, 1, n)
+	assert.Empty(t, keysOf(prefix), "RevokeAll leaves nothing")
+	s3, err := domain.NewTokenSession("session-3", domain.WxSession{OpenID: "oALICE"}, "sealed", "", t0, domain.SessionPolicy{})
+	require.NoError(t, err)
+	_, d3, err := domain.MintToken("oALICE")
+	require.NoError(t, err)
+	_, err = st.Create(ctx, d3, s3, t0, domain.SessionPolicy{})
+	require.NoError(t, err)
+	require.NoError(t, st.Revoke(ctx, "oALICE", s3.ID(), t0))
+	assert.Empty(t, keysOf(prefix), "Revoke of the last session leaves nothing")
+}

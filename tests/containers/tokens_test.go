@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/moby/moby/client"
 	"github.com/redis/go-redis/v9"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -391,4 +392,64 @@ func TestRedis_TokenAuthenticateIsOneReadAndKeysExpireWithTheSession(t *testing.
 	require.NoError(t, err)
 	require.NoError(t, st.Revoke(ctx, "oALICE", s3.ID(), t0))
 	assert.Empty(t, keysOf(prefix), "Revoke of the last session leaves nothing")
+}
+
+// A Redis that stops answering makes every call of both stores fail with
+// EUNAVAILABLE within about the op timeout (never ESESSIONEXPIRED, which
+// would send clients to log in), with no password in the error, and they
+// work again when it answers.
+func TestRedisPaused_TokenSessionsAndLoginCodesFailCleanlyAndRecover(t *testing.T) {
+	const password = "paused-Redis-pw"
+	srv := testenv.StartRedis(t, testenv.Options{Args: []string{"--requirepass", password}})
+	rdb, _ := tokenClient(t, "redis://:"+password+"@"+srv.HostPort+"/0")
+	ctx := context.Background()
+	st := redisstore.NewTokenSessions(rdb, redisstore.TokenOptions{Prefix: unique("ost-paused")})
+	codes := redisstore.NewLoginCodes(rdb, redisstore.TokenOptions{Prefix: unique("ost-paused")})
+	policy := domain.SessionPolicy{}
+	s, _, d := porttest.NewTokenSession(t, "oALICE", "", porttest.Start)
+	_, err := st.Create(ctx, d, s, porttest.Start, policy)
+	require.NoError(t, err)
+
+	cli := dockerClient(t)
+	id := srv.Container.GetContainerID()
+	_, err = cli.ContainerPause(ctx, id, client.ContainerPauseOptions{})
+	require.NoError(t, err)
+	paused := true
+	defer func() {
+		if paused {
+			cli.ContainerUnpause(ctx, id, client.ContainerUnpauseOptions{})
+		}
+	}()
+
+	_, _, d2 := porttest.NewTokenSession(t, "oALICE", "", porttest.Start)
+	for name, call := range map[string]func() error{
+		"Authenticate": func() error { _, err := st.Authenticate(ctx, d, porttest.Start, policy); return err },
+		"Touch":        func() error { _, err := st.Authenticate(ctx, d, porttest.Start.Add(time.Hour), policy); return err },
+		"Create":       func() error { _, err := st.Create(ctx, d2, s, porttest.Start, policy); return err },
+		"AddToken":     func() error { return st.AddToken(ctx, "oALICE", s.ID(), d2, porttest.Start) },
+		"Sessions":     func() error { _, err := st.Sessions(ctx, "oALICE", porttest.Start); return err },
+		"Revoke":       func() error { return st.Revoke(ctx, "oALICE", s.ID(), porttest.Start) },
+		"RevokeAll":    func() error { _, err := st.RevokeAll(ctx, "oALICE", porttest.Start); return err },
+		"Claim":        func() error { _, _, err := codes.Claim(ctx, "code-1", time.Minute); return err },
+		"Complete": func() error {
+			return codes.Complete(ctx, "code-1", ports.LoginResult{Owner: "oALICE", SessionID: s.ID()}, time.Minute)
+		},
+	} {
+		start := time.Now()
+		err := call()
+		elapsed := time.Since(start)
+		assert.Equal(t, domain.EUNAVAILABLE, domain.ErrorCode(err), "%s: %v", name, err)
+		if err != nil {
+			assert.NotContains(t, err.Error(), password, name)
+		}
+		assert.Less(t, elapsed, 1500*time.Millisecond, "%s answers without hanging", name)
+	}
+
+	_, err = cli.ContainerUnpause(ctx, id, client.ContainerUnpauseOptions{})
+	require.NoError(t, err)
+	paused = false
+	require.Eventually(t, func() bool {
+		_, err := st.Authenticate(ctx, d, porttest.Start, policy)
+		return err == nil
+	}, 10*time.Second, 100*time.Millisecond, "the store recovers by itself when Redis returns")
 }

@@ -177,7 +177,7 @@ type storedSession struct {
 	sess *domain.TokenSession
 }
 
-// readSessions reads the owner's sessions ids, and watches them first when
+// readSessions reads the owner's sessions of ids, and watches them first when
 // r is a transaction; ids whose record is gone (expired) or not the
 // owner's are left out.
 func (t *TokenSessions) readSessions(ctx context.Context, r redis.StringCmdable, owner string, ids []string) ([]storedSession, error) {

@@ -11,6 +11,36 @@
 //	{weapp-session:<code>}:proof → digest of the verified rawData + signature
 //
 // Its hash tag puts it in the code key's Cluster slot.
+//
+// The modern protocol's sessions and login codes (PROTOCOL §6; tokens.go:
+// TokenSessions, LoginCodes) need Redis 7.0 or later (SET … NX GET,
+// PEXPIRE … GT). Their keys, with the default prefix "ost"
+// (TokenOptions.Prefix):
+//
+//	ost:{ost:NN}:t:<token digest hex>  → the session record (JSON)               one per token
+//	ost:{ost:NN}:s:<session id>        → the record and its token digests (JSON)  one per session
+//	ost:{ost:NN}:u:<openId>            → the owner's session ids (JSON array)     one per user
+//	ost:lc:<SHA-256 of the code, hex>  → "claim:<random>" while exchanged, then {"owner","sessionId"}
+//
+// NN is the owner's shard (domain.UserShard, 00 to 63), which is also the
+// shard of every token digest of the owner (domain.TokenDigest.Shard): the
+// hash tag puts all of one user's keys in one Cluster slot, so every change
+// of a user's keys is one MULTI, and a token alone still finds its key. The
+// 64 tags spread the users over the Cluster's masters.
+//
+// A session's record is copied under each of its tokens (more than one only
+// after a login code's retry, at most domain.MaxTokensPerSession), so that
+// authenticating a token is one GET. Every change of several keys is an
+// optimistic transaction: WATCH the keys, read them, let the domain decide
+// (domain.SessionsToEnd, TokenSession.Touch), write with MULTI/EXEC, and
+// start again when a watched key changed meanwhile.
+//
+// Every key expires by itself when its session ends (the earlier of the
+// idle and the absolute expiry, counted from the caller's now), and a touch
+// extends it; the owner's index lives as long as its longest session. So
+// Redis holds the live sessions and little more. Records hold a token's
+// digest, never the token, and the session_key only sealed (the caller's
+// domain.SessionKeySealer); a login code is kept by its digest only.
 package redisstore
 
 import (

@@ -270,6 +270,11 @@ func (m *Main) openSessions(bg context.Context) (ports.SessionStore, ports.RateL
 	return store, limiter, httpapi.Check{Name: "redis", Ping: store.Ping}, "redis (" + string(mode) + ")", nil
 }
 
+// TokenSessionsInMemoryWarning is logged when Redis holds the legacy
+// sessions but the v2 token sessions stay in memory (the bench reads it).
+const TokenSessionsInMemoryWarning = "v2 token sessions are kept in this instance's memory although ONESTROKE_REDIS_URL is set: " +
+	"a token works only on the instance that made it, until the Redis adapters of the token ports are merged"
+
 // openTokenSessions returns the stores of the modern sessions (PROTOCOL §6):
 // the token sessions and the login codes that make one exchange per code.
 func (m *Main) openTokenSessions(legacy ports.SessionStore) (ports.TokenSessionStore, ports.LoginCodes, string) {
@@ -285,6 +290,7 @@ func (m *Main) openTokenSessions(legacy ports.SessionStore) (ports.TokenSessionS
 		// Until they are merged, token sessions stay in this instance's
 		// memory: behind a load balancer a token works only on the instance
 		// that made it, and a code is exchanged once per instance.
+		m.logger.Warn(TokenSessionsInMemoryWarning)
 		return memstore.NewTokenSessions(), memstore.NewLoginCodes(time.Now),
 			"memory, this instance only (the Redis adapters are not merged yet)"
 	}

@@ -6,7 +6,6 @@ import (
 	"context"
 	"log/slog"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"golang.org/x/sync/singleflight"
@@ -59,36 +58,38 @@ type SessionService struct {
 	TTL       time.Duration
 	Logger    *slog.Logger
 
+	// Gate is what every login that reaches WeChat passes: the login
+	// budget per client address, the exchange slots and the outcome count.
+	// Share one with the TokenService. When nil, one is built from the
+	// four fields below.
+	Gate *ExchangeGate
+
 	// MaxConcurrentExchanges bounds the exchanges with WeChat in flight at
 	// once (default DefaultMaxConcurrentExchanges). Requests that join a
-	// login of the same code share its slot.
+	// login of the same code share its slot. Used only when Gate is nil.
 	MaxConcurrentExchanges int
 	// ExchangeWait is how long a login waits for a slot (default
-	// DefaultExchangeWait); then it fails with EBUSY.
+	// DefaultExchangeWait); then it fails with EBUSY. Used only when Gate
+	// is nil.
 	ExchangeWait time.Duration
 
 	// Limiter, when set, limits the logins that would reach WeChat per
 	// client address (Credentials.Client). Repeats of verified headers,
 	// code-only requests and requests joining a login in flight are not
 	// counted. When the limiter cannot answer, logins go ahead (see
-	// allowLogin).
+	// ExchangeGate.Allow). Used only when Gate is nil.
 	Limiter ports.RateLimiter
 	// ObserveExchange, when set, is told the outcome of every login that
 	// needed WeChat (once per exchange, not per joined request); the
-	// wiring counts them in metrics.
+	// wiring counts them in metrics. Used only when Gate is nil.
 	ObserveExchange func(ExchangeOutcome)
 
-	// limiterWarned is when the limiter's failure was last logged (unix
-	// nanoseconds), and limiterFailures how many went unlogged since.
-	limiterWarned   atomic.Int64
-	limiterFailures atomic.Int64
+	gateOnce sync.Once
+	ownGate  *ExchangeGate
 
 	// logins makes concurrent first requests with one code share a single
 	// exchange: a code is single-use at WeChat.
 	logins singleflight.Group
-	// slots holds one token per exchange in flight.
-	slots     chan struct{}
-	slotsOnce sync.Once
 }
 
 // loginResult is what a shared login hands to every request that waited
@@ -177,24 +178,10 @@ func (s *SessionService) Authenticate(ctx context.Context, c domain.Credentials)
 // code, verifies the leader's signature and records the session.
 func (s *SessionService) login(ctx context.Context, c domain.Credentials, raw domain.RawData, proof string) (*loginResult, error) {
 	code, signature := c.Code, c.Signature
-	if err := s.allowLogin(ctx, c.Client); err != nil {
-		s.observe(ExchangeRateLimited)
-		return nil, err
-	}
-	release, err := s.acquireSlot()
-	if err != nil {
-		s.observe(ExchangeBusy) // counted, not logged here: the 503 is logged where it is answered
-		return nil, err
-	}
-	wx, err := s.Exchanger.Exchange(ctx, code)
-	release()
+	wx, err := s.gate().Exchange(ctx, s.Exchanger, code, c.Client)
 	switch domain.ErrorCode(err) {
-	case "":
-		s.observe(ExchangeOK)
-	case domain.EEXCHANGEREFUSED:
-		s.observe(ExchangeRefused)
-	default:
-		s.observe(ExchangeUnavailable)
+	case domain.ERATELIMITED, domain.EBUSY:
+		return nil, err // WeChat was not asked; the refusal is logged where it is answered
 	}
 	if err != nil && domain.ErrorCode(err) == domain.EEXCHANGEREFUSED {
 		// A login of the same headers may have finished between this
@@ -223,80 +210,17 @@ func (s *SessionService) login(ctx context.Context, c domain.Credentials, raw do
 	return res, nil
 }
 
-// limiterWarnEvery bounds how often a failing limiter is logged: once per
-// login would flood the log exactly when Redis is in trouble.
-const limiterWarnEvery = 10 * time.Second
-
-// allowLogin takes one login attempt from the client's budget. Past it the
-// login fails with ERATELIMITED (429, a session body without reason: the
-// client fails the request instead of starting a login storm).
-//
-// When the limiter cannot answer (Redis down or slow), the login goes
-// ahead, with a warning logged at most every limiterWarnEvery. Failing
-// closed would lock every user out whenever the limiter's store blinks,
-// and the store is usually the session store, without which no login works
-// anyway; failing open is not unlimited, because the exchange slots
-// (MaxConcurrentExchanges) still bound what reaches WeChat.
-func (s *SessionService) allowLogin(ctx context.Context, client string) error {
-	if s.Limiter == nil {
-		return nil
+// gate returns the ExchangeGate the logins pass: Gate, or one built once
+// from the legacy fields.
+func (s *SessionService) gate() *ExchangeGate {
+	if s.Gate != nil {
+		return s.Gate
 	}
-	if client == "" {
-		client = "unknown"
-	}
-	ok, retryAfter, err := s.Limiter.Allow(ctx, client)
-	if err != nil {
-		failures := s.limiterFailures.Add(1)
-		now, last := time.Now().UnixNano(), s.limiterWarned.Load()
-		if now-last >= int64(limiterWarnEvery) && s.limiterWarned.CompareAndSwap(last, now) {
-			s.limiterFailures.Add(-failures)
-			s.logger().LogAttrs(ctx, slog.LevelWarn, "login rate limiter unavailable; letting logins through, bounded by the exchange slots",
-				slog.Int64("failures", failures), slog.String("error", err.Error()))
-		}
-		return nil
-	}
-	if !ok {
-		return &domain.Error{Code: domain.ERATELIMITED, Message: "Too many logins from this address; try again later.", RetryAfter: retryAfter}
-	}
-	return nil
-}
-
-// acquireSlot takes one of the MaxConcurrentExchanges slots, waiting up to
-// ExchangeWait, and returns what gives it back. A full house is EBUSY: the
-// client fails this request (no session reason) instead of logging in
-// again, which would only add to the load.
-func (s *SessionService) acquireSlot() (release func(), err error) {
-	s.slotsOnce.Do(func() {
-		n := s.MaxConcurrentExchanges
-		if n <= 0 {
-			n = DefaultMaxConcurrentExchanges
-		}
-		s.slots = make(chan struct{}, n)
+	s.gateOnce.Do(func() {
+		s.ownGate = &ExchangeGate{Limiter: s.Limiter, MaxConcurrent: s.MaxConcurrentExchanges, Wait: s.ExchangeWait,
+			Observe: s.ObserveExchange, Logger: s.Logger}
 	})
-	release = func() { <-s.slots }
-	select {
-	case s.slots <- struct{}{}:
-		return release, nil
-	default:
-	}
-	wait := s.ExchangeWait
-	if wait <= 0 {
-		wait = DefaultExchangeWait
-	}
-	t := time.NewTimer(wait)
-	defer t.Stop()
-	select {
-	case s.slots <- struct{}{}:
-		return release, nil
-	case <-t.C:
-		return nil, &domain.Error{Code: domain.EBUSY, Message: "Too many logins at once; try again shortly.", RetryAfter: time.Second}
-	}
-}
-
-func (s *SessionService) observe(o ExchangeOutcome) {
-	if s.ObserveExchange != nil {
-		s.ObserveExchange(o)
-	}
+	return s.ownGate
 }
 
 func (s *SessionService) ttl() time.Duration {

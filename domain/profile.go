@@ -1,6 +1,7 @@
 package domain
 
 import (
+	"bytes"
 	"net/url"
 	"strings"
 	"unicode"
@@ -86,3 +87,25 @@ func (p Profile) AvatarURL() string { return p.avatarURL }
 
 // IsZero reports whether the user set nothing.
 func (p Profile) IsZero() bool { return p == Profile{} }
+
+// UserInfo returns the user info the legacy routes answer for a user of
+// the modern protocol (PROTOCOL §6: {…profile…,"openId":"…"}): the members
+// the user set, then the openId.
+func (p Profile) UserInfo(openID string) UserInfo {
+	var b bytes.Buffer
+	b.WriteByte('{')
+	if p.nickName != "" {
+		b.WriteString(`"nickName":`)
+		writeJSONString(&b, p.nickName)
+		b.WriteByte(',')
+	}
+	if p.avatarURL != "" {
+		b.WriteString(`"avatarUrl":`)
+		writeJSONString(&b, p.avatarURL)
+		b.WriteByte(',')
+	}
+	b.WriteString(`"openId":`)
+	writeJSONString(&b, openID)
+	b.WriteByte('}')
+	return UserInfo{openID: openID, json: b.Bytes()}
+}

@@ -85,6 +85,20 @@ func ValidateDevice(device string) error {
 	return nil
 }
 
+// ValidateLoginCode checks a wx.login code before anything is spent on it:
+// 1 to MaxCodeLength printable ASCII characters (WeChat's are 32).
+func ValidateLoginCode(code string) error {
+	if code == "" || len(code) > MaxCodeLength {
+		return Errorf(EINVALID, "code must be the 1 to %d characters wx.login gave.", MaxCodeLength)
+	}
+	for i := 0; i < len(code); i++ {
+		if b := code[i]; b <= ' ' || b >= 0x7f {
+			return Errorf(EINVALID, "code contains a character outside printable ASCII.")
+		}
+	}
+	return nil
+}
+
 // NewTokenSession starts a session of the user WeChat named, created now.
 // sealedKey is the sealed session_key (SessionKeySealer.Seal).
 func NewTokenSession(id string, wx WxSession, sealedKey, device string, now time.Time, p SessionPolicy) (*TokenSession, error) {

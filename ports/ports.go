@@ -40,8 +40,11 @@ type SessionStore interface {
 type CodeExchanger interface {
 	// Exchange returns the openid, session_key and unionid for code.
 	// Returns EEXCHANGEREFUSED when WeChat refuses the code (invalid, used,
-	// blocked, rate-limited, bad app credentials) and EEXCHANGEUNAVAILABLE
-	// when WeChat cannot be reached, times out or stays busy.
+	// blocked, rate-limited) and EEXCHANGEUNAVAILABLE when WeChat cannot be
+	// reached, times out, stays busy or refuses the app's own credentials.
+	// When WeChat answered an errcode, the error's Detail carries it as
+	// "errcode" (an int): the modern protocol answers 45011 and 40013/40125
+	// apart from a refused code.
 	Exchange(ctx context.Context, code string) (domain.WxSession, error)
 }
 

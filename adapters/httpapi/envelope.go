@@ -65,22 +65,52 @@ var successEmpty = []byte(`{"code":0,"msg":"success","data":{}}`)
 // writeBusinessError answers {"code":-1,"msg":"fail","error":{"reason":…,"message":…}}.
 func (s *Server) writeBusinessError(w http.ResponseWriter, r *http.Request, err error) {
 	o := outcomeOf(err)
-	s.logError(r, o.status, err)
+	s.writeFailure(w, r, o.status, o.reason, err)
+}
+
+// writeV2Error answers a v2 route's failure (PROTOCOL §6): the business
+// envelope with the v2 column's status and reason, and its
+// WWW-Authenticate challenge.
+func (s *Server) writeV2Error(w http.ResponseWriter, r *http.Request, err error) {
+	m := outcomeOf(err).modern()
+	if m.challenge != "" {
+		w.Header()["Www-Authenticate"] = []string{m.challenge}
+	}
+	s.writeFailure(w, r, m.status, m.reason, err)
+}
+
+func (s *Server) writeFailure(w http.ResponseWriter, r *http.Request, status int, reason string, err error) {
+	s.logError(r, status, err)
 	setRetryAfter(w, err)
 	b := getBuf()
 	defer putBuf(b)
 	b.WriteString(`{"code":-1,"msg":"fail","error":{"reason":`)
-	appendJSONString(b, o.reason)
+	appendJSONString(b, reason)
 	b.WriteString(`,"message":`)
 	appendJSONString(b, domain.ErrorMessage(err))
 	b.WriteString(`}}`)
-	writeBody(w, o.status, b.Bytes())
+	writeBody(w, status, b.Bytes())
 }
 
 // writeSessionError answers the session error body of PROTOCOL §2, members
 // in the order the original wrote them.
 func (s *Server) writeSessionError(w http.ResponseWriter, r *http.Request, err error) {
 	o := outcomeOf(err)
+	s.writeSessionBody(w, r, o, err)
+}
+
+// writeBearerSessionError answers a legacy route's refusal of a bearer
+// token: the session error body the route speaks, with the challenge of
+// PROTOCOL §6.
+func (s *Server) writeBearerSessionError(w http.ResponseWriter, r *http.Request, err error) {
+	o := outcomeOf(err)
+	if c := o.modern().challenge; c != "" {
+		w.Header()["Www-Authenticate"] = []string{c}
+	}
+	s.writeSessionBody(w, r, o, err)
+}
+
+func (s *Server) writeSessionBody(w http.ResponseWriter, r *http.Request, o outcome, err error) {
 	s.logError(r, o.status, err)
 	setRetryAfter(w, err)
 	b := getBuf()

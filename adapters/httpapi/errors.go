@@ -19,36 +19,54 @@ const (
 // outcome is how one error code is answered: the HTTP status, the reason of
 // the business envelope and the reason of the session error body (PROTOCOL
 // §2; empty means the body has no reason, so the client fails the request
-// rather than logging in again).
+// rather than logging in again), and, where the modern routes (§6) answer
+// otherwise, their status, reason and WWW-Authenticate challenge.
 type outcome struct {
 	status        int
 	reason        string
 	sessionReason string
+	v2            *modern
+}
+
+// modern is a v2 route's answer of an error code (PROTOCOL §6). The
+// challenge is sent too when a legacy route refuses a bearer token.
+type modern struct {
+	status    int
+	reason    string
+	challenge string // WWW-Authenticate
 }
 
 // errorTable is the one place that maps error codes to HTTP. wx.request
 // hands the client the body whatever the status, so statuses are chosen for
-// operators and proxies; the reasons are the protocol.
+// operators and proxies; the reasons are the protocol. The legacy columns
+// are what clients in the field know, byte for byte: the v2 column never
+// changes them.
 var errorTable = map[string]outcome{
-	domain.ESESSIONEXPIRED:      {http.StatusUnauthorized, "ERR_SESSION_EXPIRED", "ERR_SESSION_EXPIRED"},
-	domain.EEXCHANGEREFUSED:     {http.StatusUnauthorized, "ERR_SESSION_KEY_EXCHANGE_FAILED", "ERR_SESSION_KEY_EXCHANGE_FAILED"},
-	domain.EEXCHANGEUNAVAILABLE: {http.StatusServiceUnavailable, "ERR_SESSION_KEY_EXCHANGE_FAILED", "ERR_SESSION_KEY_EXCHANGE_FAILED"},
-	domain.EUNTRUSTED:           {http.StatusUnauthorized, "ERR_UNTRUSTED_RAW_DATA", "ERR_UNTRUSTED_RAW_DATA"},
-	domain.EBADRAWDATA:          {http.StatusBadRequest, "ERR_INVALID_REQUEST", ""},
-	domain.EINVALID:             {http.StatusBadRequest, "ERR_INVALID_REQUEST", ""},
-	domain.ETOOLARGE:            {http.StatusRequestEntityTooLarge, "ERR_TOO_LARGE", ""},
-	domain.ENOTFOUND:            {http.StatusNotFound, "ERR_NOT_FOUND", ""},
-	domain.EQUOTA:               {http.StatusConflict, "ERR_QUOTA_EXCEEDED", ""},
-	domain.EUNAUTHORIZED:        {http.StatusUnauthorized, "ERR_NO_SESSION", ""},
-	domain.EUNAVAILABLE:         {http.StatusServiceUnavailable, "ERR_UNAVAILABLE", ""},
-	domain.EBUSY:                {http.StatusServiceUnavailable, "ERR_UNAVAILABLE", ""},
-	domain.ERATELIMITED:         {http.StatusTooManyRequests, "ERR_RATE_LIMITED", ""},
-	domain.EINTERNAL:            {http.StatusInternalServerError, "ERR_INTERNAL", ""},
-	codeUnsupportedMediaType:    {http.StatusUnsupportedMediaType, "ERR_UNSUPPORTED_MEDIA_TYPE", ""},
-	codeMethodNotAllowed:        {http.StatusMethodNotAllowed, "ERR_METHOD_NOT_ALLOWED", ""},
-	codeNoRoute:                 {http.StatusNotFound, "ERR_NOT_FOUND", ""},
-	codeHeadersTooLarge:         {http.StatusRequestHeaderFieldsTooLarge, "ERR_TOO_LARGE", ""},
-	codeBodyTimeout:             {http.StatusRequestTimeout, "ERR_INVALID_REQUEST", ""},
+	domain.ESESSIONEXPIRED: {http.StatusUnauthorized, "ERR_SESSION_EXPIRED", "ERR_SESSION_EXPIRED",
+		&modern{http.StatusUnauthorized, "ERR_SESSION_EXPIRED", `Bearer error="invalid_token"`}},
+	domain.EEXCHANGEREFUSED: {http.StatusUnauthorized, "ERR_SESSION_KEY_EXCHANGE_FAILED", "ERR_SESSION_KEY_EXCHANGE_FAILED",
+		&modern{http.StatusUnauthorized, "ERR_LOGIN_CODE_INVALID", ""}},
+	domain.EEXCHANGEUNAVAILABLE: {http.StatusServiceUnavailable, "ERR_SESSION_KEY_EXCHANGE_FAILED", "ERR_SESSION_KEY_EXCHANGE_FAILED",
+		&modern{http.StatusServiceUnavailable, "ERR_WECHAT_UNAVAILABLE", ""}},
+	domain.EUNTRUSTED:  {http.StatusUnauthorized, "ERR_UNTRUSTED_RAW_DATA", "ERR_UNTRUSTED_RAW_DATA", nil},
+	domain.EBADRAWDATA: {http.StatusBadRequest, "ERR_INVALID_REQUEST", "", nil},
+	domain.EINVALID:    {http.StatusBadRequest, "ERR_INVALID_REQUEST", "", nil},
+	domain.ETOOLARGE:   {http.StatusRequestEntityTooLarge, "ERR_TOO_LARGE", "", nil},
+	domain.ENOTFOUND:   {http.StatusNotFound, "ERR_NOT_FOUND", "", nil},
+	domain.EQUOTA:      {http.StatusConflict, "ERR_QUOTA_EXCEEDED", "", nil},
+	// The session reason is met only by a bearer token a legacy route
+	// refuses: legacy clients never send one.
+	domain.EUNAUTHORIZED: {http.StatusUnauthorized, "ERR_NO_SESSION", "ERR_NO_SESSION",
+		&modern{http.StatusUnauthorized, "ERR_NO_SESSION", "Bearer"}},
+	domain.EUNAVAILABLE:      {http.StatusServiceUnavailable, "ERR_UNAVAILABLE", "", nil},
+	domain.EBUSY:             {http.StatusServiceUnavailable, "ERR_UNAVAILABLE", "", nil},
+	domain.ERATELIMITED:      {http.StatusTooManyRequests, "ERR_RATE_LIMITED", "", nil},
+	domain.EINTERNAL:         {http.StatusInternalServerError, "ERR_INTERNAL", "", nil},
+	codeUnsupportedMediaType: {http.StatusUnsupportedMediaType, "ERR_UNSUPPORTED_MEDIA_TYPE", "", nil},
+	codeMethodNotAllowed:     {http.StatusMethodNotAllowed, "ERR_METHOD_NOT_ALLOWED", "", nil},
+	codeNoRoute:              {http.StatusNotFound, "ERR_NOT_FOUND", "", nil},
+	codeHeadersTooLarge:      {http.StatusRequestHeaderFieldsTooLarge, "ERR_TOO_LARGE", "", nil},
+	codeBodyTimeout:          {http.StatusRequestTimeout, "ERR_INVALID_REQUEST", "", nil},
 }
 
 func outcomeOf(err error) outcome {
@@ -56,4 +74,12 @@ func outcomeOf(err error) outcome {
 		return o
 	}
 	return errorTable[domain.EINTERNAL]
+}
+
+// modern returns the v2 routes' answer of the outcome.
+func (o outcome) modern() modern {
+	if o.v2 != nil {
+		return *o.v2
+	}
+	return modern{status: o.status, reason: o.reason}
 }

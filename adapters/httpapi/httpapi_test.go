@@ -37,6 +37,8 @@ type env struct {
 	ops      *httptest.Server // the operator's routes
 	wx       *wechattest.Server
 	sessions *memstore.SessionStore
+	tokens   *memstore.TokenSessions
+	profiles *memstore.Profiles
 	repo     *boltstore.Repository
 }
 
@@ -51,10 +53,15 @@ func newEnv(t *testing.T, mutate func(*httpapi.Config)) *env {
 	require.NoError(t, err)
 	t.Cleanup(func() { repo.Close() })
 	sessions := memstore.NewSessionStore(nil)
+	tokens, profiles := memstore.NewTokenSessions(), memstore.NewProfiles()
+	exchanger := wechat.NewClient("wxAPP", "s3cr3t-app-secret", wxSrv.URL, 2*time.Second)
+	sealer, err := domain.NewSessionKeySealer("s3cr3t-app-secret")
+	require.NoError(t, err)
 	cfg := httpapi.Config{
 		MaxBodyBytes: 16 << 10,
-		Sessions: &app.SessionService{Store: sessions, TTL: time.Hour,
-			Exchanger: wechat.NewClient("wxAPP", "s3cr3t-app-secret", wxSrv.URL, 2*time.Second)},
+		Sessions:     &app.SessionService{Store: sessions, TTL: time.Hour, Exchanger: exchanger},
+		Tokens: &app.TokenService{Sessions: tokens, Codes: memstore.NewLoginCodes(nil), Profiles: profiles,
+			Exchanger: exchanger, Sealer: sealer},
 		Drawings: &app.DrawingService{Repo: repo, MaxActionsBytes: maxActions},
 		Checks:   []httpapi.Check{{Name: "drawings", Ping: repo.Ping}},
 	}
@@ -66,7 +73,7 @@ func newEnv(t *testing.T, mutate func(*httpapi.Config)) *env {
 	t.Cleanup(api.Close)
 	ops := httptest.NewServer(srv.OpsHandler())
 	t.Cleanup(ops.Close)
-	return &env{t: t, api: api, ops: ops, wx: wx, sessions: sessions, repo: repo}
+	return &env{t: t, api: api, ops: ops, wx: wx, sessions: sessions, tokens: tokens, profiles: profiles, repo: repo}
 }
 
 type response struct {
@@ -254,7 +261,7 @@ func TestHostileInputs_ClearErrorAndNothingStored(t *testing.T) {
 	// input is refused before the code is spent.
 	reachesWeChat := map[string]bool{"signature forged": true}
 	secrets := func() []string {
-		return []string{"s3cr3t-app-secret", e.wx.SessionKey("mallory").Reveal(), e.wx.SessionKey("alice").Reveal()}
+		return []string{"s3cr3t-app-secret", e.wx.SessionKey("mallory").Reveal(), e.wx.SessionKey("alice").Reveal(), e.wx.SessionKey("bob").Reveal()}
 	}
 	// setup prepares a case and returns what undoes it.
 	setup := map[string]func() func(){
@@ -279,10 +286,10 @@ func TestHostileInputs_ClearErrorAndNothingStored(t *testing.T) {
 		out.Set(k, v)
 		return out
 	}
-	const jsonCT, formCT = "application/json", "application/x-www-form-urlencoded"
+	const formCT = "application/x-www-form-urlencoded"
 	save, del, list, sess := "/applet/session/paints/save", "/applet/session/paints/delete", "/applet/session/paints/list", "/applet/session"
 
-	cases := []struct {
+	type hostileCase struct {
 		name         string
 		method, path string
 		header       http.Header
@@ -291,7 +298,8 @@ func TestHostileInputs_ClearErrorAndNothingStored(t *testing.T) {
 		status       int
 		sessionError bool   // session error body instead of the business envelope
 		reason       string // "" with sessionError: no reason
-	}{
+	}
+	cases := []hostileCase{
 		{"rawData broken percent-encoding", "GET", sess, withRaw("%7B%22a%22%3A%2"), "", "", 400, true, ""},
 		{"rawData truncated UTF-8", "GET", sess, withRaw("%7B%22a%22%3A%22%E4%B8%22%7D"), "", "", 400, true, ""},
 		{"rawData not JSON", "GET", sess, withRaw("hello"), "", "", 400, true, ""},
@@ -352,6 +360,111 @@ func TestHostileInputs_ClearErrorAndNothingStored(t *testing.T) {
 		{"form body with bytes that are not UTF-8", "POST", save, alice, formCT, "id=d1&actions=[\"\xff\xfe\"]", 400, false, "ERR_INVALID_REQUEST"},
 		{"form body with percent-encoded bytes that are not UTF-8", "POST", save, alice, formCT, "id=d1&actions=%5B%22%FF%FE%22%5D", 400, false, "ERR_INVALID_REQUEST"},
 	}
+	// The modern sessions (PROTOCOL §6): every v2 route, and the legacy
+	// routes with a bearer token, against tokens that are not alice's live
+	// one. Refusing them touches nothing: her token keeps working.
+	aliceV2 := e.v2Login("alice", "phone")
+	tok := aliceV2["token"].(string)
+	ended := e.v2Login("alice", "ended")
+	require.Equal(t, http.StatusOK, e.do("POST", "/applet/v2/logout", auth(ended), "", "").status)
+	bobV2 := e.v2Login("bob", "bob's")
+	changed := []byte(tok)
+	if changed[20] == 'A' {
+		changed[20] = 'B'
+	} else {
+		changed[20] = 'A'
+	}
+	bearerOf := func(v string) http.Header { return http.Header{"Authorization": {v}} }
+	tokens := []struct {
+		name   string
+		header http.Header
+		reason string
+	}{
+		{"no Authorization", nil, "ERR_NO_SESSION"},
+		{"a Basic credential", bearerOf("Basic YWxpY2U6cGFzc3dvcmQ="), "ERR_NO_SESSION"},
+		{"the scheme alone", bearerOf("Bearer"), "ERR_NO_SESSION"},
+		{"a token of another format", bearerOf("Bearer eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJhbGljZSJ9.c2ln"), "ERR_NO_SESSION"},
+		{"a truncated token", bearerOf("Bearer " + tok[:len(tok)-1]), "ERR_NO_SESSION"},
+		{"a token with a character more", bearerOf("Bearer " + tok + "A"), "ERR_NO_SESSION"},
+		{"a token of 10 kB", bearerOf("Bearer ost_" + strings.Repeat("A", 10<<10)), "ERR_NO_SESSION"},
+		{"the token as X-WX-Code", http.Header{"X-Wx-Code": {tok}}, "ERR_NO_SESSION"},
+		{"a token with one character changed", bearerOf("Bearer " + string(changed)), "ERR_SESSION_EXPIRED"},
+		{"a token of an ended session", auth(ended), "ERR_SESSION_EXPIRED"},
+	}
+	v2 := "/applet/v2"
+	for _, route := range []struct{ method, path, contentType, body string }{
+		{"GET", v2 + "/me", "", ""},
+		{"PATCH", v2 + "/me", jsonCT, `{"nickName":"mallory"}`},
+		{"GET", v2 + "/sessions", "", ""},
+		{"DELETE", v2 + "/sessions/" + aliceV2["sessionId"].(string), "", ""},
+		{"POST", v2 + "/logout", "", ""},
+		{"POST", v2 + "/logout-all", "", ""},
+	} {
+		for _, tk := range tokens {
+			cases = append(cases, hostileCase{route.method + " " + route.path + " with " + tk.name, route.method, route.path, tk.header,
+				route.contentType, route.body, 401, false, tk.reason})
+		}
+	}
+	for _, tk := range tokens[2:] {
+		if tk.header.Get("Authorization") == "" {
+			continue // without a bearer token a legacy request is the legacy protocol's
+		}
+		cases = append(cases, hostileCase{"legacy session with " + tk.name, "GET", sess, tk.header, "", "", 401, true, tk.reason},
+			hostileCase{"legacy save with " + tk.name, "POST", save, tk.header, jsonCT, `{"id":"d1","actions":"[]"}`, 401, true, tk.reason})
+	}
+	withCode := merge(bearerOf("Bearer "+string(changed)), "X-Wx-Code", alice.Get("X-Wx-Code"))
+	loginCase := func(name, contentType, body string, status int, reason string) hostileCase {
+		return hostileCase{"v2 login: " + name, "POST", v2 + "/login", nil, contentType, body, status, false, reason}
+	}
+	patchCase := func(name, contentType, body string, status int, reason string) hostileCase {
+		return hostileCase{"v2 profile: " + name, "PATCH", v2 + "/me", bearerOf("Bearer " + tok), contentType, body, status, false, reason}
+	}
+	cases = append(cases,
+		hostileCase{"legacy list with a refused token and a live X-WX-Code", "GET", list, withCode, "", "", 401, true, "ERR_SESSION_EXPIRED"},
+		loginCase("code WeChat does not know", jsonCT, `{"code":"0a1b2c3d4e5f"}`, 401, "ERR_LOGIN_CODE_INVALID"),
+		loginCase("code missing", jsonCT, `{"device":"x"}`, 400, "ERR_INVALID_REQUEST"),
+		loginCase("code under another key case", jsonCT, `{"Code":"0a1b2c3d4e5f"}`, 400, "ERR_INVALID_REQUEST"),
+		loginCase("code empty", jsonCT, `{"code":""}`, 400, "ERR_INVALID_REQUEST"),
+		loginCase("code a number", jsonCT, `{"code":123}`, 400, "ERR_INVALID_REQUEST"),
+		loginCase("code null", jsonCT, `{"code":null}`, 400, "ERR_INVALID_REQUEST"),
+		loginCase("code oversized", jsonCT, `{"code":"`+strings.Repeat("c", 200)+`"}`, 400, "ERR_INVALID_REQUEST"),
+		loginCase("code with a space", jsonCT, `{"code":"a b"}`, 400, "ERR_INVALID_REQUEST"),
+		loginCase("device too long", jsonCT, `{"code":"abc","device":"`+strings.Repeat("d", 65)+`"}`, 400, "ERR_INVALID_REQUEST"),
+		loginCase("device with a control character", jsonCT, `{"code":"abc","device":"a\u0007b"}`, 400, "ERR_INVALID_REQUEST"),
+		loginCase("device an object", jsonCT, `{"code":"abc","device":{}}`, 400, "ERR_INVALID_REQUEST"),
+		loginCase("body null", jsonCT, `null`, 400, "ERR_INVALID_REQUEST"),
+		loginCase("body a JSON array", jsonCT, `[{"code":"abc"}]`, 400, "ERR_INVALID_REQUEST"),
+		loginCase("body a string", jsonCT, `"abc"`, 400, "ERR_INVALID_REQUEST"),
+		loginCase("body with trailing data", jsonCT, `{"code":"abc"} {}`, 400, "ERR_INVALID_REQUEST"),
+		loginCase("body empty", jsonCT, ``, 400, "ERR_INVALID_REQUEST"),
+		loginCase("body truncated", jsonCT, `{"code":"abc"`, 400, "ERR_INVALID_REQUEST"),
+		loginCase("body not UTF-8", jsonCT, "{\"code\":\"abc\",\"device\":\"\xff\"}", 400, "ERR_INVALID_REQUEST"),
+		loginCase("body too large", jsonCT, `{"code":"abc","x":"`+strings.Repeat(" ", 20<<10)+`"}`, 413, "ERR_TOO_LARGE"),
+		loginCase("form-encoded", formCT, `code=abc`, 415, "ERR_UNSUPPORTED_MEDIA_TYPE"),
+		loginCase("content type missing", "", `{"code":"abc"}`, 415, "ERR_UNSUPPORTED_MEDIA_TYPE"),
+		loginCase("charset not UTF-8", "application/json; charset=gbk", `{"code":"abc"}`, 415, "ERR_UNSUPPORTED_MEDIA_TYPE"),
+		patchCase("nickName empty", jsonCT, `{"nickName":""}`, 400, "ERR_INVALID_REQUEST"),
+		patchCase("nickName of 33 characters", jsonCT, `{"nickName":"`+strings.Repeat("长", 33)+`"}`, 400, "ERR_INVALID_REQUEST"),
+		patchCase("nickName with a control character", jsonCT, `{"nickName":"a\nb"}`, 400, "ERR_INVALID_REQUEST"),
+		patchCase("nickName a number", jsonCT, `{"nickName":7}`, 400, "ERR_INVALID_REQUEST"),
+		patchCase("nickName null", jsonCT, `{"nickName":null}`, 400, "ERR_INVALID_REQUEST"),
+		patchCase("avatarUrl over http", jsonCT, `{"avatarUrl":"http://cdn.example/a.png"}`, 400, "ERR_INVALID_REQUEST"),
+		patchCase("avatarUrl of 513 bytes", jsonCT, `{"avatarUrl":"https://cdn.example/`+strings.Repeat("a", 513-len("https://cdn.example/"))+`"}`, 400, "ERR_INVALID_REQUEST"),
+		patchCase("avatarUrl javascript", jsonCT, `{"avatarUrl":"javascript:alert(1)"}`, 400, "ERR_INVALID_REQUEST"),
+		patchCase("a valid nickName with a bad avatarUrl", jsonCT, `{"nickName":"ok","avatarUrl":"ftp://x/y"}`, 400, "ERR_INVALID_REQUEST"),
+		patchCase("body not JSON", jsonCT, `nickName=x`, 400, "ERR_INVALID_REQUEST"),
+		patchCase("text/plain", "text/plain", `{"nickName":"x"}`, 415, "ERR_UNSUPPORTED_MEDIA_TYPE"),
+		hostileCase{"v2 revoke of another user's session", "DELETE", v2 + "/sessions/" + bobV2["sessionId"].(string), bearerOf("Bearer " + tok), "", "", 404, false, "ERR_NOT_FOUND"},
+		hostileCase{"v2 revoke of an unknown session", "DELETE", v2 + "/sessions/AAAAAAAAAAAAAAAAAAAAAA", bearerOf("Bearer " + tok), "", "", 404, false, "ERR_NOT_FOUND"},
+		hostileCase{"v2 revoke of an id of other characters", "DELETE", v2 + "/sessions/a.b", bearerOf("Bearer " + tok), "", "", 404, false, "ERR_NOT_FOUND"},
+		hostileCase{"GET on v2 login", "GET", v2 + "/login", nil, "", "", 405, false, "ERR_METHOD_NOT_ALLOWED"},
+		hostileCase{"PUT on v2 me", "PUT", v2 + "/me", bearerOf("Bearer " + tok), jsonCT, `{}`, 405, false, "ERR_METHOD_NOT_ALLOWED"},
+		hostileCase{"POST on v2 sessions", "POST", v2 + "/sessions", bearerOf("Bearer " + tok), jsonCT, `{}`, 405, false, "ERR_METHOD_NOT_ALLOWED"},
+		hostileCase{"GET on v2 logout", "GET", v2 + "/logout", bearerOf("Bearer " + tok), "", "", 405, false, "ERR_METHOD_NOT_ALLOWED"},
+		hostileCase{"GET on v2 logout-all", "GET", v2 + "/logout-all", bearerOf("Bearer " + tok), "", "", 405, false, "ERR_METHOD_NOT_ALLOWED"},
+		hostileCase{"unknown v2 route", "GET", v2 + "/admin", bearerOf("Bearer " + tok), "", "", 404, false, "ERR_NOT_FOUND"},
+	)
+	reachesWeChat["v2 login: code WeChat does not know"] = true
 	require.GreaterOrEqual(t, len(cases), 25)
 
 	// Security review finding 1: correctly signed rawData that names another
@@ -385,7 +498,7 @@ func TestHostileInputs_ClearErrorAndNothingStored(t *testing.T) {
 			assert.Len(t, e.drawings("oSIGNER"), 1)
 		})
 	}
-	sessionsBefore := e.sessions.Len()
+	sessionsBefore, tokensBefore, profilesBefore := e.sessions.Len(), e.tokens.Len(), e.profiles.Len()
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			if f := setup[c.name]; f != nil {
@@ -405,16 +518,33 @@ func TestHostileInputs_ClearErrorAndNothingStored(t *testing.T) {
 			} else {
 				assert.Equal(t, c.reason, businessReason(t, r))
 			}
+			// A refusal of a bearer token carries its challenge (PROTOCOL §6);
+			// a legacy answer carries none, as before.
+			challenge := ""
+			if strings.Contains(c.path, "/v2/") || isBearer(c.header.Get("Authorization")) {
+				challenge = map[string]string{"ERR_NO_SESSION": "Bearer", "ERR_SESSION_EXPIRED": `Bearer error="invalid_token"`}[c.reason]
+			}
+			assert.Equal(t, challenge, r.header.Get("WWW-Authenticate"))
 			assert.Empty(t, e.drawings(openID), "nothing stored")
 			assert.Equal(t, sessionsBefore, e.sessions.Len(), "no session stored")
-			for _, secret := range secrets() {
+			assert.Equal(t, tokensBefore, e.tokens.Len(), "no token session stored or ended")
+			assert.Equal(t, profilesBefore, e.profiles.Len(), "no profile stored")
+			for _, secret := range append(secrets(), tok) {
 				assert.NotContains(t, r.raw, secret, "no secret in the answer")
 			}
+			me := e.do("GET", "/applet/v2/me", bearerOf("Bearer "+tok), "", "")
+			assert.Equal(t, http.StatusOK, me.status, "alice's token still works: %s", me.raw)
+			assert.NotContains(t, me.raw, "nickName", "and her profile is untouched")
 		})
 	}
-	for _, secret := range secrets() {
+	for _, secret := range append(secrets(), tok, string(changed)) {
 		assert.NotContains(t, logs.String(), secret, "no secret in the logs")
 	}
+}
+
+func isBearer(v string) bool {
+	scheme, _, _ := strings.Cut(v, " ")
+	return strings.EqualFold(scheme, "Bearer")
 }
 
 func TestSkipPrefixes_RunAnonymously(t *testing.T) {

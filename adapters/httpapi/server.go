@@ -1,6 +1,7 @@
 // Package httpapi is onestroke's HTTP adapter on gorilla/mux: the legacy
 // routes of PROTOCOL §3 under a configurable base path, the session layer of
-// §1–2, health and readiness, limits and timeouts.
+// §1–2, the modern sessions of §6 (v2.go), health and readiness, limits and
+// timeouts.
 package httpapi
 
 import (
@@ -69,9 +70,12 @@ type Config struct {
 	// BodyTimeout bounds reading a request body (default DefaultBodyTimeout).
 	BodyTimeout time.Duration
 	Sessions    *app.SessionService
-	Drawings    *app.DrawingService
-	Checks      []Check
-	Logger      *slog.Logger
+	// Tokens serves the modern sessions (PROTOCOL §6): the v2 routes, and
+	// bearer tokens on the legacy routes. Nil: neither.
+	Tokens   *app.TokenService
+	Drawings *app.DrawingService
+	Checks   []Check
+	Logger   *slog.Logger
 	// Metrics is where the API registers its series and what the
 	// OpsHandler's /metrics serves; nil means a fresh registry with the Go
 	// and process collectors.
@@ -146,10 +150,13 @@ func New(cfg Config) *Server {
 	// the root router with full paths: a mux subrouter answers a wrong
 	// method with 404 instead of 405.
 	base := cfg.BasePath
-	handle(base+"/session", s.session(s.getSession), http.MethodGet)
-	handle(base+"/session/paints/list", s.session(s.drawing(false, s.listPaints)), http.MethodGet)
-	handle(base+"/session/paints/save", s.session(s.drawing(true, s.savePaint)), http.MethodPost)
-	handle(base+"/session/paints/delete", s.session(s.drawing(true, s.deletePaint)), http.MethodPost)
+	handle(base+"/session", s.session(true, s.getSession), http.MethodGet)
+	handle(base+"/session/paints/list", s.session(false, s.drawing(false, s.listPaints)), http.MethodGet)
+	handle(base+"/session/paints/save", s.session(false, s.drawing(true, s.savePaint)), http.MethodPost)
+	handle(base+"/session/paints/delete", s.session(false, s.drawing(true, s.deletePaint)), http.MethodPost)
+	if cfg.Tokens != nil {
+		s.registerV2(handle)
+	}
 
 	handle("/healthz", http.HandlerFunc(s.healthz), http.MethodGet, http.MethodHead)
 	handle("/readyz", http.HandlerFunc(s.readyz), http.MethodGet, http.MethodHead)
@@ -251,8 +258,10 @@ type userHandler func(w http.ResponseWriter, r *http.Request, user *domain.UserI
 
 // session is the session layer (PROTOCOL §1): it authenticates the request
 // from its headers, answers session failures with the session error body,
-// and hands the user (or nil) to the route.
-func (s *Server) session(next userHandler) http.Handler {
+// and hands the user (or nil) to the route. A request with a bearer token
+// (PROTOCOL §6) is the token's user, whatever its X-WX-* headers say; with
+// withProfile its user info carries the user's profile.
+func (s *Server) session(withProfile bool, next userHandler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		for _, p := range s.cfg.SkipSessionPrefixes {
 			if strings.HasPrefix(r.URL.Path, p) {
@@ -261,6 +270,15 @@ func (s *Server) session(next userHandler) http.Handler {
 			}
 		}
 		h := r.Header
+		if auth := firstValue(h, headerAuthorization); s.cfg.Tokens != nil && auth != "" && isBearer(auth) {
+			user, err := s.tokenUser(r, auth, withProfile)
+			if err != nil {
+				s.writeBearerSessionError(w, r, err)
+				return
+			}
+			next(w, r, &user)
+			return
+		}
 		user, err := s.cfg.Sessions.Authenticate(r.Context(), domain.Credentials{
 			Code:      firstValue(h, headerCode),
 			RawData:   firstValue(h, headerRawData),
@@ -273,6 +291,15 @@ func (s *Server) session(next userHandler) http.Handler {
 		}
 		next(w, r, user)
 	})
+}
+
+// tokenUser is the user of a legacy request that carries a bearer token.
+func (s *Server) tokenUser(r *http.Request, auth string, withProfile bool) (domain.UserInfo, error) {
+	sess, err := s.cfg.Tokens.Authenticate(r.Context(), auth)
+	if err != nil {
+		return domain.UserInfo{}, err
+	}
+	return s.cfg.Tokens.User(r.Context(), sess, withProfile)
 }
 
 // clientAddrIfLogin is clientAddr for requests that may log in: the

@@ -2,6 +2,7 @@ package memstore
 
 import (
 	"context"
+	"crypto/sha256"
 	"slices"
 	"strings"
 	"sync"
@@ -226,8 +227,13 @@ func (m *TokenSessions) Len() int {
 type LoginCodes struct {
 	now   ports.Clock
 	mu    sync.Mutex
-	codes map[string]codeState
+	codes map[[sha256.Size]byte]codeState
 }
+
+// codeKey is the key a code is kept under: its digest (ports.LoginCodes
+// keeps codes by digest only), so that not even this process's memory
+// holds a code that could still be exchanged.
+func codeKey(code string) [sha256.Size]byte { return sha256.Sum256([]byte(code)) }
 
 type codeState struct {
 	done  ports.LoginResult
@@ -240,7 +246,7 @@ func NewLoginCodes(now ports.Clock) *LoginCodes {
 	if now == nil {
 		now = time.Now
 	}
-	return &LoginCodes{now: now, codes: map[string]codeState{}}
+	return &LoginCodes{now: now, codes: map[[sha256.Size]byte]codeState{}}
 }
 
 // Claim implements ports.LoginCodes.
@@ -251,7 +257,8 @@ func (c *LoginCodes) Claim(ctx context.Context, code string, lease time.Duration
 	now := c.now()
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if st, ok := c.codes[code]; ok && now.Before(st.until) {
+	key := codeKey(code)
+	if st, ok := c.codes[key]; ok && now.Before(st.until) {
 		return false, st.done, nil
 	}
 	if len(c.codes) > 1024 { // codes live minutes: keep memory bounded by the live ones
@@ -261,7 +268,7 @@ func (c *LoginCodes) Claim(ctx context.Context, code string, lease time.Duration
 			}
 		}
 	}
-	c.codes[code] = codeState{until: now.Add(lease)}
+	c.codes[key] = codeState{until: now.Add(lease)}
 	return true, ports.LoginResult{}, nil
 }
 
@@ -275,7 +282,7 @@ func (c *LoginCodes) Complete(ctx context.Context, code string, res ports.LoginR
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.codes[code] = codeState{done: res, until: c.now().Add(ttl)}
+	c.codes[codeKey(code)] = codeState{done: res, until: c.now().Add(ttl)}
 	return nil
 }
 
@@ -286,6 +293,6 @@ func (c *LoginCodes) Release(ctx context.Context, code string) error {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	delete(c.codes, code)
+	delete(c.codes, codeKey(code))
 	return nil
 }

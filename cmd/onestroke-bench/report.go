@@ -10,9 +10,13 @@ import (
 
 // Scenario and configuration names, as the report prints them.
 const (
-	scCeiling   = "ceiling (GET)"
-	scCached    = "cached-session"
-	scFirst     = "first-login"
+	scCeiling = "ceiling (GET)"
+	scCached  = "cached-session"
+	scFirst   = "first-login"
+	// The modern sessions (issue 10): a Bearer request on the cached path,
+	// and POST /v2/login with a new code.
+	scBearer    = "cached bearer (GET /v2/me)"
+	scV2Login   = "v2 login (POST /v2/login)"
 	scSave      = "save 2,000 actions"
 	scList10    = "list, 10 drawings"
 	scList100   = "list, 100 drawings"
@@ -248,6 +252,55 @@ func (rep *Report) Evaluate(conns, connsHigh int) []Verdict {
 			v.Verdict = judge(r.Res.ReqPerSec() >= goalFirstLogin, r)
 			if r.Res.Exhausted {
 				v.Measured += ", devices ran out: a lower bound"
+			}
+		}
+		out = append(out, v)
+	}
+	// The modern sessions: the Bearer cached path against the same ceiling,
+	// judged like the legacy one; v2 logins beside the legacy first logins.
+	{
+		ceil, ceilRows, whyC := rep.ceilingRate(conns)
+		for _, cfg := range rep.configs() {
+			v := Verdict{
+				Target: fmt.Sprintf("cached bearer / ceiling, %d conns, %s", conns, cfg),
+				Goal:   fmt.Sprintf("≥ %.2f", goalCachedRatio),
+			}
+			svc := rep.find(scBearer, cfg, conns)
+			switch ok, why := usable(svc); {
+			case !ok:
+				v.Measured, v.Verdict = why, verdictNA
+			case ceilRows == nil:
+				v.Measured, v.Verdict = "ceiling "+whyC, verdictNA
+			default:
+				ratio := svc.Res.ReqPerSec() / ceil
+				v.Measured = fmt.Sprintf("%.2f (%s / %s req/s)", ratio, fmtRate(svc.Res.ReqPerSec()), fmtRate(ceil))
+				v.Verdict = judge(ratio >= goalCachedRatio, append([]*Row{svc}, ceilRows...)...)
+				if cfg == cfgEmbedded || (rep.CeilingConfig != "" && cfg != rep.CeilingConfig) {
+					v.Verdict = verdictInfo
+				}
+				if svc.Partial != "" {
+					v.Measured += "; " + svc.Partial
+					v.Verdict = verdictNA
+				}
+			}
+			out = append(out, v)
+		}
+	}
+	for _, cfg := range rep.configs() {
+		v := Verdict{Target: fmt.Sprintf("v2 login rate beside the legacy first login, %d conns, %s", conns, cfg), Goal: "—"}
+		r, legacy := rep.find(scV2Login, cfg, conns), rep.find(scFirst, cfg, conns)
+		if ok, why := usable(r); !ok {
+			v.Measured, v.Verdict = why, verdictNA
+		} else {
+			v.Measured, v.Verdict = fmt.Sprintf("%s req/s", fmtRate(r.Res.ReqPerSec())), verdictInfo
+			if okL, _ := usable(legacy); okL {
+				v.Measured += fmt.Sprintf(" (legacy first login %s req/s: %.2f ×)", fmtRate(legacy.Res.ReqPerSec()), r.Res.ReqPerSec()/legacy.Res.ReqPerSec())
+			}
+			if r.Res.Exhausted {
+				v.Measured += ", codes ran out: a lower bound"
+			}
+			if r.Res.Errors > 0 {
+				v.Verdict = verdictMiss + " (errors)"
 			}
 		}
 		out = append(out, v)

@@ -214,3 +214,29 @@ func TestCeilingIsTheMeanOfItsRuns(t *testing.T) {
 		t.Errorf("ceiling with errors: %s", v.Verdict)
 	}
 }
+
+func TestEvaluate_ModernSessions(t *testing.T) {
+	rep := sampleReport()
+	rep.Rows = append(rep.Rows,
+		row(scBearer, cfgRedis, 64, result(180000, 0, 3*time.Millisecond)),
+		row(scBearer, cfgEmbedded, 64, result(300000, 0, 2*time.Millisecond)),
+		row(scV2Login, cfgRedis, 64, result(40000, 0, 12*time.Millisecond)))
+	vs := rep.Evaluate(64, 256)
+	check := func(ok bool, format string, args ...any) {
+		t.Helper()
+		if !ok {
+			t.Errorf(format, args...)
+		}
+	}
+	v := verdictOf(t, vs, "cached bearer / ceiling, 64 conns, redis")
+	check(v.Verdict == verdictPass && strings.Contains(v.Measured, "0.90"), "judged like the legacy cached path: %+v", v)
+	rep.find(scBearer, cfgRedis, 64).Partial = "the service keeps its token sessions in memory"
+	v = verdictOf(t, rep.Evaluate(64, 256), "cached bearer / ceiling, 64 conns, redis")
+	check(v.Verdict == verdictNA && strings.Contains(v.Measured, "in memory"), "not held against the Redis ceiling: %+v", v)
+	v = verdictOf(t, vs, "cached bearer / ceiling, 64 conns, embedded")
+	check(v.Verdict == verdictInfo, "embedded is for information: %+v", v)
+	v = verdictOf(t, vs, "v2 login rate beside the legacy first login, 64 conns, redis")
+	check(v.Verdict == verdictInfo && strings.Contains(v.Measured, "legacy first login") && strings.Contains(v.Measured, "0.80 ×"), "beside the legacy: %+v", v)
+	v = verdictOf(t, vs, "v2 login rate beside the legacy first login, 64 conns, embedded")
+	check(v.Verdict == verdictNA, "not run: %+v", v)
+}

@@ -301,8 +301,8 @@ func (r *runner) runAll(ctx context.Context) error {
 }
 
 func (r *runner) scenarioList() ([]string, []int) {
-	return []string{scCached, scFirst, scList10, scList100, scList10000, scCached, scSave},
-		[]int{r.opt.conns, r.opt.conns, r.opt.conns, r.opt.conns, r.opt.conns, r.opt.connsHigh, r.opt.conns}
+	return []string{scCached, scBearer, scFirst, scV2Login, scList10, scList100, scList10000, scCached, scSave},
+		[]int{r.opt.conns, r.opt.conns, r.opt.conns, r.opt.conns, r.opt.conns, r.opt.conns, r.opt.conns, r.opt.connsHigh, r.opt.conns}
 }
 
 // runConfig runs every scenario against one configuration of the service.
@@ -407,9 +407,15 @@ func (r *runner) runConfig(ctx context.Context, cfg string) {
 	if withCeiling {
 		r.measureCeiling(ctx, n, "measured just after "+cfg+"'s cached-session")
 	}
+	if ctx.Err() == nil {
+		r.runBearer(ctx, cfg, svc, mock, deps)
+	}
 
 	if ctx.Err() == nil {
 		r.runFirstLogin(ctx, cfg, svc, mock, deps)
+	}
+	if ctx.Err() == nil {
+		r.runV2Login(ctx, cfg, svc, mock, deps)
 	}
 	if ctx.Err() == nil {
 		r.runLists(ctx, cfg, svc, mock, deps)
@@ -495,6 +501,45 @@ func (r *runner) runFirstLogin(ctx context.Context, cfg string, svc *service, mo
 	// Probe: one real first login, answered with the user.
 	d, _ := mock.Mint("fl-probe", wechattest.Profile{})
 	if err := r.expectUser(d.Headers(), svc); err != nil {
+		r.fail(row, fmt.Errorf("probe: %w", err))
+		return
+	}
+	r.measure(ctx, row, svc.p.pid(), deps, host, func(int) Source { return devs.source() })
+}
+
+// runBearer measures the modern protocol's cached path: every connection
+// its own user, signed in with a token, asking GET /v2/me (one token store
+// read and one profile read), in whatever token store the service is
+// configured with.
+func (r *runner) runBearer(ctx context.Context, cfg string, svc *service, mock *wechattest.Server, deps []int) {
+	row := Row{Scenario: scBearer, Config: cfg, Conns: r.opt.conns}
+	tokens, err := r.loginTokens(svc, mock, "bearer", r.opt.conns)
+	if err != nil {
+		r.fail(row, err)
+		return
+	}
+	r.measure(ctx, row, svc.p.pid(), deps, svc.addr, bearerSources(svc.addr, basePath+"/v2/me", tokens))
+}
+
+// runV2Login measures POST /v2/login with a new code each, against the
+// mock WeChat, beside the legacy first login: as many codes as that, for
+// as many users.
+func (r *runner) runV2Login(ctx context.Context, cfg string, svc *service, mock *wechattest.Server, deps []int) {
+	row := Row{Scenario: scV2Login, Config: cfg, Conns: r.opt.conns}
+	host, path := svc.addr, basePath+"/v2/login"
+	devs := &onceEach{}
+	devs.arena = make([]byte, 0, r.opt.logins*200)
+	devs.ends = make([]int32, 0, r.opt.logins)
+	for i := 0; i < r.opt.logins; i++ {
+		d, err := mock.Mint(fmt.Sprintf("v2%05d", i%r.opt.loginUsers), wechattest.Profile{})
+		if err != nil {
+			r.fail(row, err)
+			return
+		}
+		devs.add(v2LoginRequest(host, path, d.Code))
+	}
+	d, _ := mock.Mint("v2-probe", wechattest.Profile{})
+	if _, err := r.v2Login(svc, d.Code); err != nil {
 		r.fail(row, fmt.Errorf("probe: %w", err))
 		return
 	}

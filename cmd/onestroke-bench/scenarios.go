@@ -100,3 +100,19 @@ func saveSources(host, path string, codes []string, actions string, idsPerWorker
 		return &rotatingSource{reqs: reqs}
 	}
 }
+
+// bearerSources: worker i sends the cached request of the modern protocol
+// as its own signed-in user: GET path with its bearer token.
+func bearerSources(host, path string, tokens []string) func(i int) Source {
+	reqs := make([][]byte, len(tokens))
+	for i, t := range tokens {
+		reqs[i] = getRequest(host, path, "Authorization: Bearer "+t)
+	}
+	return func(i int) Source { return &fixedSource{parts: [][]byte{reqs[i%len(reqs)]}} }
+}
+
+// v2LoginRequest is a modern login: POST path {"code": code}.
+func v2LoginRequest(host, path, code string) []byte {
+	body := `{"code":"` + code + `"}`
+	return append(postHead(host, path, "application/json", len(body)), body...)
+}

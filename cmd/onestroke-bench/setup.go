@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -31,6 +32,41 @@ func (r *runner) loginUsers(svc *service, mock *wechattest.Server, prefix string
 		codes[i] = d.Code
 	}
 	return codes, nil
+}
+
+// loginTokens signs in n users named prefix-i through POST /v2/login and
+// returns their tokens.
+func (r *runner) loginTokens(svc *service, mock *wechattest.Server, prefix string, n int) ([]string, error) {
+	tokens := make([]string, n)
+	for i := range tokens {
+		d, err := mock.Mint(fmt.Sprintf("%s-%d", prefix, i), wechattest.Profile{})
+		if err != nil {
+			return nil, err
+		}
+		if tokens[i], err = r.v2Login(svc, d.Code); err != nil {
+			return nil, fmt.Errorf("signing in %s-%d: %w", prefix, i, err)
+		}
+	}
+	return tokens, nil
+}
+
+// v2Login logs in with code and returns the token.
+func (r *runner) v2Login(svc *service, code string) (string, error) {
+	req, _ := http.NewRequest(http.MethodPost, svc.url("/v2/login"), strings.NewReader(`{"code":"`+code+`"}`))
+	req.Header.Set("Content-Type", "application/json")
+	body, status, err := r.do(req)
+	if err != nil {
+		return "", err
+	}
+	var v struct {
+		Data struct {
+			Token string `json:"token"`
+		} `json:"data"`
+	}
+	if status != http.StatusOK || json.Unmarshal(body, &v) != nil || v.Data.Token == "" {
+		return "", fmt.Errorf("POST /v2/login answered %d %s", status, truncate(body, 120))
+	}
+	return v.Data.Token, nil
 }
 
 // expectUser sends a session request and checks that it answers a user.

@@ -27,13 +27,16 @@ import (
 // ONESTROKE_* environment variable, and a flag of the same name mirrors it
 // (flags win).
 type Config struct {
-	Listen          string
-	BasePath        string
-	WxAppID         string
-	WxSecret        string
-	WxAPIURL        string
-	WxTimeout       time.Duration
-	SessionTTL      time.Duration
+	Listen     string
+	BasePath   string
+	WxAppID    string
+	WxSecret   string
+	WxAPIURL   string
+	WxTimeout  time.Duration
+	SessionTTL time.Duration
+	// TokenPolicy is the modern sessions' lifetime and device cap
+	// (PROTOCOL §6).
+	TokenPolicy     domain.SessionPolicy
 	SessionSkip     []string
 	DataDir         string
 	RedisURL        string
@@ -134,6 +137,16 @@ var settings = []setting{
 	}},
 	{"ONESTROKE_WX_TIMEOUT", "wx-timeout", wechat.DefaultTimeout.String(), "timeout of one WeChat call", durationSetter(func(c *Config) *time.Duration { return &c.WxTimeout }, 100*time.Millisecond)},
 	{"ONESTROKE_SESSION_TTL", "session-ttl", app.DefaultSessionTTL.String(), "session lifetime", durationSetter(func(c *Config) *time.Duration { return &c.SessionTTL }, time.Second)},
+	{"ONESTROKE_TOKEN_IDLE", "token-idle", "7d", "idle timeout of a v2 token session; slides on use (like 7d, 12h or 1d12h)", daysSetter(func(c *Config) *time.Duration { return &c.TokenPolicy.Idle }, domain.TouchEvery)},
+	{"ONESTROKE_TOKEN_MAX_AGE", "token-max-age", "30d", "absolute lifetime of a v2 token session; never slides", daysSetter(func(c *Config) *time.Duration { return &c.TokenPolicy.MaxAge }, domain.TouchEvery)},
+	{"ONESTROKE_MAX_DEVICES", "max-devices", strconv.Itoa(domain.DefaultMaxDevices), "v2 sessions one user may have; a login past it ends the least recently used", func(c *Config, v string) error {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 1000 {
+			return errors.New("must be a whole number from 1 to 1000")
+		}
+		c.TokenPolicy.MaxDevices = n
+		return nil
+	}},
 	{"ONESTROKE_SESSION_SKIP", "session-skip", "", "comma-separated path prefixes that skip the session layer", func(c *Config, v string) error {
 		c.SessionSkip = nil
 		for _, p := range strings.Split(v, ",") {
@@ -296,6 +309,40 @@ func durationSetter(field func(*Config) *time.Duration, min time.Duration) func(
 	}
 }
 
+// daysSetter reads a duration that may start with whole days ("7d",
+// "1d12h"), which time.ParseDuration does not know, of at least min.
+func daysSetter(field func(*Config) *time.Duration, min time.Duration) func(*Config, string) error {
+	return func(c *Config, v string) error {
+		d, err := parseDays(v)
+		if err != nil || d < min {
+			return fmt.Errorf("must be a duration (like 7d, 36h or 1d12h) of at least %s", min)
+		}
+		*field(c) = d
+		return nil
+	}
+}
+
+// parseDays is time.ParseDuration with an optional leading count of days.
+func parseDays(v string) (time.Duration, error) {
+	days, rest, found := strings.Cut(v, "d")
+	if !found {
+		return time.ParseDuration(v)
+	}
+	n, err := strconv.Atoi(days)
+	if err != nil || n < 0 || n > 100*365 || strings.HasPrefix(days, "+") {
+		return 0, fmt.Errorf("%q: bad number of days", v)
+	}
+	d := time.Duration(n) * 24 * time.Hour
+	if rest != "" {
+		r, err := time.ParseDuration(rest)
+		if err != nil || r < 0 {
+			return 0, fmt.Errorf("%q: bad duration after the days", v)
+		}
+		d += r
+	}
+	return d, nil
+}
+
 func intSetter(field func(*Config) *int, min int) func(*Config, string) error {
 	return func(c *Config, v string) error {
 		n, err := strconv.Atoi(v)
@@ -363,6 +410,9 @@ func LoadConfig(args []string, getenv func(string) string, usageOut io.Writer) (
 		}
 	}
 	problems = append(problems, c.resolveWeChat()...)
+	if c.TokenPolicy.MaxAge > 0 && c.TokenPolicy.MaxAge < c.TokenPolicy.Idle {
+		problems = append(problems, fmt.Sprintf("ONESTROKE_TOKEN_MAX_AGE (%s) is below ONESTROKE_TOKEN_IDLE (%s): the idle timeout could never apply", c.TokenPolicy.MaxAge, c.TokenPolicy.Idle))
+	}
 	if c.MaxBytesPerOwner > 0 && c.MaxActionsBytes > 0 && c.MaxBytesPerOwner < int64(c.MaxActionsBytes) {
 		problems = append(problems, fmt.Sprintf("ONESTROKE_MAX_BYTES_PER_OWNER (%d) is below ONESTROKE_MAX_ACTIONS_BYTES (%d): no user could save a drawing of the largest size", c.MaxBytesPerOwner, c.MaxActionsBytes))
 	}

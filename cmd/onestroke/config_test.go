@@ -16,6 +16,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/onestroke/onestroke/adapters/wechat"
+	"github.com/onestroke/onestroke/domain"
 	"github.com/onestroke/onestroke/ports"
 )
 
@@ -74,6 +75,32 @@ func TestLoadConfig_Defaults(t *testing.T) {
 	assert.Equal(t, ports.RateLimit{Events: 60, Per: time.Minute, Burst: 20}, c.LoginRate)
 	assert.Nil(t, c.TrustedProxies, "no X-Forwarded-For is believed unless configured")
 	assert.Equal(t, 64, c.MaxExchanges)
+	assert.Equal(t, domain.SessionPolicy{Idle: 7 * 24 * time.Hour, MaxAge: 30 * 24 * time.Hour, MaxDevices: 10}, c.TokenPolicy)
+}
+
+func TestLoadConfig_TokenSessions(t *testing.T) {
+	c, err := loadConfig(t, nil, map[string]string{"ONESTROKE_TOKEN_IDLE": "1d12h", "ONESTROKE_TOKEN_MAX_AGE": "90d", "ONESTROKE_MAX_DEVICES": "3"})
+	require.NoError(t, err)
+	assert.Equal(t, domain.SessionPolicy{Idle: 36 * time.Hour, MaxAge: 90 * 24 * time.Hour, MaxDevices: 3}, c.TokenPolicy)
+
+	c, err = loadConfig(t, []string{"-token-idle", "45m", "-token-max-age", "2h", "-max-devices", "1"}, nil)
+	require.NoError(t, err)
+	assert.Equal(t, domain.SessionPolicy{Idle: 45 * time.Minute, MaxAge: 2 * time.Hour, MaxDevices: 1}, c.TokenPolicy, "plain Go durations, and flags")
+
+	for env, values := range map[string][]string{
+		"ONESTROKE_TOKEN_IDLE":    {"forever", "7", "d", "-1d", "+1d", "7dd", "1d-1h", "30s", "1.5d"},
+		"ONESTROKE_TOKEN_MAX_AGE": {"0", "1x", "59s"},
+		"ONESTROKE_MAX_DEVICES":   {"0", "-1", "ten", "1001"},
+	} {
+		for _, v := range values {
+			_, err := loadConfig(t, nil, map[string]string{env: v})
+			require.Error(t, err, "%s=%s", env, v)
+			assert.Contains(t, err.Error(), env+"=", "%s=%s", env, v)
+		}
+	}
+	_, err = loadConfig(t, nil, map[string]string{"ONESTROKE_TOKEN_IDLE": "14d", "ONESTROKE_TOKEN_MAX_AGE": "7d"})
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "ONESTROKE_TOKEN_MAX_AGE (168h0m0s) is below ONESTROKE_TOKEN_IDLE")
 }
 
 func TestLoadConfig_LoginLimits(t *testing.T) {

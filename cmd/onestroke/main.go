@@ -1,5 +1,6 @@
 // Command onestroke is the backend of "one stroke" WeChat mini-programs: the
-// legacy session protocol and the drawing routes. It only wires adapters to
+// legacy session protocol, the modern sessions with bearer tokens and the
+// drawing routes. It only wires adapters to
 // the core; see Main.
 package main
 
@@ -151,14 +152,37 @@ func (m *Main) Open(ctx context.Context) (err error) {
 		return err
 	}
 	registry := httpapi.NewRegistry()
+	// One gate for both protocols: one login budget per address, one bound
+	// on the code2Session calls of this instance, one count.
+	gate := &app.ExchangeGate{
+		Limiter:       limiter,
+		MaxConcurrent: cfg.MaxExchanges,
+		Observe:       httpapi.ExchangeCounter(registry),
+		Logger:        m.logger,
+	}
 	sessions := &app.SessionService{
-		Store:                  sessionStore,
-		Exchanger:              exchanger,
-		TTL:                    cfg.SessionTTL,
-		Logger:                 m.logger,
-		Limiter:                limiter,
-		MaxConcurrentExchanges: cfg.MaxExchanges,
-		ObserveExchange:        httpapi.ExchangeCounter(registry),
+		Store:     sessionStore,
+		Exchanger: exchanger,
+		TTL:       cfg.SessionTTL,
+		Logger:    m.logger,
+		Gate:      gate,
+	}
+	tokenSessions, loginCodes, tokensDesc := m.openTokenSessions(sessionStore)
+	profiles, profilesDesc := m.openProfiles(repo)
+	sealer, err := domain.NewSessionKeySealer(exchanger.AppSecret)
+	if err != nil {
+		return err
+	}
+	tokens := &app.TokenService{
+		Sessions:  tokenSessions,
+		Codes:     loginCodes,
+		Profiles:  profiles,
+		Exchanger: exchanger,
+		Sealer:    sealer,
+		Gate:      gate,
+		Policy:    cfg.TokenPolicy,
+		Now:       time.Now,
+		Logger:    m.logger,
 	}
 	drawings := &app.DrawingService{
 		Repo:            repo,
@@ -175,6 +199,7 @@ func (m *Main) Open(ctx context.Context) (err error) {
 		DrawingsPerUser:     cfg.DrawingsPerUser,
 		BodyTimeout:         cfg.BodyTimeout,
 		Sessions:            sessions,
+		Tokens:              tokens,
 		Drawings:            drawings,
 		Logger:              m.logger,
 		Checks:              []httpapi.Check{sessionCheck, drawingsCheck},
@@ -205,6 +230,8 @@ func (m *Main) Open(ctx context.Context) (err error) {
 		slog.String("ops_addr", m.opsAddr),
 		slog.String("base_path", cfg.BasePath),
 		slog.String("sessions", sessionsDesc),
+		slog.String("token_sessions", tokensDesc),
+		slog.String("profiles", profilesDesc),
 		slog.String("drawings", drawingsDesc),
 		slog.String("login_rate_limit", loginLimitDesc(cfg, limiter)),
 		slog.Int("trusted_proxies", len(cfg.TrustedProxies)),
@@ -241,6 +268,27 @@ func (m *Main) openSessions(bg context.Context) (ports.SessionStore, ports.RateL
 	}
 	go m.waitFor(bg, "redis", store.Ping)
 	return store, limiter, httpapi.Check{Name: "redis", Ping: store.Ping}, "redis (" + string(mode) + ")", nil
+}
+
+// openTokenSessions returns the stores of the modern sessions (PROTOCOL §6):
+// the token sessions and the login codes that make one exchange per code.
+// With Redis they share the legacy store's client, so every instance sees
+// every token and each code's lease.
+func (m *Main) openTokenSessions(legacy ports.SessionStore) (ports.TokenSessionStore, ports.LoginCodes, string) {
+	if store, ok := legacy.(*redisstore.Store); ok {
+		opts := redisstore.TokenOptions{OpTimeout: m.cfg.RedisTimeout}
+		return redisstore.NewTokenSessions(store.Client(), opts), redisstore.NewLoginCodes(store.Client(), opts), "redis"
+	}
+	return memstore.NewTokenSessions(), memstore.NewLoginCodes(time.Now), "memory"
+}
+
+// openProfiles returns the profile repository of the modern protocol: the
+// drawing store's database keeps the profiles.
+func (m *Main) openProfiles(drawings ports.DrawingRepository) (ports.ProfileRepository, string) {
+	if profiles, ok := drawings.(ports.ProfileRepository); ok {
+		return profiles, "the drawing store"
+	}
+	return memstore.NewProfiles(), "memory"
 }
 
 // loginLimitDesc says in the start-up log which login limit is in force.

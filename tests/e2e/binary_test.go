@@ -231,3 +231,35 @@ func TestREADME_WalkthroughWorks(t *testing.T) {
 	assert.Equal(t, `{"code":0,"msg":"success","data":{}}`, lines[4])
 	assert.Contains(t, lines[5], `"F2C224D4-2BCE-4C64-AF9F-A6D872000D1A":1,"reason":"ERR_SESSION_EXPIRED"`)
 }
+
+// TestREADME_WalkthroughV2Works runs the README's walk-through of the
+// modern sessions, exactly as written, against the binary in development
+// mode.
+func TestREADME_WalkthroughV2Works(t *testing.T) {
+	if _, err := exec.LookPath("curl"); err != nil {
+		t.Fatalf("the README walk-through needs curl: %v", err)
+	}
+	readme, err := os.ReadFile("../../README.md")
+	require.NoError(t, err)
+	m := regexp.MustCompile("(?s)<!-- walkthrough-v2:begin -->\\s*```sh\\n(.*?)```\\s*<!-- walkthrough-v2:end -->").FindSubmatch(readme)
+	require.NotNil(t, m, "README has the v2 walk-through block")
+	script := string(m[1])
+	require.Contains(t, script, "B=http://localhost:5757\n")
+
+	p := startBinary(t, "ONESTROKE_DATA_DIR="+t.TempDir())
+	script = strings.Replace(script, "B=http://localhost:5757\n", "B="+p.url+"\n", 1)
+	cmd := exec.Command("bash", "-euo", "pipefail", "-c", script)
+	out, err := cmd.CombinedOutput()
+	require.NoError(t, err, "%s", out)
+
+	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
+	require.Len(t, lines, 6, "one answer per curl that prints: %s", out)
+	assert.Regexp(t, `^\{"code":0,"msg":"success","data":\{"token":"ost_[A-Za-z0-9_-]{43}","sessionId":"[A-Za-z0-9_-]{22}","openId":"o[^"]+",`, lines[0])
+	assert.Regexp(t, `^\{"code":0,"msg":"success","data":\{"openId":"o[^"]+","unionId":"[^"]+","nickName":"Bob"\}\}$`, lines[1])
+	assert.Regexp(t, `^\{"wxUserInfo":\{"nickName":"Bob","openId":"o[^"]+"\}\}$`, lines[2])
+	assert.Regexp(t, `^\{"code":0,"msg":"success","data":\[\{"sessionId":"[A-Za-z0-9_-]{22}","device":"curl",.*"current":true\}\]\}$`, lines[3])
+	assert.Equal(t, `{"code":0,"msg":"success","data":{}}`, lines[4])
+	assert.Contains(t, lines[5], `{"code":-1,"msg":"fail","error":{"reason":"ERR_SESSION_EXPIRED"`)
+	token := regexp.MustCompile(`ost_[A-Za-z0-9_-]{43}`).FindString(lines[0])
+	assert.NotContains(t, p.Logs(), token, "the token is in no log line")
+}

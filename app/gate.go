@@ -1,0 +1,150 @@
+package app
+
+import (
+	"context"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/onestroke/onestroke/domain"
+	"github.com/onestroke/onestroke/ports"
+)
+
+// ExchangeGate is what every login that reaches WeChat passes, whichever
+// protocol it speaks: the client address's login budget, one of a bounded
+// number of exchange slots, and the count of its outcome. The legacy
+// SessionService and the TokenService share one gate, so that
+// ONESTROKE_MAX_EXCHANGES bounds the code2Session calls of the instance and
+// one address's budget covers both protocols.
+type ExchangeGate struct {
+	// Limiter, when set, limits the logins that would reach WeChat per
+	// client address. When the limiter cannot answer, logins go ahead
+	// (see Allow).
+	Limiter ports.RateLimiter
+	// MaxConcurrent bounds the exchanges in flight at once (default
+	// DefaultMaxConcurrentExchanges).
+	MaxConcurrent int
+	// Wait is how long a login waits for a slot (default
+	// DefaultExchangeWait); then it fails with EBUSY.
+	Wait time.Duration
+	// Observe, when set, is told the outcome of every login that needed
+	// WeChat (once per exchange, not per joined request).
+	Observe func(ExchangeOutcome)
+	Logger  *slog.Logger
+
+	// limiterWarned is when the limiter's failure was last logged (unix
+	// nanoseconds), and limiterFailures how many went unlogged since.
+	limiterWarned   atomic.Int64
+	limiterFailures atomic.Int64
+
+	// slots holds one token per exchange in flight.
+	slots     chan struct{}
+	slotsOnce sync.Once
+}
+
+// limiterWarnEvery bounds how often a failing limiter is logged: once per
+// login would flood the log exactly when Redis is in trouble.
+const limiterWarnEvery = 10 * time.Second
+
+// Allow takes one login attempt from the client's budget. Past it the
+// login fails with ERATELIMITED (with Error.RetryAfter).
+//
+// When the limiter cannot answer (Redis down or slow), the login goes
+// ahead, with a warning logged at most every limiterWarnEvery. Failing
+// closed would lock every user out whenever the limiter's store blinks,
+// and the store is usually the session store, without which no login works
+// anyway; failing open is not unlimited, because the exchange slots
+// still bound what reaches WeChat.
+func (g *ExchangeGate) Allow(ctx context.Context, client string) error {
+	if g.Limiter == nil {
+		return nil
+	}
+	if client == "" {
+		client = "unknown"
+	}
+	ok, retryAfter, err := g.Limiter.Allow(ctx, client)
+	if err != nil {
+		failures := g.limiterFailures.Add(1)
+		now, last := time.Now().UnixNano(), g.limiterWarned.Load()
+		if now-last >= int64(limiterWarnEvery) && g.limiterWarned.CompareAndSwap(last, now) {
+			g.limiterFailures.Add(-failures)
+			g.logger().LogAttrs(ctx, slog.LevelWarn, "login rate limiter unavailable; letting logins through, bounded by the exchange slots",
+				slog.Int64("failures", failures), slog.String("error", err.Error()))
+		}
+		return nil
+	}
+	if !ok {
+		return &domain.Error{Code: domain.ERATELIMITED, Message: "Too many logins from this address; try again later.", RetryAfter: retryAfter}
+	}
+	return nil
+}
+
+// Acquire takes one of the MaxConcurrent slots, waiting up to Wait, and
+// returns what gives it back. A full house is EBUSY.
+func (g *ExchangeGate) Acquire() (release func(), err error) {
+	g.slotsOnce.Do(func() {
+		n := g.MaxConcurrent
+		if n <= 0 {
+			n = DefaultMaxConcurrentExchanges
+		}
+		g.slots = make(chan struct{}, n)
+	})
+	release = func() { <-g.slots }
+	select {
+	case g.slots <- struct{}{}:
+		return release, nil
+	default:
+	}
+	wait := g.Wait
+	if wait <= 0 {
+		wait = DefaultExchangeWait
+	}
+	t := time.NewTimer(wait)
+	defer t.Stop()
+	select {
+	case g.slots <- struct{}{}:
+		return release, nil
+	case <-t.C:
+		return nil, &domain.Error{Code: domain.EBUSY, Message: "Too many logins at once; try again shortly.", RetryAfter: time.Second}
+	}
+}
+
+// Exchange runs one exchange through the gate: the client's budget, a
+// slot, the call, and its outcome counted. Its errors are the exchanger's,
+// ERATELIMITED and EBUSY.
+func (g *ExchangeGate) Exchange(ctx context.Context, ex ports.CodeExchanger, code, client string) (domain.WxSession, error) {
+	if err := g.Allow(ctx, client); err != nil {
+		g.observe(ExchangeRateLimited)
+		return domain.WxSession{}, err
+	}
+	release, err := g.Acquire()
+	if err != nil {
+		g.observe(ExchangeBusy) // counted, not logged here: the 503 is logged where it is answered
+		return domain.WxSession{}, err
+	}
+	wx, err := ex.Exchange(ctx, code)
+	release()
+	switch domain.ErrorCode(err) {
+	case "":
+		g.observe(ExchangeOK)
+	case domain.EEXCHANGEREFUSED:
+		g.observe(ExchangeRefused)
+	default:
+		g.observe(ExchangeUnavailable)
+	}
+	return wx, err
+}
+
+func (g *ExchangeGate) observe(o ExchangeOutcome) {
+	if g.Observe != nil {
+		g.Observe(o)
+	}
+}
+
+func (g *ExchangeGate) logger() *slog.Logger {
+	if g.Logger == nil {
+		return slog.New(slog.DiscardHandler)
+	}
+	return g.Logger
+}

@@ -12,8 +12,8 @@ import (
 	"github.com/onestroke/onestroke/domain"
 )
 
-// What ports.ProfileRepository promises, on the in-memory adapter. When a
-// porttest suite for profiles lands, it runs here too.
+// Cases of the in-memory adapter beyond the contract suite
+// (porttest.TestProfileRepository, run in tokens_test.go).
 
 func ptr(s string) *string { return &s }
 

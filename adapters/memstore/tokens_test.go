@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/onestroke/onestroke/adapters/memstore"
+	"github.com/onestroke/onestroke/ports"
 	"github.com/onestroke/onestroke/ports/porttest"
 )
 
@@ -19,4 +20,8 @@ func TestLoginCodesContract(t *testing.T) {
 		clock := porttest.NewClock(time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC))
 		return porttest.LoginCodesHarness{Codes: memstore.NewLoginCodes(clock.Now), Advance: clock.Advance}
 	})
+}
+
+func TestProfilesContract(t *testing.T) {
+	porttest.TestProfileRepository(t, func(t *testing.T) ports.ProfileRepository { return memstore.NewProfiles() })
 }

@@ -5,13 +5,16 @@ package main
 import (
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/onestroke/onestroke/adapters/wechat/wechattest"
 	"github.com/onestroke/onestroke/tests/testenv"
 )
 
@@ -78,4 +81,57 @@ func TestE2E_LoginBudgetIsSharedByInstancesOnOneRedis(t *testing.T) {
 	assert.NotEmpty(t, retryAfter)
 	status, _, _ = b.login(b.mint("dave"), nil)
 	assert.Equal(t, http.StatusTooManyRequests, status)
+}
+
+// TestE2E_V2TokensAndLoginCodesAreSharedByInstancesOnOneRedis starts two
+// production instances on one Redis and one WeChat: concurrent logins with
+// one code spread over both cause one exchange and all get tokens, every
+// token works on either instance, a logout on one ends it on the other, and
+// a retry of the code after the login gets a working token without WeChat.
+func TestE2E_V2TokensAndLoginCodesAreSharedByInstancesOnOneRedis(t *testing.T) {
+	redis := testenv.StartRedis(t, testenv.Options{})
+	wx := wechattest.New("wxSHARED", "shared-secret", nil)
+	wxSrv := httptest.NewServer(wx)
+	t.Cleanup(wxSrv.Close)
+	wx.SetDelay(200 * time.Millisecond) // the logins overlap on both instances
+	env := map[string]string{"ONESTROKE_REDIS_URL": redis.RedisURL(), "ONESTROKE_LOGIN_RATE": "off",
+		"ONESTROKE_WX_APPID": "wxSHARED", "ONESTROKE_WX_SECRET": "shared-secret", "ONESTROKE_WX_API_URL": wxSrv.URL}
+	a, b := start(t, testConfig(t, env)), start(t, testConfig(t, env))
+	d, err := wx.Mint("alice", wechattest.Profile{})
+	require.NoError(t, err)
+
+	logins := make([]map[string]any, 10)
+	var wg sync.WaitGroup
+	for i := range logins {
+		s := []*service{a, b}[i%2]
+		wg.Go(func() {
+			status, body, raw := s.call("POST", "/applet/v2/login", nil, `{"code":"`+d.Code+`"}`)
+			if assert.Equal(t, http.StatusOK, status, raw) {
+				logins[i] = body["data"].(map[string]any)
+			}
+		})
+	}
+	wg.Wait()
+	require.Equal(t, 1, wx.Exchanges(), "one code2Session call for the code, across both instances")
+	session := logins[0]["sessionId"]
+	for i, l := range logins {
+		require.NotNil(t, l, "login %d", i)
+		assert.Equal(t, session, l["sessionId"], "one session")
+		for _, s := range []*service{a, b} {
+			status, _, raw := s.call("GET", "/applet/v2/me", bearerOf(l), "")
+			assert.Equal(t, http.StatusOK, status, "login %d's token on either instance: %s", i, raw)
+		}
+	}
+
+	retry := b.v2Login(d.Code, "")
+	assert.Equal(t, 1, wx.Exchanges(), "a retry of the code is answered without WeChat")
+	assert.Equal(t, session, retry["sessionId"])
+	status, _, raw := a.call("GET", "/applet/v2/me", bearerOf(retry), "")
+	assert.Equal(t, http.StatusOK, status, raw)
+
+	status, _, raw = b.call("POST", "/applet/v2/logout", bearerOf(logins[0]), "")
+	require.Equal(t, http.StatusOK, status, raw)
+	status, body, _ := a.call("GET", "/applet/v2/me", bearerOf(logins[0]), "")
+	assert.Equal(t, http.StatusUnauthorized, status)
+	assert.Equal(t, "ERR_SESSION_EXPIRED", body["error"].(map[string]any)["reason"], "the logout on one instance holds on the other")
 }

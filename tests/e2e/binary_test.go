@@ -203,16 +203,18 @@ func TestBinary_SecondProcessOnTheSameDataDirFailsClearly(t *testing.T) {
 	assert.Contains(t, string(out), "locked by another process")
 }
 
-// TestREADME_WalkthroughWorks runs the README's curl walk-through, exactly
-// as written, against the binary in development mode.
-func TestREADME_WalkthroughWorks(t *testing.T) {
+// runWalkthrough runs the README's curl block between <!-- NAME:begin -->
+// and <!-- NAME:end -->, exactly as written, against the binary in
+// development mode, and returns the binary and the lines the block printed.
+func runWalkthrough(t *testing.T, name string) (*proc, []string) {
+	t.Helper()
 	if _, err := exec.LookPath("curl"); err != nil {
 		t.Fatalf("the README walk-through needs curl: %v", err)
 	}
 	readme, err := os.ReadFile("../../README.md")
 	require.NoError(t, err)
-	m := regexp.MustCompile("(?s)<!-- walkthrough:begin -->\\s*```sh\\n(.*?)```\\s*<!-- walkthrough:end -->").FindSubmatch(readme)
-	require.NotNil(t, m, "README has the walk-through block")
+	m := regexp.MustCompile("(?s)<!-- " + name + ":begin -->\\s*```sh\\n(.*?)```\\s*<!-- " + name + ":end -->").FindSubmatch(readme)
+	require.NotNil(t, m, "README has the %s block", name)
 	script := string(m[1])
 	require.Contains(t, script, "B=http://localhost:5757\n")
 
@@ -221,9 +223,14 @@ func TestREADME_WalkthroughWorks(t *testing.T) {
 	cmd := exec.Command("bash", "-euo", "pipefail", "-c", script)
 	out, err := cmd.CombinedOutput()
 	require.NoError(t, err, "%s", out)
+	return p, strings.Split(strings.TrimSpace(string(out)), "\n")
+}
 
-	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
-	require.Len(t, lines, 6, "one answer per curl that prints: %s", out)
+// TestREADME_WalkthroughWorks runs the README's curl walk-through of the
+// legacy protocol.
+func TestREADME_WalkthroughWorks(t *testing.T) {
+	_, lines := runWalkthrough(t, "walkthrough")
+	require.Len(t, lines, 6, "one answer per curl that prints: %q", lines)
 	assert.Contains(t, lines[0], `"wxUserInfo":{"nickName":"alice"`)
 	assert.Equal(t, lines[0], lines[1], "the cached answer equals the first")
 	assert.Equal(t, `{"code":0,"msg":"success","data":{}}`, lines[2])
@@ -233,27 +240,10 @@ func TestREADME_WalkthroughWorks(t *testing.T) {
 }
 
 // TestREADME_WalkthroughV2Works runs the README's walk-through of the
-// modern sessions, exactly as written, against the binary in development
-// mode.
+// modern sessions.
 func TestREADME_WalkthroughV2Works(t *testing.T) {
-	if _, err := exec.LookPath("curl"); err != nil {
-		t.Fatalf("the README walk-through needs curl: %v", err)
-	}
-	readme, err := os.ReadFile("../../README.md")
-	require.NoError(t, err)
-	m := regexp.MustCompile("(?s)<!-- walkthrough-v2:begin -->\\s*```sh\\n(.*?)```\\s*<!-- walkthrough-v2:end -->").FindSubmatch(readme)
-	require.NotNil(t, m, "README has the v2 walk-through block")
-	script := string(m[1])
-	require.Contains(t, script, "B=http://localhost:5757\n")
-
-	p := startBinary(t, "ONESTROKE_DATA_DIR="+t.TempDir())
-	script = strings.Replace(script, "B=http://localhost:5757\n", "B="+p.url+"\n", 1)
-	cmd := exec.Command("bash", "-euo", "pipefail", "-c", script)
-	out, err := cmd.CombinedOutput()
-	require.NoError(t, err, "%s", out)
-
-	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
-	require.Len(t, lines, 6, "one answer per curl that prints: %s", out)
+	p, lines := runWalkthrough(t, "walkthrough-v2")
+	require.Len(t, lines, 6, "one answer per curl that prints: %q", lines)
 	assert.Regexp(t, `^\{"code":0,"msg":"success","data":\{"token":"ost_[A-Za-z0-9_-]{43}","sessionId":"[A-Za-z0-9_-]{22}","openId":"o[^"]+",`, lines[0])
 	assert.Regexp(t, `^\{"code":0,"msg":"success","data":\{"openId":"o[^"]+","unionId":"[^"]+","nickName":"Bob"\}\}$`, lines[1])
 	assert.Regexp(t, `^\{"wxUserInfo":\{"nickName":"Bob","openId":"o[^"]+"\}\}$`, lines[2])

@@ -144,6 +144,36 @@ type paintForm struct {
 	Actions string `json:"actions"`
 }
 
+// readBody reads r's body into buf, within limit bytes and BodyTimeout,
+// and returns it (valid until buf is put back). buf grows once to the
+// announced length: a drawing body is up to megabytes, and nothing that
+// reads the result keeps a reference to it.
+func (s *Server) readBody(w http.ResponseWriter, r *http.Request, buf *bytes.Buffer, limit int64) ([]byte, error) {
+	if n := r.ContentLength; n > 0 && n <= limit {
+		buf.Grow(int(n) + bytes.MinRead) // ReadFrom wants MinRead free to see the end
+	}
+	// The body's own deadline: a slow upload gives up its user's slot
+	// after BodyTimeout, whatever the server's ReadTimeout.
+	_ = http.NewResponseController(w).SetReadDeadline(time.Now().Add(s.cfg.BodyTimeout))
+	if _, err := buf.ReadFrom(http.MaxBytesReader(w, r.Body, limit)); err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			return nil, domain.Errorf(domain.ETOOLARGE, "The request body is larger than %d bytes.", limit)
+		}
+		if errors.Is(err, os.ErrDeadlineExceeded) {
+			return nil, &domain.Error{Code: codeBodyTimeout, Message: fmt.Sprintf("The request body did not arrive within %s.", s.cfg.BodyTimeout), Err: err}
+		}
+		return nil, domain.Wrap(domain.EINVALID, err, "The request body could not be read.")
+	}
+	// JSON text is UTF-8 (RFC 8259), and so is every form body a client of
+	// this protocol sends. encoding/json would turn other bytes into U+FFFD
+	// and what it carries would be stored mangled: refuse the body instead.
+	if !utf8.Valid(buf.Bytes()) {
+		return nil, domain.Errorf(domain.EINVALID, "The request body is not valid UTF-8.")
+	}
+	return buf.Bytes(), nil
+}
+
 // readPaintForm reads a JSON or form-encoded body within the body limit
 // and BodyTimeout.
 func (s *Server) readPaintForm(w http.ResponseWriter, r *http.Request) (paintForm, error) {
@@ -163,34 +193,11 @@ func (s *Server) readPaintForm(w http.ResponseWriter, r *http.Request) (paintFor
 		return f, &domain.Error{Code: codeUnsupportedMediaType, Message: "Send the body as application/json or application/x-www-form-urlencoded."}
 	}
 
-	// A pooled buffer, grown once to the announced length: a drawing body
-	// is up to megabytes, and nothing below keeps a reference to it (the
-	// parsers copy what they return).
 	buf := getBuf()
 	defer putBuf(buf)
-	if n := r.ContentLength; n > 0 && n <= s.cfg.MaxBodyBytes {
-		buf.Grow(int(n) + bytes.MinRead) // ReadFrom wants MinRead free to see the end
-	}
-	// The body's own deadline: a slow upload gives up its user's slot
-	// after BodyTimeout, whatever the server's ReadTimeout.
-	_ = http.NewResponseController(w).SetReadDeadline(time.Now().Add(s.cfg.BodyTimeout))
-	_, err := buf.ReadFrom(http.MaxBytesReader(w, r.Body, s.cfg.MaxBodyBytes))
-	body := buf.Bytes()
+	body, err := s.readBody(w, r, buf, s.cfg.MaxBodyBytes)
 	if err != nil {
-		var tooBig *http.MaxBytesError
-		if errors.As(err, &tooBig) {
-			return f, domain.Errorf(domain.ETOOLARGE, "The request body is larger than %d bytes.", s.cfg.MaxBodyBytes)
-		}
-		if errors.Is(err, os.ErrDeadlineExceeded) {
-			return f, &domain.Error{Code: codeBodyTimeout, Message: fmt.Sprintf("The request body did not arrive within %s.", s.cfg.BodyTimeout), Err: err}
-		}
-		return f, domain.Wrap(domain.EINVALID, err, "The request body could not be read.")
-	}
-	// JSON text is UTF-8 (RFC 8259), and so is every form body a client of
-	// this protocol sends. encoding/json would turn other bytes into U+FFFD
-	// and the drawing would be stored mangled: refuse the body instead.
-	if !utf8.Valid(body) {
-		return f, domain.Errorf(domain.EINVALID, "The request body is not valid UTF-8.")
+		return f, err
 	}
 
 	if mediaType == "application/json" {

@@ -3,15 +3,11 @@ package httpapi
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
-	"fmt"
 	"mime"
 	"net/http"
-	"os"
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/gorilla/mux"
 
@@ -259,24 +255,11 @@ func (s *Server) readV2Body(w http.ResponseWriter, r *http.Request) (v2Body, err
 	if cs, ok := params["charset"]; ok && !strings.EqualFold(cs, "utf-8") {
 		return nil, &domain.Error{Code: codeUnsupportedMediaType, Message: "Only UTF-8 bodies are accepted."}
 	}
-	_ = http.NewResponseController(w).SetReadDeadline(time.Now().Add(s.cfg.BodyTimeout))
 	buf := getBuf()
 	defer putBuf(buf)
-	_, err = buf.ReadFrom(http.MaxBytesReader(w, r.Body, MaxV2BodyBytes))
+	data, err := s.readBody(w, r, buf, MaxV2BodyBytes)
 	if err != nil {
-		var tooBig *http.MaxBytesError
-		if errors.As(err, &tooBig) {
-			return nil, domain.Errorf(domain.ETOOLARGE, "The request body is larger than %d bytes.", MaxV2BodyBytes)
-		}
-		if errors.Is(err, os.ErrDeadlineExceeded) {
-			return nil, &domain.Error{Code: codeBodyTimeout, Message: fmt.Sprintf("The request body did not arrive within %s.", s.cfg.BodyTimeout), Err: err}
-		}
-		return nil, domain.Wrap(domain.EINVALID, err, "The request body could not be read.")
-	}
-	data := buf.Bytes()
-	// encoding/json would turn bytes that are not UTF-8 into U+FFFD.
-	if !utf8.Valid(data) {
-		return nil, domain.Errorf(domain.EINVALID, "The request body is not valid UTF-8.")
+		return nil, err
 	}
 	var body v2Body
 	// A JSON object and nothing else: json.Unmarshal refuses trailing data,

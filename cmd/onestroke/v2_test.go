@@ -200,3 +200,27 @@ func TestE2E_V2_SecretsNeverInLogsOrAnswers(t *testing.T) {
 		}
 	}
 }
+
+// PROTOCOL §6: a legacy login never overwrites a stored profile with
+// WeChat's anonymous one ("微信用户" and a grey avatar).
+func TestE2E_V2_ALegacyLoginLeavesTheStoredProfileAlone(t *testing.T) {
+	s := start(t, testConfig(t, nil))
+	login := s.v2Login(s.mint("alice").Code, "phone")
+	status, _, raw := s.call("PATCH", "/applet/v2/me", bearerOf(login), `{"nickName":"Alice","avatarUrl":"https://cdn.example.com/alice.png"}`)
+	require.Equal(t, http.StatusOK, status, raw)
+
+	anonymous, err := s.main.Mock().Mint("alice", wechattest.Profile{NickName: "微信用户", AvatarURL: "https://thirdwx.qlogo.cn/mmopen/vi_32/POgEwh4mIHO4nibH0KlMECNjjGxQUq24ZEaGT4poC6icRiccVGKSyXwibcPq4BWmiaIGuG1icwxaQX6grC9VemZoJ8rg/132"})
+	require.NoError(t, err)
+	first := map[string]string{}
+	for k, v := range anonymous.Headers() {
+		first[k] = v[0]
+	}
+	status, _, raw = s.call("GET", "/applet/session", first, "")
+	require.Equal(t, http.StatusOK, status, raw)
+	assert.Contains(t, raw, "微信用户", "the legacy answer is the rawData as sent")
+
+	status, body, raw := s.call("GET", "/applet/v2/me", bearerOf(login), "")
+	require.Equal(t, http.StatusOK, status, raw)
+	assert.Equal(t, "Alice", body["data"].(map[string]any)["nickName"], "the stored profile stays")
+	assert.Equal(t, "https://cdn.example.com/alice.png", body["data"].(map[string]any)["avatarUrl"])
+}

@@ -251,7 +251,9 @@ function createClient(config) {
 
   /** POST {base}/v2/logout; the token is forgotten whatever the answer. */
   function logout() {
-    return Promise.resolve().then(() => {
+    // A login under way while no token is held would leave one behind: end it too.
+    const pending = !load() && inflight ? inflight.catch(() => null) : Promise.resolve();
+    return pending.then(() => {
       const used = load();
       if (!used) return {};
       return send({ url: '/v2/logout', method: 'POST' }, used.token).then((res) => {

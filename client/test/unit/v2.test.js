@@ -285,6 +285,17 @@ test('logout: a token the server no longer knows is logged out already; other fa
   assert.equal(KEY in wx3.storage, false);
 });
 
+test('logout during a login under way logs that login out', async () => {
+  const wx = createFakeWx({ respond: server([T1], () => ok({})) });
+  const client = v2.createClient({ baseUrl: BASE, wx });
+  const login = client.login();
+  await client.logout();
+  assert.equal((await login).token, T1);
+  assert.deepEqual(wx.requests.map((c) => [c.url.slice(BASE.length), bearer(c)]), [['/v2/login', undefined], ['/v2/logout', 'Bearer ' + T1]]);
+  assert.equal(client.current(), null);
+  assert.equal(KEY in wx.storage, false);
+});
+
 test('logoutAll: POST /v2/logout-all → { revoked }, the token forgotten', async () => {
   const wx = createFakeWx({ storage: { [KEY]: STORED }, respond: () => ok({ revoked: 3 }) });
   const client = v2.createClient({ baseUrl: BASE, wx });

@@ -476,7 +476,10 @@ test('v2: a token that expired makes the client log in again and retry once', as
     withRequest: { method: 'GET', path: '/applet/v2/me', headers: bearer(TOKEN_EXPIRED) },
     willRespondWith: {
       status: 401,
-      headers: Object.assign({ 'WWW-Authenticate': regex('^Bearer\\b.*invalid_token', 'Bearer error="invalid_token"') }, JSON_TYPE),
+      // The provider's verifier (pact_matching) takes a regex to match the whole
+      // header value, not a part of it as JavaScript's test() does: the pattern
+      // runs to the end of the value, or the server's trailing quote fails it.
+      headers: Object.assign({ 'WWW-Authenticate': regex('^Bearer\\b.*\\berror="invalid_token".*$', 'Bearer error="invalid_token"') }, JSON_TYPE),
       body: failBody('ERR_SESSION_EXPIRED', 'the session has expired'),
     },
   });

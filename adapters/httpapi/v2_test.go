@@ -131,6 +131,33 @@ func TestV2Sessions_ListRevokeLogoutAndLogoutAll(t *testing.T) {
 	assert.Equal(t, "ERR_SESSION_EXPIRED", businessReason(t, r))
 }
 
+// The routes of §6 that take no body (logout, logout-all, revoking a
+// session) read none: the client library sends them without a body and
+// without a Content-Type, and a client that sends Content-Type:
+// application/json with an empty body is served alike, never answered
+// ERR_UNSUPPORTED_MEDIA_TYPE or ERR_INVALID_REQUEST.
+func TestV2_BodilessRoutesNeedNoBodyNorContentType(t *testing.T) {
+	for _, ct := range []string{"", jsonCT} {
+		t.Run("Content-Type "+ct, func(t *testing.T) {
+			e := newEnv(t, nil)
+			phone := e.v2Login("alice", "phone")
+			tablet := e.v2Login("alice", "tablet")
+			laptop := e.v2Login("alice", "laptop")
+
+			r := e.do(http.MethodDelete, "/applet/v2/sessions/"+tablet["sessionId"].(string), auth(phone), ct, "")
+			assert.Equal(t, `{"code":0,"msg":"success","data":{}}`, r.raw)
+			r = e.do(http.MethodDelete, "/applet/v2/sessions/pactSessionNobody00001", auth(phone), ct, "")
+			assert.Equal(t, http.StatusNotFound, r.status, r.raw)
+			assert.Equal(t, "ERR_NOT_FOUND", businessReason(t, r))
+
+			r = e.do(http.MethodPost, "/applet/v2/logout", auth(laptop), ct, "")
+			assert.Equal(t, `{"code":0,"msg":"success","data":{}}`, r.raw)
+			r = e.do(http.MethodPost, "/applet/v2/logout-all", auth(phone), ct, "")
+			assert.Equal(t, `{"code":0,"msg":"success","data":{"revoked":1}}`, r.raw)
+		})
+	}
+}
+
 func TestV2_WWWAuthenticateChallenges(t *testing.T) {
 	e := newEnv(t, nil)
 	r := e.do(http.MethodGet, "/applet/v2/me", nil, "", "")

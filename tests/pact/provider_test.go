@@ -24,10 +24,25 @@ import (
 	"github.com/onestroke/onestroke/adapters/wechat/wechattest"
 	"github.com/onestroke/onestroke/app"
 	"github.com/onestroke/onestroke/domain"
+	"github.com/onestroke/onestroke/ports"
 	"github.com/onestroke/onestroke/ports/porttest"
 )
 
 const providerTTL = 2 * time.Hour
+
+// The provider's app credentials at the mock WeChat; the secret also seals
+// the session_key of every token session, as in cmd/onestroke.
+const (
+	providerAppID     = "wxPROVIDER"
+	providerAppSecret = "provider-secret"
+)
+
+// providerPolicy is the token sessions' policy: the service's defaults
+// (ONESTROKE_TOKEN_IDLE 7d, ONESTROKE_TOKEN_MAX_AGE 30d, 10 devices).
+var providerPolicy = domain.SessionPolicy{}.WithDefaults()
+
+// seededSessionKey is the session_key a seeded token session holds sealed.
+const seededSessionKey = domain.SessionKey("tiihtNczf5v6AKRyjwEUhQ==")
 
 // world is the provider under verification: the real router and use cases
 // on the in-process adapters, with the mock WeChat over HTTP. Every
@@ -37,6 +52,9 @@ type world struct {
 	clock    *porttest.Clock
 	sessions *memstore.SessionStore
 	drawings *boltstore.Repository
+	tokens   ports.TokenSessionStore
+	profiles ports.ProfileRepository
+	sealer   *domain.SessionKeySealer
 	wx       *wechattest.Server
 	handler  http.Handler
 	close    func()
@@ -44,20 +62,55 @@ type world struct {
 
 func newWorld(t *testing.T) *world {
 	w := &world{clock: porttest.NewClock(time.Now())}
-	w.wx = wechattest.New("wxPROVIDER", "provider-secret", w.clock.Now)
+	w.wx = wechattest.New(providerAppID, providerAppSecret, w.clock.Now)
 	wxSrv := httptest.NewServer(w.wx)
 	dir := t.TempDir()
 	repo, err := boltstore.Open(dir)
 	require.NoError(t, err)
 	w.drawings = repo
 	w.sessions = memstore.NewSessionStore(w.clock.Now)
+	exchanger := wechat.NewClient(providerAppID, providerAppSecret, wxSrv.URL, 2*time.Second)
+	// Wired as cmd/onestroke wires the in-process adapters: one exchange
+	// gate for both protocols, the token sessions and login codes in
+	// memory, the profiles in the drawing store, the session_key sealed
+	// under the app secret.
+	gate := &app.ExchangeGate{}
+	w.tokens = memstore.NewTokenSessions()
+	w.profiles = repo
+	w.sealer, err = domain.NewSessionKeySealer(exchanger.AppSecret)
+	require.NoError(t, err)
 	w.handler = httpapi.New(httpapi.Config{
-		Sessions: &app.SessionService{Store: w.sessions, TTL: providerTTL,
-			Exchanger: wechat.NewClient("wxPROVIDER", "provider-secret", wxSrv.URL, 2*time.Second)},
+		Sessions: &app.SessionService{Store: w.sessions, TTL: providerTTL, Exchanger: exchanger, Gate: gate},
+		Tokens: &app.TokenService{
+			Sessions:  w.tokens,
+			Codes:     memstore.NewLoginCodes(w.clock.Now),
+			Profiles:  w.profiles,
+			Exchanger: exchanger,
+			Sealer:    w.sealer,
+			Gate:      gate,
+			Policy:    providerPolicy,
+			Now:       w.clock.Now,
+		},
 		Drawings: &app.DrawingService{Repo: repo, Now: w.clock.Now},
 	})
 	w.close = func() { repo.Close(); wxSrv.Close() }
 	return w
+}
+
+// createTokenSession seeds a live session of openID, created now, that
+// token reaches: through the port, as a login would store it.
+func (w *world) createTokenSession(token domain.Token, openID, sessionID, device string) error {
+	now := w.clock.Now()
+	sealed, err := w.sealer.Seal(seededSessionKey, sessionID)
+	if err != nil {
+		return err
+	}
+	sess, err := domain.NewTokenSession(sessionID, domain.WxSession{OpenID: openID}, sealed, device, now, providerPolicy)
+	if err != nil {
+		return err
+	}
+	_, err = w.tokens.Create(context.Background(), token.Digest(), sess, now, providerPolicy)
+	return err
 }
 
 // params returns a provider state's parameters. pact-go nests them under
@@ -192,6 +245,75 @@ func TestProvider_HonoursTheClientLibraryPact(t *testing.T) {
 		}
 		return nil, nil
 	}
+	// A token session; the token is the pact's (it falls into the user's
+	// shard, as every token the service mints does).
+	hasToken := func(setup bool, s models.ProviderState) (models.ProviderStateResponse, error) {
+		if !setup {
+			return nil, nil
+		}
+		p := params(s)
+		v, err := strs(p, "token", "openid", "sessionId")
+		if err != nil {
+			return nil, err
+		}
+		device, _ := p["device"].(string)
+		tok, err := domain.ParseToken(v[0])
+		if err != nil {
+			return nil, fmt.Errorf("provider state parameter token: %w", err)
+		}
+		return nil, now().createTokenSession(tok, v[1], v[2], device)
+	}
+	// An expired token is a session that was live and went idle: seeded,
+	// then the clock runs past the idle timeout.
+	expiredToken := func(setup bool, s models.ProviderState) (models.ProviderStateResponse, error) {
+		if !setup {
+			return nil, nil
+		}
+		v, err := strs(params(s), "token", "openid", "sessionId")
+		if err != nil {
+			return nil, err
+		}
+		tok, err := domain.ParseToken(v[0])
+		if err != nil {
+			return nil, fmt.Errorf("provider state parameter token: %w", err)
+		}
+		w := now()
+		if err := w.createTokenSession(tok, v[1], v[2], ""); err != nil {
+			return nil, err
+		}
+		w.clock.Advance(providerPolicy.Idle + time.Second)
+		return nil, nil
+	}
+	// Another live session of the user, on another device: its token is
+	// minted here, the client never sends it.
+	anotherSession := func(setup bool, s models.ProviderState) (models.ProviderStateResponse, error) {
+		if !setup {
+			return nil, nil
+		}
+		p := params(s)
+		v, err := strs(p, "openid", "sessionId")
+		if err != nil {
+			return nil, err
+		}
+		device, _ := p["device"].(string)
+		tok, _, err := domain.MintToken(v[0])
+		if err != nil {
+			return nil, err
+		}
+		return nil, now().createTokenSession(tok, v[0], v[1], device)
+	}
+	hasProfile := func(setup bool, s models.ProviderState) (models.ProviderStateResponse, error) {
+		if !setup {
+			return nil, nil
+		}
+		v, err := strs(params(s), "openid", "nickName", "avatarUrl")
+		if err != nil {
+			return nil, err
+		}
+		u := domain.ProfileUpdate{NickName: &v[1], AvatarURL: &v[2]}
+		_, err = now().profiles.UpdateProfile(context.Background(), v[0], func(p domain.Profile) (domain.Profile, error) { return p.Apply(u) })
+		return nil, err
+	}
 	nothing := func(bool, models.ProviderState) (models.ProviderStateResponse, error) { return nil, nil }
 
 	handlers := models.StateHandlers{
@@ -204,6 +326,14 @@ func TestProvider_HonoursTheClientLibraryPact(t *testing.T) {
 		"no session exists for code CODE-GONE":            expiredSession,
 		"no session exists for code CODE-MALFORMED":       nothing,
 		"nobody is logged in":                             nothing,
+		"WeChat accepts code CODE-V2-1 for user alice":    acceptCode,
+		"WeChat accepts code CODE-V2-2 for user alice":    acceptCode,
+		"WeChat accepts code CODE-V2-3 for user alice":    acceptCode,
+		"WeChat refuses code CODE-V2-BAD":                 refuseCode,
+		"alice has a token":                               hasToken,
+		"alice's token has expired":                       expiredToken,
+		"alice has another session":                       anotherSession,
+		"alice has a profile":                             hasProfile,
 	}
 	// pact-go only warns about a state without a handler: fail instead, so a
 	// new state in the client's pact cannot pass unverified.

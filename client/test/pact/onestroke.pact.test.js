@@ -13,10 +13,10 @@ const fs = require('node:fs');
 const path = require('node:path');
 const { PactV3, MatchersV3 } = require('@pact-foundation/pact');
 
-const { createClient, createPaints } = require('../../index.js');
+const { createClient, createPaints, v2 } = require('../../index.js');
 const { createHttpWx } = require('../support/http-wx.js');
 
-const { like, eachLike, string, regex } = MatchersV3;
+const { like, eachLike, string, regex, integer, boolean } = MatchersV3;
 
 const CONSUMER = 'onestroke-miniprogram-client';
 const PROVIDER = 'onestroke';
@@ -324,5 +324,371 @@ test('a paints route without a session is refused with ERR_NO_SESSION', async ()
     const paints = createPaints({ baseUrl: `${mockServer.url}/applet`, client: bare });
     await assert.rejects(paints.list(), (err) => err.reason === 'ERR_NO_SESSION');
     assert.equal(wx.requests[0].header['X-WX-Code'], undefined);
+  });
+});
+
+// ===================================================================================
+// The v2 API (PROTOCOL §6): wx.login alone, then Authorization: Bearer <token>.
+// Every interaction below is a request the v2 client (index.js .v2) makes by itself.
+// ===================================================================================
+
+const DEVICE = 'iPhone 15 Pro (WeChat 8.0.50)';
+const RFC3339 = '^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$';
+const TOKEN_REGEX = '^ost_[A-Za-z0-9_-]{43}$';
+const timestamp = (example) => regex(RFC3339, example);
+
+// The server keeps a user's tokens in the user's shard (domain.UserShard): a token a
+// provider state seeds for alice must have a SHA-256 digest in her shard, or the store
+// refuses it. These are fixed (derived from their label), so the pact file is stable.
+const sha256 = (text) => crypto.createHash('sha256').update(text, 'utf8').digest();
+const ALICE_SHARD = sha256('onestroke/token-shard\x00' + OPENID)[0] % 64;
+function aliceToken(label) {
+  for (let i = 0; ; i++) {
+    const token = 'ost_' + sha256(`onestroke pact token ${label} ${i}`).toString('base64url');
+    if (sha256(token)[0] % 64 === ALICE_SHARD) return token;
+  }
+}
+const TOKEN = aliceToken('alice'); // alice's live token on this phone
+const TOKEN_EXPIRED = aliceToken('alice expired');
+const TOKEN_RELOGIN = aliceToken('alice after expiry'); // the answer to the login after expiry
+const TOKEN_LOGIN = aliceToken('alice login'); // the example answer to a first login
+
+// Session ids: 22 base64url characters, as the service makes them.
+const SESSION_PHONE = 'pactSessionAlicePhone1';
+const SESSION_PAD = 'pactSessionAliceIPad01';
+const SESSION_EXPIRED = 'pactSessionAliceGone01';
+const SESSION_UNKNOWN = 'pactSessionNobody00001';
+const PAD = 'iPad Air (WeChat 8.0.49)';
+
+const PROFILE = { nickName: '爱丽丝', avatarUrl: 'https://thirdwx.qlogo.cn/mmopen/vi_32/alice-v2/132' };
+const NEW_PROFILE = { nickName: 'Alice 爱丽丝', avatarUrl: 'https://cdn.example.com/avatars/alice.png' };
+
+// --- v2 provider states ---
+
+// WeChat's code2Session answers `code` with alice's openid and session_key (same as the
+// legacy state of that name; a v2 login needs no rawData).
+function wechatAcceptsLogin(code) {
+  return { description: `WeChat accepts code ${code} for user alice`, parameters: { code, openid: OPENID, session_key: SESSION_KEY } };
+}
+
+// A live session of alice's, reached by `token` (its SHA-256 digest in the store).
+function aliceHasToken(token, sessionId, device) {
+  return { description: 'alice has a token', parameters: { token, openid: OPENID, sessionId, device } };
+}
+
+// A session of alice's that existed and expired (idle past its timeout): the token is unknown now.
+const aliceTokenExpired = {
+  description: "alice's token has expired",
+  parameters: { token: TOKEN_EXPIRED, openid: OPENID, sessionId: SESSION_EXPIRED },
+};
+
+// A second live session of alice's, on another device (its token is the provider's own).
+const aliceHasAnotherSession = {
+  description: 'alice has another session',
+  parameters: { openid: OPENID, sessionId: SESSION_PAD, device: PAD },
+};
+
+const aliceHasProfile = {
+  description: 'alice has a profile',
+  parameters: Object.assign({ openid: OPENID }, PROFILE),
+};
+
+const bearer = (token) => ({ Authorization: `Bearer ${token}` });
+const stored = (token, sessionId) => ({
+  [v2.STORAGE_KEY]: { token, sessionId, openId: OPENID, expiresAt: '2026-12-31T00:00:00Z', idleTimeout: 604800 },
+});
+
+function loginInteraction(code, token, description) {
+  return {
+    states: [wechatAcceptsLogin(code)],
+    uponReceiving: description,
+    withRequest: {
+      method: 'POST',
+      path: '/applet/v2/login',
+      headers: { 'Content-Type': 'application/json' },
+      body: { code, device: DEVICE },
+    },
+    willRespondWith: {
+      status: 200,
+      headers: JSON_TYPE,
+      body: successBody({
+        token: regex(TOKEN_REGEX, token),
+        sessionId: string(SESSION_PHONE),
+        openId: OPENID,
+        expiresAt: timestamp('2026-12-01T08:00:00Z'),
+        idleTimeout: integer(604800),
+      }),
+    },
+  };
+}
+
+function v2Client(mockServer, wx) {
+  return v2.createClient({ baseUrl: `${mockServer.url}/applet`, device: DEVICE, wx });
+}
+
+test('v2: the tokens seeded for alice fall into her shard and have the token format', () => {
+  for (const t of [TOKEN, TOKEN_EXPIRED, TOKEN_RELOGIN, TOKEN_LOGIN]) {
+    assert.match(t, v2.TOKEN_PATTERN);
+    assert.equal(sha256(t)[0] % 64, ALICE_SHARD);
+  }
+});
+
+test('v2: login with a wx.login code, the token kept in storage', async () => {
+  const pact = newPact();
+  pact.addInteraction(loginInteraction('CODE-V2-1', TOKEN_LOGIN, 'a v2 login with a wx.login code'));
+  await pact.executeTest(async (mockServer) => {
+    const wx = createHttpWx({ codes: ['CODE-V2-1'] });
+    const data = await v2Client(mockServer, wx).login();
+    assert.equal(data.token, TOKEN_LOGIN);
+    assert.equal(data.openId, OPENID);
+    assert.equal(wx.storage[v2.STORAGE_KEY].token, TOKEN_LOGIN);
+    assert.equal(wx.loginCalls, 1);
+  });
+});
+
+test('v2: a login code WeChat refuses makes the client call wx.login again', async () => {
+  const pact = newPact();
+  pact.addInteraction({
+    states: [{ description: 'WeChat refuses code CODE-V2-BAD', parameters: { code: 'CODE-V2-BAD', errcode: 40029, errmsg: 'invalid code' } }],
+    uponReceiving: 'a v2 login with a code WeChat refuses',
+    withRequest: {
+      method: 'POST',
+      path: '/applet/v2/login',
+      headers: { 'Content-Type': 'application/json' },
+      body: { code: 'CODE-V2-BAD', device: DEVICE },
+    },
+    willRespondWith: { status: 401, headers: JSON_TYPE, body: failBody('ERR_LOGIN_CODE_INVALID', 'WeChat refused the login code') },
+  });
+  pact.addInteraction(loginInteraction('CODE-V2-3', TOKEN_LOGIN, 'a v2 login with a new code after a refused one'));
+  await pact.executeTest(async (mockServer) => {
+    const wx = createHttpWx({ codes: ['CODE-V2-BAD', 'CODE-V2-3'] });
+    const data = await v2Client(mockServer, wx).login();
+    assert.equal(data.token, TOKEN_LOGIN);
+    assert.equal(wx.loginCalls, 2);
+  });
+});
+
+test('v2: a token that expired makes the client log in again and retry once', async () => {
+  const pact = newPact();
+  pact.addInteraction({
+    states: [aliceTokenExpired],
+    uponReceiving: 'a v2 request with a token that expired',
+    withRequest: { method: 'GET', path: '/applet/v2/me', headers: bearer(TOKEN_EXPIRED) },
+    willRespondWith: {
+      status: 401,
+      // The provider's verifier (pact_matching) takes a regex to match the whole
+      // header value, not a part of it as JavaScript's test() does: the pattern
+      // runs to the end of the value, or the server's trailing quote fails it.
+      headers: Object.assign({ 'WWW-Authenticate': regex('^Bearer\\b.*\\berror="invalid_token".*$', 'Bearer error="invalid_token"') }, JSON_TYPE),
+      body: failBody('ERR_SESSION_EXPIRED', 'the session has expired'),
+    },
+  });
+  pact.addInteraction(loginInteraction('CODE-V2-2', TOKEN_RELOGIN, 'a v2 login again after the token expired'));
+  pact.addInteraction({
+    states: [aliceHasToken(TOKEN_RELOGIN, SESSION_PHONE, DEVICE)],
+    uponReceiving: 'the v2 request retried with the new token',
+    withRequest: { method: 'GET', path: '/applet/v2/me', headers: bearer(TOKEN_RELOGIN) },
+    willRespondWith: { status: 200, headers: JSON_TYPE, body: successBody({ openId: OPENID }) },
+  });
+  await pact.executeTest(async (mockServer) => {
+    const wx = createHttpWx({ codes: ['CODE-V2-2'], storage: stored(TOKEN_EXPIRED, SESSION_EXPIRED) });
+    const me = await v2Client(mockServer, wx).me();
+    assert.equal(me.openId, OPENID);
+    assert.equal(wx.loginCalls, 1);
+    assert.deepEqual(wx.requests.map((r) => r.header.Authorization), [`Bearer ${TOKEN_EXPIRED}`, undefined, `Bearer ${TOKEN_RELOGIN}`]);
+    assert.equal(wx.storage[v2.STORAGE_KEY].token, TOKEN_RELOGIN);
+  });
+});
+
+test('v2: logout revokes the calling token', async () => {
+  const pact = newPact();
+  pact.addInteraction({
+    states: [aliceHasToken(TOKEN, SESSION_PHONE, DEVICE)],
+    uponReceiving: 'a v2 logout',
+    withRequest: { method: 'POST', path: '/applet/v2/logout', headers: bearer(TOKEN) },
+    willRespondWith: { status: 200, headers: JSON_TYPE, body: successBody({}) },
+  });
+  await pact.executeTest(async (mockServer) => {
+    const wx = createHttpWx({ codes: [], storage: stored(TOKEN, SESSION_PHONE) });
+    assert.deepEqual(await v2Client(mockServer, wx).logout(), {});
+    assert.equal(v2.STORAGE_KEY in wx.storage, false);
+  });
+});
+
+test('v2: logout-all ends every session of the user', async () => {
+  const pact = newPact();
+  pact.addInteraction({
+    states: [aliceHasToken(TOKEN, SESSION_PHONE, DEVICE), aliceHasAnotherSession],
+    uponReceiving: 'a v2 logout of every session',
+    withRequest: { method: 'POST', path: '/applet/v2/logout-all', headers: bearer(TOKEN) },
+    willRespondWith: { status: 200, headers: JSON_TYPE, body: successBody({ revoked: integer(2) }) },
+  });
+  await pact.executeTest(async (mockServer) => {
+    const wx = createHttpWx({ codes: [], storage: stored(TOKEN, SESSION_PHONE) });
+    assert.deepEqual(await v2Client(mockServer, wx).logoutAll(), { revoked: 2 });
+    assert.equal(v2.STORAGE_KEY in wx.storage, false);
+  });
+});
+
+test('v2: list the sessions', async () => {
+  const session = (sessionId, device, current) => ({
+    sessionId: string(sessionId),
+    device: string(device),
+    createdAt: timestamp('2026-12-01T08:00:00Z'),
+    lastSeenAt: timestamp('2026-12-01T09:30:00.5Z'),
+    expiresAt: timestamp('2026-12-08T09:30:00.5Z'),
+    current: boolean(current),
+  });
+  const pact = newPact();
+  pact.addInteraction({
+    states: [aliceHasToken(TOKEN, SESSION_PHONE, DEVICE), aliceHasAnotherSession],
+    uponReceiving: 'a v2 request for the sessions',
+    withRequest: { method: 'GET', path: '/applet/v2/sessions', headers: bearer(TOKEN) },
+    // two sessions, newest first: their order is not part of the contract here
+    willRespondWith: { status: 200, headers: JSON_TYPE, body: successBody([session(SESSION_PAD, PAD, false), session(SESSION_PHONE, DEVICE, true)]) },
+  });
+  await pact.executeTest(async (mockServer) => {
+    const wx = createHttpWx({ codes: [], storage: stored(TOKEN, SESSION_PHONE) });
+    const list = await v2Client(mockServer, wx).sessions();
+    assert.equal(list.length, 2);
+    assert.deepEqual(list.filter((s) => s.current).map((s) => s.sessionId), [SESSION_PHONE]);
+  });
+});
+
+test('v2: revoke another session', async () => {
+  const pact = newPact();
+  pact.addInteraction({
+    states: [aliceHasToken(TOKEN, SESSION_PHONE, DEVICE), aliceHasAnotherSession],
+    uponReceiving: 'a v2 request to revoke another session of the user',
+    withRequest: { method: 'DELETE', path: `/applet/v2/sessions/${SESSION_PAD}`, headers: bearer(TOKEN) },
+    willRespondWith: { status: 200, headers: JSON_TYPE, body: successBody({}) },
+  });
+  await pact.executeTest(async (mockServer) => {
+    const wx = createHttpWx({ codes: [], storage: stored(TOKEN, SESSION_PHONE) });
+    assert.deepEqual(await v2Client(mockServer, wx).revoke(SESSION_PAD), {});
+    assert.equal(wx.storage[v2.STORAGE_KEY].token, TOKEN, 'this session is kept');
+  });
+});
+
+test('v2: revoking a session the user does not have is ERR_NOT_FOUND', async () => {
+  const pact = newPact();
+  pact.addInteraction({
+    states: [aliceHasToken(TOKEN, SESSION_PHONE, DEVICE)],
+    uponReceiving: 'a v2 request to revoke an unknown session',
+    withRequest: { method: 'DELETE', path: `/applet/v2/sessions/${SESSION_UNKNOWN}`, headers: bearer(TOKEN) },
+    willRespondWith: { status: 404, headers: JSON_TYPE, body: failBody('ERR_NOT_FOUND', 'no such session') },
+  });
+  await pact.executeTest(async (mockServer) => {
+    const wx = createHttpWx({ codes: [], storage: stored(TOKEN, SESSION_PHONE) });
+    await assert.rejects(v2Client(mockServer, wx).revoke(SESSION_UNKNOWN), (err) => err.reason === 'ERR_NOT_FOUND' && err.status === 404);
+    assert.equal(wx.requests.length, 1);
+  });
+});
+
+test('v2: read the profile', async () => {
+  const pact = newPact();
+  pact.addInteraction({
+    states: [aliceHasToken(TOKEN, SESSION_PHONE, DEVICE), aliceHasProfile],
+    uponReceiving: 'a v2 request for the profile',
+    withRequest: { method: 'GET', path: '/applet/v2/me', headers: bearer(TOKEN) },
+    willRespondWith: { status: 200, headers: JSON_TYPE, body: successBody(Object.assign({ openId: OPENID }, PROFILE)) },
+  });
+  await pact.executeTest(async (mockServer) => {
+    const wx = createHttpWx({ codes: [], storage: stored(TOKEN, SESSION_PHONE) });
+    assert.deepEqual(await v2Client(mockServer, wx).me(), Object.assign({ openId: OPENID }, PROFILE));
+  });
+});
+
+test('v2: update the profile', async () => {
+  const pact = newPact();
+  pact.addInteraction({
+    states: [aliceHasToken(TOKEN, SESSION_PHONE, DEVICE)],
+    uponReceiving: 'a v2 request to update the profile',
+    withRequest: {
+      method: 'PATCH',
+      path: '/applet/v2/me',
+      headers: Object.assign({ 'Content-Type': 'application/json' }, bearer(TOKEN)),
+      body: NEW_PROFILE,
+    },
+    willRespondWith: { status: 200, headers: JSON_TYPE, body: successBody(Object.assign({ openId: OPENID }, NEW_PROFILE)) },
+  });
+  await pact.executeTest(async (mockServer) => {
+    const wx = createHttpWx({ codes: [], storage: stored(TOKEN, SESSION_PHONE) });
+    assert.deepEqual(await v2Client(mockServer, wx).updateMe(NEW_PROFILE), Object.assign({ openId: OPENID }, NEW_PROFILE));
+  });
+});
+
+test('v2: the legacy session route with a token', async () => {
+  const pact = newPact();
+  pact.addInteraction({
+    states: [aliceHasToken(TOKEN, SESSION_PHONE, DEVICE), aliceHasProfile],
+    uponReceiving: 'a request for the session with a token',
+    withRequest: { method: 'GET', path: '/applet/session', headers: bearer(TOKEN) },
+    willRespondWith: { status: 200, headers: JSON_TYPE, body: { wxUserInfo: Object.assign({ openId: OPENID }, PROFILE) } },
+  });
+  await pact.executeTest(async (mockServer) => {
+    const wx = createHttpWx({ codes: [], storage: stored(TOKEN, SESSION_PHONE) });
+    const user = await v2Client(mockServer, wx).paints.session();
+    assert.equal(user.openId, OPENID);
+    assert.equal(user.nickName, PROFILE.nickName);
+  });
+});
+
+test('v2: save a drawing with a token', async () => {
+  const pact = newPact();
+  pact.addInteraction({
+    states: [aliceHasToken(TOKEN, SESSION_PHONE, DEVICE)],
+    uponReceiving: 'a request to save a drawing with a token',
+    withRequest: {
+      method: 'POST',
+      path: '/applet/session/paints/save',
+      headers: Object.assign({ 'Content-Type': 'application/json' }, bearer(TOKEN)),
+      body: { id: string(PAINT_ID), actions: string(ACTIONS) },
+    },
+    willRespondWith: { status: 200, headers: JSON_TYPE, body: successBody({}) },
+  });
+  await pact.executeTest(async (mockServer) => {
+    const wx = createHttpWx({ codes: [], storage: stored(TOKEN, SESSION_PHONE) });
+    assert.deepEqual(await v2Client(mockServer, wx).paints.save({ id: PAINT_ID, actions: ACTION_LIST }), {});
+    assert.equal(wx.requests[0].header['X-WX-Code'], undefined);
+  });
+});
+
+test('v2: list the drawings with a token', async () => {
+  const pact = newPact();
+  pact.addInteraction({
+    states: [aliceHasToken(TOKEN, SESSION_PHONE, DEVICE), aliceHasDrawings],
+    uponReceiving: 'a request to list the drawings with a token',
+    withRequest: { method: 'GET', path: '/applet/session/paints/list', headers: bearer(TOKEN) },
+    willRespondWith: {
+      status: 200,
+      headers: JSON_TYPE,
+      body: successBody(eachLike({ id: string(PAINT_ID), actions: string(ACTIONS) })),
+    },
+  });
+  await pact.executeTest(async (mockServer) => {
+    const wx = createHttpWx({ codes: [], storage: stored(TOKEN, SESSION_PHONE) });
+    const list = await v2Client(mockServer, wx).paints.list();
+    assert.equal(list.length, 1);
+    assert.deepEqual(JSON.parse(list[0].actions), ACTION_LIST);
+  });
+});
+
+test('v2: delete a drawing with a token', async () => {
+  const pact = newPact();
+  pact.addInteraction({
+    states: [aliceHasToken(TOKEN, SESSION_PHONE, DEVICE), aliceHasDrawings],
+    uponReceiving: 'a request to delete a drawing with a token',
+    withRequest: {
+      method: 'POST',
+      path: '/applet/session/paints/delete',
+      headers: Object.assign({ 'Content-Type': 'application/json' }, bearer(TOKEN)),
+      body: { id: string(PAINT_ID) },
+    },
+    willRespondWith: { status: 200, headers: JSON_TYPE, body: successBody({}) },
+  });
+  await pact.executeTest(async (mockServer) => {
+    const wx = createHttpWx({ codes: [], storage: stored(TOKEN, SESSION_PHONE) });
+    assert.deepEqual(await v2Client(mockServer, wx).paints.remove(PAINT_ID), {});
   });
 });

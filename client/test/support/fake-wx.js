@@ -1,7 +1,8 @@
 'use strict';
 
 // A scripted stand-in for the mini-program's wx: login hands out codes in order,
-// getUserInfo gives fixed rawData/signature, request answers through `respond`.
+// getUserInfo gives fixed rawData/signature, request answers through `respond`,
+// storage is a plain object.
 // Every callback fires asynchronously, as in WeChat.
 
 const RAW_DATA = JSON.stringify({ nickName: '小明 Alice', gender: 2, language: 'zh_CN', avatarUrl: 'https://wx.qlogo.cn/a/132' });
@@ -38,12 +39,28 @@ function createFakeWx(options) {
         : o.success(Object.assign({ errMsg: 'getUserInfo:ok' }, wx.userInfo))));
     },
 
+    // wx's synchronous storage; getStorageSync answers '' for a missing key, as wx does.
+    storage: Object.assign({}, options.storage),
+    storageFailure: null,
+    getStorageSync(key) {
+      if (wx.storageFailure) throw new Error(wx.storageFailure);
+      return key in wx.storage ? wx.storage[key] : '';
+    },
+    setStorageSync(key, value) {
+      if (wx.storageFailure) throw new Error(wx.storageFailure);
+      wx.storage[key] = JSON.parse(JSON.stringify(value));
+    },
+    removeStorageSync(key) {
+      if (wx.storageFailure) throw new Error(wx.storageFailure);
+      delete wx.storage[key];
+    },
+
     request(o) {
       const call = { url: o.url, method: o.method, data: o.data, header: o.header };
       const index = wx.requests.push(call) - 1;
       later(() => Promise.resolve(wx.respond(call, index)).then((answer) => {
         if (answer.fail) o.fail(answer.fail);
-        else o.success({ data: answer.data, statusCode: answer.statusCode || 200, header: {}, errMsg: 'request:ok' });
+        else o.success({ data: answer.data, statusCode: answer.statusCode || 200, header: answer.header || {}, errMsg: 'request:ok' });
       }), 3);
     },
   };

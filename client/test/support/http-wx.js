@@ -23,6 +23,17 @@ function createHttpWx(script) {
       setImmediate(() => (code ? o.success({ code, errMsg: 'login:ok' }) : o.fail({ errMsg: 'login:fail no code scripted' })));
     },
 
+    storage: Object.assign({}, script.storage),
+    getStorageSync(key) {
+      return key in wx.storage ? wx.storage[key] : '';
+    },
+    setStorageSync(key, value) {
+      wx.storage[key] = JSON.parse(JSON.stringify(value));
+    },
+    removeStorageSync(key) {
+      delete wx.storage[key];
+    },
+
     getUserInfo(o) {
       setImmediate(() => o.success({ rawData: script.rawData, signature: script.signature, errMsg: 'getUserInfo:ok' }));
     },

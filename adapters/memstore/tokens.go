@@ -225,9 +225,10 @@ func (m *TokenSessions) Len() int {
 // LoginCodes is the in-process ports.LoginCodes: one instance has no one
 // to share its codes with.
 type LoginCodes struct {
-	now   ports.Clock
-	mu    sync.Mutex
-	codes map[[sha256.Size]byte]codeState
+	now       ports.Clock
+	mu        sync.Mutex
+	codes     map[[sha256.Size]byte]codeState
+	nextSweep time.Time
 }
 
 // codeKey is the key a code is kept under: its digest (ports.LoginCodes
@@ -261,7 +262,12 @@ func (c *LoginCodes) Claim(ctx context.Context, code string, lease time.Duration
 	if st, ok := c.codes[key]; ok && now.Before(st.until) {
 		return false, st.done, nil
 	}
-	if len(c.codes) > 1024 { // codes live minutes: keep memory bounded by the live ones
+	// Codes live minutes: memory stays bounded by the live ones. A sweep
+	// walks them all, so it runs at most every sweepEvery, not per claim
+	// (per claim, a burst of logins would cost a walk of every code of the
+	// last five minutes each).
+	if !now.Before(c.nextSweep) {
+		c.nextSweep = now.Add(sweepEvery)
 		for k, st := range c.codes {
 			if !now.Before(st.until) {
 				delete(c.codes, k)
@@ -295,4 +301,11 @@ func (c *LoginCodes) Release(ctx context.Context, code string) error {
 	defer c.mu.Unlock()
 	delete(c.codes, codeKey(code))
 	return nil
+}
+
+// Len returns the number of codes held, ended or not; for tests.
+func (c *LoginCodes) Len() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return len(c.codes)
 }

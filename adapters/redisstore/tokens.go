@@ -213,7 +213,48 @@ func (t *TokenSessions) readSessions(ctx context.Context, r redis.StringCmdable,
 	return out, nil
 }
 
-// Create implements ports.TokenSessionStore: one transaction on the
+// createScript is the common login in one round trip: when the owner has
+// fewer than MaxDevices sessions, no session ends (domain.SessionsToEnd
+// names none), and the script writes the new session, its token and the
+// index at once. A session's keys expire with it, so one whose key exists
+// is live; the index is pruned of the others. With a full house it writes
+// nothing and answers 0: which sessions end is the domain's choice (the
+// least recently used), made in Create's transaction. Every key it touches
+// carries the owner's hash tag (KEYS[1]'s), so it runs on Cluster too.
+//
+//	KEYS: the owner's index, the new session's key, its token's key
+//	ARGV: max devices, session record, token record, TTL in ms, session id,
+//	      the prefix of the owner's session keys
+var createScript = redis.NewScript(`
+local live = {}
+local raw = redis.call('GET', KEYS[1])
+if raw then
+  local ok, ids = pcall(cjson.decode, raw)
+  if ok and type(ids) == 'table' then
+    for _, id in ipairs(ids) do
+      if type(id) == 'string' and id ~= ARGV[5] and redis.call('EXISTS', ARGV[6] .. id) == 1 then
+        live[#live + 1] = id
+      end
+    end
+  end
+end
+if #live >= tonumber(ARGV[1]) then
+  return 0
+end
+local ttl = tonumber(ARGV[4])
+redis.call('SET', KEYS[2], ARGV[2], 'PX', ttl)
+redis.call('SET', KEYS[3], ARGV[3], 'PX', ttl)
+live[#live + 1] = ARGV[5]
+local left = redis.call('PTTL', KEYS[1])
+if left > ttl then
+  ttl = left
+end
+redis.call('SET', KEYS[1], cjson.encode(live), 'PX', ttl)
+return 1
+`)
+
+// Create implements ports.TokenSessionStore: createScript's one round trip
+// while the owner is under the device cap, else one transaction on the
 // owner's index and sessions.
 func (t *TokenSessions) Create(ctx context.Context, digest domain.TokenDigest, sess *domain.TokenSession, now time.Time, policy domain.SessionPolicy) ([]string, error) {
 	owner := sess.OpenID()
@@ -223,8 +264,19 @@ func (t *TokenSessions) Create(ctx context.Context, digest domain.TokenDigest, s
 	ctx, cancel := context.WithTimeout(ctx, t.opts.OpTimeout)
 	defer cancel()
 	shard, uKey := digest.Shard(), t.ownerKey(owner)
+	policy = policy.WithDefaults()
+	ttl := ttlAt(sess.ExpiresAt(), now)
+	created, err := createScript.Run(ctx, t.client, []string{uKey, t.sessionKey(shard, sess.ID()), t.tokenKey(digest)},
+		policy.MaxDevices, recordOf(sess, []string{digest.String()}).json(), recordOf(sess, nil).json(),
+		ttl.Milliseconds(), sess.ID(), t.sessionKey(shard, "")).Int()
+	if err != nil {
+		return nil, unavailable(err)
+	}
+	if created == 1 {
+		return nil, nil
+	}
 	var ended []string
-	err := t.optimistic(ctx, func(tx *redis.Tx) error {
+	err = t.optimistic(ctx, func(tx *redis.Tx) error {
 		ids, err := readIndex(ctx, tx, uKey)
 		if err != nil {
 			return err
@@ -252,7 +304,6 @@ func (t *TokenSessions) Create(ctx context.Context, digest domain.TokenDigest, s
 				}
 			}
 			keep = append(keep, sess.ID())
-			ttl := ttlAt(sess.ExpiresAt(), now)
 			p.Set(ctx, t.sessionKey(shard, sess.ID()), recordOf(sess, []string{digest.String()}).json(), ttl)
 			p.Set(ctx, t.tokenKey(digest), recordOf(sess, nil).json(), ttl)
 			idx, _ := json.Marshal(keep)

@@ -453,3 +453,30 @@ func TestRedisPaused_TokenSessionsAndLoginCodesFailCleanlyAndRecover(t *testing.
 		return err == nil
 	}, 10*time.Second, 100*time.Millisecond, "the store recovers by itself when Redis returns")
 }
+
+// A login under the device cap costs the token store one round trip (the
+// script); only a full house takes the transaction that lets the domain
+// pick the least recently used session.
+func TestRedis_TokenCreateUnderTheCapIsOneRoundTrip(t *testing.T) {
+	srv := testenv.StartRedis(t, testenv.Options{})
+	client, _ := tokenClient(t, srv.RedisURL())
+	hook := &countingHook{}
+	client.AddHook(hook)
+	ctx := context.Background()
+	st := redisstore.NewTokenSessions(client, redisstore.TokenOptions{Prefix: unique("ost-rt")})
+	policy := domain.SessionPolicy{MaxDevices: 2}
+	create := func() []string {
+		s, _, d := porttest.NewTokenSession(t, "oALICE", "", time.Now())
+		ended, err := st.Create(ctx, d, s, time.Now(), policy)
+		require.NoError(t, err)
+		return ended
+	}
+	create() // loads the script
+	hook.take()
+	assert.Empty(t, create())
+	assert.Equal(t, []string{"evalsha"}, hook.take(), "under the cap: one script call")
+	assert.Len(t, create(), 1, "the third device ends the least recently used")
+	cmds := hook.take()
+	assert.Equal(t, "evalsha", cmds[0])
+	assert.Contains(t, cmds, "exec", "a full house goes through the transaction: %v", cmds)
+}

@@ -59,30 +59,12 @@ type SessionService struct {
 	Logger    *slog.Logger
 
 	// Gate is what every login that reaches WeChat passes: the login
-	// budget per client address, the exchange slots and the outcome count.
-	// Share one with the TokenService. When nil, one is built from the
-	// four fields below.
+	// budget per client address (Credentials.Client; repeats of verified
+	// headers, code-only requests and requests joining a login in flight
+	// are not counted), the exchange slots and the outcome count. Share one
+	// with the TokenService. Nil means a gate of its own with the defaults
+	// and no budget.
 	Gate *ExchangeGate
-
-	// MaxConcurrentExchanges bounds the exchanges with WeChat in flight at
-	// once (default DefaultMaxConcurrentExchanges). Requests that join a
-	// login of the same code share its slot. Used only when Gate is nil.
-	MaxConcurrentExchanges int
-	// ExchangeWait is how long a login waits for a slot (default
-	// DefaultExchangeWait); then it fails with EBUSY. Used only when Gate
-	// is nil.
-	ExchangeWait time.Duration
-
-	// Limiter, when set, limits the logins that would reach WeChat per
-	// client address (Credentials.Client). Repeats of verified headers,
-	// code-only requests and requests joining a login in flight are not
-	// counted. When the limiter cannot answer, logins go ahead (see
-	// ExchangeGate.Allow). Used only when Gate is nil.
-	Limiter ports.RateLimiter
-	// ObserveExchange, when set, is told the outcome of every login that
-	// needed WeChat (once per exchange, not per joined request); the
-	// wiring counts them in metrics. Used only when Gate is nil.
-	ObserveExchange func(ExchangeOutcome)
 
 	gateOnce sync.Once
 	ownGate  *ExchangeGate
@@ -210,16 +192,13 @@ func (s *SessionService) login(ctx context.Context, c domain.Credentials, raw do
 	return res, nil
 }
 
-// gate returns the ExchangeGate the logins pass: Gate, or one built once
-// from the legacy fields.
+// gate returns the ExchangeGate the logins pass: Gate, or one of its own
+// with the defaults.
 func (s *SessionService) gate() *ExchangeGate {
 	if s.Gate != nil {
 		return s.Gate
 	}
-	s.gateOnce.Do(func() {
-		s.ownGate = &ExchangeGate{Limiter: s.Limiter, MaxConcurrent: s.MaxConcurrentExchanges, Wait: s.ExchangeWait,
-			Observe: s.ObserveExchange, Logger: s.Logger}
-	})
+	s.gateOnce.Do(func() { s.ownGate = &ExchangeGate{Logger: s.Logger} })
 	return s.ownGate
 }
 

@@ -313,7 +313,7 @@ func newBlockingWeChat() *blockingWeChat {
 
 func TestAuthenticate_ExchangeSlotsFullAnswersBusyAfterAShortWait(t *testing.T) {
 	store, wx := memstore.NewSessionStore(nil), newBlockingWeChat()
-	s := &app.SessionService{Store: store, Exchanger: wx, TTL: time.Hour, MaxConcurrentExchanges: 2, ExchangeWait: 50 * time.Millisecond}
+	s := &app.SessionService{Store: store, Exchanger: wx, TTL: time.Hour, Gate: &app.ExchangeGate{MaxConcurrent: 2, Wait: 50 * time.Millisecond}}
 	held := make(chan error, 2)
 	for _, code := range []string{"c1", "c2"} {
 		go func() { _, err := s.Authenticate(context.Background(), firstHeaders(code)); held <- err }()
@@ -337,7 +337,7 @@ func TestAuthenticate_ExchangeSlotsFullAnswersBusyAfterAShortWait(t *testing.T) 
 
 func TestAuthenticate_ConcurrentExchangesStayWithinTheBound(t *testing.T) {
 	store, wx := memstore.NewSessionStore(nil), newBlockingWeChat()
-	s := &app.SessionService{Store: store, Exchanger: wx, TTL: time.Hour, MaxConcurrentExchanges: 3, ExchangeWait: 10 * time.Second}
+	s := &app.SessionService{Store: store, Exchanger: wx, TTL: time.Hour, Gate: &app.ExchangeGate{MaxConcurrent: 3, Wait: 10 * time.Second}}
 	const n = 12
 	errs := make(chan error, n)
 	for i := range n {
@@ -360,7 +360,7 @@ func TestAuthenticate_ConcurrentExchangesStayWithinTheBound(t *testing.T) {
 
 func TestAuthenticate_RequestsJoiningOneLoginTakeOneSlot(t *testing.T) {
 	store, wx := memstore.NewSessionStore(nil), newBlockingWeChat()
-	s := &app.SessionService{Store: store, Exchanger: wx, TTL: time.Hour, MaxConcurrentExchanges: 1, ExchangeWait: 10 * time.Millisecond}
+	s := &app.SessionService{Store: store, Exchanger: wx, TTL: time.Hour, Gate: &app.ExchangeGate{MaxConcurrent: 1, Wait: 10 * time.Millisecond}}
 	const n = 10
 	errs := make(chan error, n)
 	go func() { _, err := s.Authenticate(context.Background(), firstHeaders("c1")); errs <- err }()
@@ -390,7 +390,7 @@ func fromClient(c domain.Credentials, addr string) domain.Credentials {
 func TestAuthenticate_LoginsPastTheRateLimitAreRefusedBeforeWeChat(t *testing.T) {
 	store, wx := memstore.NewSessionStore(nil), newWeChat()
 	s := newService(store, wx)
-	s.Limiter = memstore.NewRateLimiter(ports.RateLimit{Events: 1, Per: time.Minute, Burst: 2}, nil, 0)
+	s.Gate = &app.ExchangeGate{Limiter: memstore.NewRateLimiter(ports.RateLimit{Events: 1, Per: time.Minute, Burst: 2}, nil, 0), Logger: s.Logger}
 	for _, code := range []string{"c1", "c2"} {
 		_, err := s.Authenticate(context.Background(), fromClient(firstHeaders(code), "198.51.100.1"))
 		require.NoError(t, err, code)
@@ -409,7 +409,7 @@ func TestAuthenticate_LoginsPastTheRateLimitAreRefusedBeforeWeChat(t *testing.T)
 func TestAuthenticate_RepeatsAndCachedRequestsAreNotRateLimited(t *testing.T) {
 	store, wx := memstore.NewSessionStore(nil), newWeChat()
 	s := newService(store, wx)
-	s.Limiter = memstore.NewRateLimiter(ports.RateLimit{Events: 1, Per: time.Minute, Burst: 1}, nil, 0)
+	s.Gate = &app.ExchangeGate{Limiter: memstore.NewRateLimiter(ports.RateLimit{Events: 1, Per: time.Minute, Burst: 1}, nil, 0), Logger: s.Logger}
 	_, err := s.Authenticate(context.Background(), fromClient(firstHeaders("c1"), "198.51.100.1"))
 	require.NoError(t, err)
 	for i := range 5 {
@@ -428,10 +428,10 @@ func TestAuthenticate_RequestsJoiningOneLoginAreCountedOnce(t *testing.T) {
 	wx.delay = 50 * time.Millisecond
 	var limited atomic.Int32
 	s := newService(store, wx)
-	s.Limiter = &mock.RateLimiter{AllowFn: func(context.Context, string) (bool, time.Duration, error) {
+	s.Gate = &app.ExchangeGate{Logger: s.Logger, Limiter: &mock.RateLimiter{AllowFn: func(context.Context, string) (bool, time.Duration, error) {
 		limited.Add(1)
 		return true, 0, nil
-	}}
+	}}}
 	var wg sync.WaitGroup
 	for range 10 {
 		wg.Add(1)
@@ -451,9 +451,9 @@ func TestAuthenticate_LimiterDownLetsLoginsThroughAndWarnsOnce(t *testing.T) {
 	store, wx := memstore.NewSessionStore(nil), newWeChat()
 	s := newService(store, wx)
 	s.Logger = slog.New(slog.NewJSONHandler(&logs, nil))
-	s.Limiter = &mock.RateLimiter{AllowFn: func(context.Context, string) (bool, time.Duration, error) {
+	s.Gate = &app.ExchangeGate{Logger: s.Logger, Limiter: &mock.RateLimiter{AllowFn: func(context.Context, string) (bool, time.Duration, error) {
 		return false, 0, domain.Errorf(domain.EUNAVAILABLE, "redis down")
-	}}
+	}}}
 	for _, code := range []string{"c1", "c2", "c3"} {
 		_, err := s.Authenticate(context.Background(), fromClient(firstHeaders(code), "198.51.100.1"))
 		assert.NoError(t, err, "%s: fail open, bounded by the exchange slots", code)
@@ -499,14 +499,15 @@ func TestAuthenticate_ObservesEveryExchangeOutcome(t *testing.T) {
 	var mu sync.Mutex
 	seen := map[app.ExchangeOutcome]int{}
 	s := &app.SessionService{Store: memstore.NewSessionStore(nil), Exchanger: wx, TTL: time.Hour,
-		MaxConcurrentExchanges: 1, ExchangeWait: 10 * time.Millisecond,
-		Limiter: &mock.RateLimiter{AllowFn: func(_ context.Context, key string) (bool, time.Duration, error) {
-			return key != "limited", time.Second, nil
-		}},
-		ObserveExchange: func(o app.ExchangeOutcome) {
-			mu.Lock()
-			defer mu.Unlock()
-			seen[o]++
+		Gate: &app.ExchangeGate{MaxConcurrent: 1, Wait: 10 * time.Millisecond,
+			Limiter: &mock.RateLimiter{AllowFn: func(_ context.Context, key string) (bool, time.Duration, error) {
+				return key != "limited", time.Second, nil
+			}},
+			Observe: func(o app.ExchangeOutcome) {
+				mu.Lock()
+				defer mu.Unlock()
+				seen[o]++
+			},
 		},
 	}
 	ctx := context.Background()

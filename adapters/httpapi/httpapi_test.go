@@ -214,13 +214,13 @@ func TestHostileInputs_ClearErrorAndNothingStored(t *testing.T) {
 		c.Logger = slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 		c.Sessions.Logger = c.Logger
 		c.TrustedProxies = []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}
-		c.Sessions.Limiter = &mock.RateLimiter{AllowFn: func(_ context.Context, key string) (bool, time.Duration, error) {
-			if key == limitedAddr {
-				return false, 42 * time.Second, nil
-			}
-			return true, 0, nil
-		}}
-		c.Sessions.MaxConcurrentExchanges, c.Sessions.ExchangeWait = 1, 50*time.Millisecond
+		c.Sessions.Gate = &app.ExchangeGate{MaxConcurrent: 1, Wait: 50 * time.Millisecond,
+			Limiter: &mock.RateLimiter{AllowFn: func(_ context.Context, key string) (bool, time.Duration, error) {
+				if key == limitedAddr {
+					return false, 42 * time.Second, nil
+				}
+				return true, 0, nil
+			}}}
 		real := c.Sessions.Exchanger
 		c.Sessions.Exchanger = &mock.CodeExchanger{ExchangeFn: func(ctx context.Context, code string) (domain.WxSession, error) {
 			if code != holdCode {
@@ -836,7 +836,7 @@ func TestClientAddress_XForwardedForOnlyFromTrustedProxies(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			e := newEnv(t, func(c *httpapi.Config) {
 				c.TrustedProxies = tt.trusted
-				c.Sessions.Limiter = limiter
+				c.Sessions.Gate = &app.ExchangeGate{Limiter: limiter}
 			})
 			d, err := e.wx.Mint("alice", wechattest.Profile{})
 			require.NoError(t, err)
@@ -859,7 +859,7 @@ func TestClientAddress_XForwardedForOnlyFromTrustedProxies(t *testing.T) {
 func TestRateLimitedLogin_Answers429WithRetryAfterAndNoReason(t *testing.T) {
 	e := newEnv(t, func(c *httpapi.Config) {
 		c.TrustedProxies = []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}
-		c.Sessions.Limiter = memstore.NewRateLimiter(ports.RateLimit{Events: 1, Per: time.Minute, Burst: 1}, nil, 0)
+		c.Sessions.Gate = &app.ExchangeGate{Limiter: memstore.NewRateLimiter(ports.RateLimit{Events: 1, Per: time.Minute, Burst: 1}, nil, 0)}
 	})
 	from := func(user, addr string) http.Header {
 		d, err := e.wx.Mint(user, wechattest.Profile{})
@@ -907,11 +907,11 @@ func TestMetrics_CountExchangesByOutcome(t *testing.T) {
 	reg := httpapi.NewRegistry()
 	e := newEnv(t, func(c *httpapi.Config) {
 		c.Metrics = reg
-		c.Sessions.ObserveExchange = httpapi.ExchangeCounter(reg)
 		c.TrustedProxies = []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}
-		c.Sessions.Limiter = &mock.RateLimiter{AllowFn: func(_ context.Context, key string) (bool, time.Duration, error) {
-			return key != "203.0.113.5", time.Second, nil
-		}}
+		c.Sessions.Gate = &app.ExchangeGate{Observe: httpapi.ExchangeCounter(reg),
+			Limiter: &mock.RateLimiter{AllowFn: func(_ context.Context, key string) (bool, time.Duration, error) {
+				return key != "203.0.113.5", time.Second, nil
+			}}}
 	})
 	e.login("alice")
 	e.wx.FailNext(wechat.ErrInvalidCode, 1)

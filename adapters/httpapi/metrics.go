@@ -39,7 +39,7 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 
 // ExchangeCounter registers onestroke_wechat_exchanges_total{outcome} on
 // reg and returns what counts one exchange, for
-// app.SessionService.ObserveExchange. Every outcome's series exists from
+// app.ExchangeGate.Observe. Every outcome's series exists from
 // the start (at 0), so that alerts on a rate see it before it first moves.
 func ExchangeCounter(reg prometheus.Registerer) func(app.ExchangeOutcome) {
 	vec := prometheus.NewCounterVec(prometheus.CounterOpts{

@@ -102,14 +102,19 @@ func ParseBearer(header string) (Token, error) {
 // ParseToken checks that s has the token format: the prefix, then exactly
 // 43 characters of unpadded base64url that decode to 32 bytes.
 func ParseToken(s string) (Token, error) {
-	bad := Errorf(EUNAUTHORIZED, "That is not a token of this service; log in with POST /v2/login.")
 	if len(s) != TokenLength || !strings.HasPrefix(s, TokenPrefix) {
-		return "", bad
+		return "", errNotAToken()
 	}
 	var b [tokenBytes]byte
 	n, err := base64.RawURLEncoding.Strict().Decode(b[:], []byte(s[len(TokenPrefix):]))
 	if err != nil || n != tokenBytes {
-		return "", bad
+		return "", errNotAToken()
 	}
 	return Token(s), nil
+}
+
+// errNotAToken is made only on failure: ParseToken runs on every signed-in
+// request.
+func errNotAToken() error {
+	return Errorf(EUNAUTHORIZED, "That is not a token of this service; log in with POST /v2/login.")
 }

@@ -59,12 +59,14 @@ func (o TokenOptions) withDefaults() TokenOptions {
 type TokenSessions struct {
 	client redis.UniversalClient
 	opts   TokenOptions
+	tags   []string // the key prefix of each shard
 }
 
 // NewTokenSessions returns a store on client, typically the legacy store's
 // own client (one pool, one topology).
 func NewTokenSessions(client redis.UniversalClient, opts TokenOptions) *TokenSessions {
-	return &TokenSessions{client: client, opts: opts.withDefaults()}
+	opts = opts.withDefaults()
+	return &TokenSessions{client: client, opts: opts, tags: makeTags(opts.Prefix)}
 }
 
 // sessionRecord is a session as stored. Under a token's key Tokens is
@@ -106,8 +108,16 @@ func parseRecord(raw string, shard int) (sessionRecord, *domain.TokenSession, er
 	return r, s, err
 }
 
-func (t *TokenSessions) tag(shard int) string {
-	return fmt.Sprintf("%s:{%s:%02d}:", t.opts.Prefix, t.opts.Prefix, shard)
+// tag returns the key prefix of shard, made once per store: every signed-in
+// request builds a key with it.
+func (t *TokenSessions) tag(shard int) string { return t.tags[shard] }
+
+func makeTags(prefix string) []string {
+	tags := make([]string, domain.TokenShards)
+	for i := range tags {
+		tags[i] = fmt.Sprintf("%s:{%s:%02d}:", prefix, prefix, i)
+	}
+	return tags
 }
 func (t *TokenSessions) tokenKey(d domain.TokenDigest) string {
 	return t.tag(d.Shard()) + "t:" + d.String()

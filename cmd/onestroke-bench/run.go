@@ -684,7 +684,9 @@ func (r *runner) measure(ctx context.Context, row Row, svcPID int, deps []int, a
 func (r *runner) saveProfile(ctx context.Context, debugAddr string, row Row) {
 	secs := max(1, int(r.opt.duration.Seconds()))
 	name := fmt.Sprintf("%s_%s_%d.pprof", row.Config, row.Scenario, row.Conns)
-	name = strings.NewReplacer(" ", "", ",", "-").Replace(name)
+	// A file name from the scenario's: spaces and parentheses dropped, and
+	// "/" (as in "GET /v2/me") never makes a folder.
+	name = strings.NewReplacer(" ", "", ",", "-", "/", "-", "(", "", ")", "").Replace(name)
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, fmt.Sprintf("http://%s/debug/pprof/profile?seconds=%d", debugAddr, secs), nil)
 	if err != nil {
 		r.logf("profile %s: %v", name, err)

@@ -17,7 +17,7 @@
 // PEXPIRE … GT). Their keys, with the default prefix "ost"
 // (TokenOptions.Prefix):
 //
-//	ost:{ost:NN}:t:<token digest hex>  → the session record (JSON)               one per token
+//	ost:{ost:NN}:t:<token digest hex>  → the session record (binary, tokenvalue.go) one per token
 //	ost:{ost:NN}:s:<session id>        → the record and its token digests (JSON)  one per session
 //	ost:{ost:NN}:u:<openId>            → the owner's session ids (JSON array)     one per user
 //	ost:lc:<SHA-256 of the code, hex>  → "claim:<random>" while exchanged, then {"owner","sessionId"}

@@ -277,7 +277,7 @@ func (t *TokenSessions) Create(ctx context.Context, digest domain.TokenDigest, s
 	policy = policy.WithDefaults()
 	ttl := ttlAt(sess.ExpiresAt(), now)
 	created, err := createScript.Run(ctx, t.client, []string{uKey, t.sessionKey(shard, sess.ID()), t.tokenKey(digest)},
-		policy.MaxDevices, recordOf(sess, []string{digest.String()}).json(), recordOf(sess, nil).json(),
+		policy.MaxDevices, recordOf(sess, []string{digest.String()}).json(), tokenValue(sess),
 		ttl.Milliseconds(), sess.ID(), t.sessionKey(shard, "")).Int()
 	if err != nil {
 		return nil, unavailable(err)
@@ -315,7 +315,7 @@ func (t *TokenSessions) Create(ctx context.Context, digest domain.TokenDigest, s
 			}
 			keep = append(keep, sess.ID())
 			p.Set(ctx, t.sessionKey(shard, sess.ID()), recordOf(sess, []string{digest.String()}).json(), ttl)
-			p.Set(ctx, t.tokenKey(digest), recordOf(sess, nil).json(), ttl)
+			p.Set(ctx, t.tokenKey(digest), tokenValue(sess), ttl)
 			idx, _ := json.Marshal(keep)
 			p.Set(ctx, uKey, idx, indexTTL)
 			return nil
@@ -369,7 +369,7 @@ func (t *TokenSessions) AddToken(ctx context.Context, owner, sessionID string, d
 				p.Del(ctx, t.tokenKeyHex(shard, old))
 			}
 			p.SetArgs(ctx, sKey, rec.json(), redis.SetArgs{KeepTTL: true})
-			p.Set(ctx, t.tokenKey(digest), recordOf(s, nil).json(), ttlAt(s.ExpiresAt(), now))
+			p.Set(ctx, t.tokenKey(digest), tokenValue(s), ttlAt(s.ExpiresAt(), now))
 			return nil
 		})
 		return err
@@ -406,7 +406,7 @@ func (t *TokenSessions) Authenticate(ctx context.Context, digest domain.TokenDig
 	} else if err != nil {
 		return nil, unavailable(err)
 	}
-	_, s, err := parseRecord(raw, digest.Shard())
+	s, err := parseTokenValue(raw, digest.Shard())
 	if err != nil {
 		return nil, err
 	}
@@ -445,9 +445,9 @@ func (t *TokenSessions) touch(ctx context.Context, digest domain.TokenDigest, id
 		ttl := ttlAt(s.ExpiresAt(), now)
 		_, err = tx.TxPipelined(ctx, func(p redis.Pipeliner) error {
 			p.Set(ctx, sKey, recordOf(s, rec.Tokens).json(), ttl)
-			tokenJSON := recordOf(s, nil).json()
+			value := tokenValue(s)
 			for _, d := range rec.Tokens {
-				p.Set(ctx, t.tokenKeyHex(shard, d), tokenJSON, ttl)
+				p.Set(ctx, t.tokenKeyHex(shard, d), value, ttl)
 			}
 			p.Do(ctx, "PEXPIRE", t.ownerKey(s.OpenID()), ttl.Milliseconds(), "GT")
 			return nil

@@ -1,7 +1,6 @@
 package app_test
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"log/slog"
@@ -20,6 +19,7 @@ import (
 	"github.com/onestroke/onestroke/domain"
 	"github.com/onestroke/onestroke/mock"
 	"github.com/onestroke/onestroke/ports"
+	"github.com/onestroke/onestroke/tests/testenv"
 )
 
 const (
@@ -447,7 +447,7 @@ func TestAuthenticate_RequestsJoiningOneLoginAreCountedOnce(t *testing.T) {
 }
 
 func TestAuthenticate_LimiterDownLetsLoginsThroughAndWarnsOnce(t *testing.T) {
-	var logs syncBuffer
+	var logs testenv.SyncBuffer
 	store, wx := memstore.NewSessionStore(nil), newWeChat()
 	s := newService(store, wx)
 	s.Logger = slog.New(slog.NewJSONHandler(&logs, nil))
@@ -461,24 +461,6 @@ func TestAuthenticate_LimiterDownLetsLoginsThroughAndWarnsOnce(t *testing.T) {
 	assert.EqualValues(t, 3, wx.calls.Load())
 	assert.Equal(t, 1, strings.Count(logs.String(), "login rate limiter unavailable"), "one warning, not one per login: %s", logs.String())
 	assert.Contains(t, logs.String(), `"level":"WARN"`)
-}
-
-// syncBuffer is a bytes.Buffer that log handlers on many goroutines share.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 func TestAuthenticate_ObservesEveryExchangeOutcome(t *testing.T) {

@@ -27,6 +27,7 @@ import (
 	"github.com/onestroke/onestroke/domain"
 	"github.com/onestroke/onestroke/mock"
 	"github.com/onestroke/onestroke/ports"
+	"github.com/onestroke/onestroke/tests/testenv"
 )
 
 // env is the real router with the real use cases, the in-process stores and
@@ -206,7 +207,7 @@ func TestHostileInputs_ClearErrorAndNothingStored(t *testing.T) {
 	held, release := make(chan struct{}), make(chan struct{})
 	// The address the limiter refuses, behind the test's loopback proxy.
 	const limitedAddr = "203.0.113.99"
-	var logs syncBuffer
+	var logs testenv.SyncBuffer
 	e := newEnv(t, func(c *httpapi.Config) {
 		c.DrawingsPerUser = 2
 		c.DrawingWait = 100 * time.Millisecond
@@ -780,7 +781,7 @@ func TestDrawingConcurrency_IsBoundedAndEveryRequestIsServed(t *testing.T) {
 // session) answers exactly as an unknown code, and is logged at debug level
 // only: an operator's error log is not a probe's echo.
 func TestSessionStoreValueThatIsNotASession_AnswersAsUnknownAndLogsAtDebug(t *testing.T) {
-	var logs syncBuffer
+	var logs testenv.SyncBuffer
 	stored := map[string][]byte{"oAliceOpenID": []byte(`"the-code-of-alice"`)}
 	store := &mock.SessionStore{
 		UserFn: func(_ context.Context, code string) (domain.UserInfo, error) {
@@ -883,24 +884,6 @@ func TestRateLimitedLogin_Answers429WithRetryAfterAndNoReason(t *testing.T) {
 
 	r = e.do(http.MethodGet, "/applet/session", from("carol", "198.51.100.2"), "", "")
 	assert.Equal(t, http.StatusOK, r.status, "another address has its own budget: %s", r.raw)
-}
-
-// syncBuffer is a bytes.Buffer that log handlers on many goroutines share.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 func TestMetrics_CountExchangesByOutcome(t *testing.T) {

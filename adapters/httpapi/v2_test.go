@@ -19,6 +19,7 @@ import (
 	"github.com/onestroke/onestroke/adapters/wechat/wechattest"
 	"github.com/onestroke/onestroke/app"
 	"github.com/onestroke/onestroke/mock"
+	"github.com/onestroke/onestroke/tests/testenv"
 )
 
 const jsonCT = "application/json"
@@ -227,7 +228,7 @@ func TestV2Login_WeChatsRefusalsInTheModernTerms(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(fmt.Sprintf("errcode %d", tt.errcode), func(t *testing.T) {
-			var logs syncBuffer
+			var logs testenv.SyncBuffer
 			e := newEnv(t, func(c *httpapi.Config) {
 				c.Logger = slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 				c.Tokens.Logger = c.Logger

@@ -20,6 +20,7 @@ import (
 
 	"github.com/onestroke/onestroke/adapters/wechat"
 	"github.com/onestroke/onestroke/adapters/wechat/wechattest"
+	"github.com/onestroke/onestroke/tests/testenv"
 )
 
 // These tests start the binary's own wiring (Main) on port 0 and drive it
@@ -43,29 +44,12 @@ type service struct {
 	t    *testing.T
 	main *Main
 	url  string
-	logs *syncBuffer
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
+	logs *testenv.SyncBuffer
 }
 
 func start(t *testing.T, cfg Config) *service {
 	t.Helper()
-	logs := &syncBuffer{}
+	logs := &testenv.SyncBuffer{}
 	m := NewMain(cfg, slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})))
 	require.NoError(t, m.Open(context.Background()))
 	s := &service{t: t, main: m, url: "http://" + m.Addr(), logs: logs}
@@ -388,7 +372,7 @@ func TestRun_ShutdownLetsRequestsInFlightFinish(t *testing.T) {
 	dir := t.TempDir()
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	logs := &syncBuffer{}
+	logs := &testenv.SyncBuffer{}
 	getenv := func(k string) string {
 		return map[string]string{"ONESTROKE_LISTEN": "127.0.0.1:0", "ONESTROKE_OPS_LISTEN": "off", "ONESTROKE_DATA_DIR": dir, "ONESTROKE_DEV": "true"}[k]
 	}

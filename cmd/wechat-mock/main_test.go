@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -17,37 +16,19 @@ import (
 	"github.com/onestroke/onestroke/tests/testenv"
 )
 
-// syncBuffer is the stderr of a run that the test reads while it logs.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // startMock runs the binary's wiring on a loopback port 0 with env and
 // returns its base URL; the run stops (and must stop cleanly) at cleanup.
-func startMock(t *testing.T, env map[string]string, args ...string) (string, *syncBuffer) {
+func startMock(t *testing.T, env map[string]string, args ...string) (string, *testenv.SyncBuffer) {
 	t.Helper()
 	return startMockScheme(t, "http", env, args...)
 }
 
 // startMockScheme is startMock for a mock that serves scheme (https when
 // given a certificate).
-func startMockScheme(t *testing.T, scheme string, env map[string]string, args ...string) (string, *syncBuffer) {
+func startMockScheme(t *testing.T, scheme string, env map[string]string, args ...string) (string, *testenv.SyncBuffer) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	logs := &syncBuffer{}
+	logs := &testenv.SyncBuffer{}
 	addr := make(chan string, 1)
 	done := make(chan error, 1)
 	args = append([]string{"-listen", "127.0.0.1:0"}, args...)

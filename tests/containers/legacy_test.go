@@ -97,6 +97,19 @@ func TestRedis_ReloginRevokesASessionOfTheOriginalService(t *testing.T) {
 	assert.Zero(t, n, "the original service's code of that user is revoked")
 }
 
+// insertOriginalDrawings writes what mongoose wrote for the original demo
+// (_id, the three fields, __v): oLEGACY's old1 (14 bytes of actions) and
+// old2 (2 bytes), and oOTHER's old3.
+func insertOriginalDrawings(t *testing.T, db *mongo.Database) {
+	t.Helper()
+	_, err := db.Collection("paints").InsertMany(context.Background(), []any{
+		bson.D{{Key: "_id", Value: bson.NewObjectID()}, {Key: "openId", Value: "oLEGACY"}, {Key: "id", Value: "old1"}, {Key: "actions", Value: `[{"t":"line"}]`}, {Key: "__v", Value: 0}},
+		bson.D{{Key: "_id", Value: bson.NewObjectID()}, {Key: "openId", Value: "oLEGACY"}, {Key: "id", Value: "old2"}, {Key: "actions", Value: `[]`}, {Key: "__v", Value: 0}},
+		bson.D{{Key: "_id", Value: bson.NewObjectID()}, {Key: "openId", Value: "oOTHER"}, {Key: "id", Value: "old3"}, {Key: "actions", Value: `[]`}, {Key: "__v", Value: 0}},
+	})
+	require.NoError(t, err)
+}
+
 func TestMongo_DrawingsWrittenByTheOriginalServiceAreRead(t *testing.T) {
 	srv := testenv.StartMongo(t, testenv.Options{})
 	db := unique("db")
@@ -104,13 +117,7 @@ func TestMongo_DrawingsWrittenByTheOriginalServiceAreRead(t *testing.T) {
 	raw, err := mongo.Connect(options.Client().ApplyURI(srv.MongoURI()))
 	require.NoError(t, err)
 	defer raw.Disconnect(ctx)
-	// What mongoose wrote for the original demo: _id, the three fields, __v.
-	_, err = raw.Database(db).Collection("paints").InsertMany(ctx, []any{
-		bson.D{{Key: "_id", Value: bson.NewObjectID()}, {Key: "openId", Value: "oLEGACY"}, {Key: "id", Value: "old1"}, {Key: "actions", Value: `[{"t":"line"}]`}, {Key: "__v", Value: 0}},
-		bson.D{{Key: "_id", Value: bson.NewObjectID()}, {Key: "openId", Value: "oLEGACY"}, {Key: "id", Value: "old2"}, {Key: "actions", Value: `[]`}, {Key: "__v", Value: 0}},
-		bson.D{{Key: "_id", Value: bson.NewObjectID()}, {Key: "openId", Value: "oOTHER"}, {Key: "id", Value: "old3"}, {Key: "actions", Value: `[]`}, {Key: "__v", Value: 0}},
-	})
-	require.NoError(t, err)
+	insertOriginalDrawings(t, raw.Database(db))
 
 	repo := mongoRepo(t, srv.MongoURI(), db)
 	got, err := repo.List(ctx, "oLEGACY", 10)
@@ -179,12 +186,7 @@ func TestMongo_QuotaCountsTheOriginalServicesDrawings(t *testing.T) {
 	raw, err := mongo.Connect(options.Client().ApplyURI(srv.MongoURI()))
 	require.NoError(t, err)
 	defer raw.Disconnect(ctx)
-	_, err = raw.Database(db).Collection("paints").InsertMany(ctx, []any{
-		bson.D{{Key: "_id", Value: bson.NewObjectID()}, {Key: "openId", Value: "oLEGACY"}, {Key: "id", Value: "old1"}, {Key: "actions", Value: `[{"t":"line"}]`}, {Key: "__v", Value: 0}}, // 14 bytes
-		bson.D{{Key: "_id", Value: bson.NewObjectID()}, {Key: "openId", Value: "oLEGACY"}, {Key: "id", Value: "old2"}, {Key: "actions", Value: `[]`}, {Key: "__v", Value: 0}},             // 2 bytes
-		bson.D{{Key: "_id", Value: bson.NewObjectID()}, {Key: "openId", Value: "oOTHER"}, {Key: "id", Value: "old3"}, {Key: "actions", Value: `[]`}, {Key: "__v", Value: 0}},
-	})
-	require.NoError(t, err)
+	insertOriginalDrawings(t, raw.Database(db)) // oLEGACY's actions: 14 and 2 bytes
 	repo := mongoRepo(t, srv.MongoURI(), db)
 	save := func(id, actions string, q domain.Quota) error {
 		return repo.Save(ctx, "oLEGACY", id, q, func(cur *domain.Drawing) (*domain.Drawing, error) {

@@ -94,6 +94,13 @@ func (d device) cached() map[string]string { return map[string]string{"X-WX-Code
 // call sends a request and returns the status and the decoded JSON body.
 func (s *service) call(method, path string, headers map[string]string, jsonBody string) (int, map[string]any, string) {
 	s.t.Helper()
+	status, _, m, raw := s.send(method, path, headers, jsonBody)
+	return status, m, raw
+}
+
+// send is call that also returns the answer's headers.
+func (s *service) send(method, path string, headers map[string]string, jsonBody string) (int, http.Header, map[string]any, string) {
+	s.t.Helper()
 	var body io.Reader
 	if jsonBody != "" {
 		body = strings.NewReader(jsonBody)
@@ -113,7 +120,7 @@ func (s *service) call(method, path string, headers map[string]string, jsonBody 
 	require.NoError(s.t, err)
 	var m map[string]any
 	require.NoError(s.t, json.Unmarshal(raw, &m), "JSON body: %s", raw)
-	return resp.StatusCode, m, string(raw)
+	return resp.StatusCode, resp.Header, m, string(raw)
 }
 
 func reason(m map[string]any) string {

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -33,20 +32,8 @@ func bearerOf(login map[string]any) map[string]string {
 // v2Call is call that also returns the answer's WWW-Authenticate.
 func (s *service) v2Call(method, path string, headers map[string]string, body string) (int, string, map[string]any) {
 	s.t.Helper()
-	req, err := http.NewRequest(method, s.url+path, strings.NewReader(body))
-	require.NoError(s.t, err)
-	for k, v := range headers {
-		req.Header.Set(k, v)
-	}
-	if body != "" {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	resp, err := http.DefaultClient.Do(req)
-	require.NoError(s.t, err)
-	defer resp.Body.Close()
-	var m map[string]any
-	require.NoError(s.t, json.NewDecoder(resp.Body).Decode(&m))
-	return resp.StatusCode, resp.Header.Get("WWW-Authenticate"), m
+	status, h, m, _ := s.send(method, path, headers, body)
+	return status, h.Get("WWW-Authenticate"), m
 }
 
 func TestE2E_V2_TwentyConcurrentLoginsWithOneCodeCauseOneExchangeAndARetryNone(t *testing.T) {

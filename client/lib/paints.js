@@ -5,16 +5,9 @@
 
 const session = require('./session.js');
 
-const makeError = session.makeError;
+const parseJSON = session.parseJSON;
 
-function parseJSON(data) {
-  if (typeof data !== 'string') return data;
-  try {
-    return JSON.parse(data);
-  } catch (e) {
-    return data;
-  }
-}
+const makeError = session.makeError;
 
 function badResponse(res, what) {
   const status = res && res.statusCode;

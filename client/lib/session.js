@@ -46,6 +46,17 @@ function parseBody(data) {
   return data;
 }
 
+// A body wx.request handed over as a string is parsed when it is JSON, and
+// kept as it is otherwise (the drawing helpers and the v2 API share this).
+function parseJSON(data) {
+  if (typeof data !== 'string') return data;
+  try {
+    return JSON.parse(data);
+  } catch (e) {
+    return data;
+  }
+}
+
 function isSessionError(body) {
   return body !== null && typeof body === 'object' && SESSION_MAGIC_ID in body;
 }
@@ -200,6 +211,7 @@ module.exports = {
   createClient,
   getDefaultClient,
   makeError,
+  parseJSON,
   SESSION_MAGIC_ID,
   MAX_RETRIES,
   HEADERS: { CODE: HEADER_CODE, RAW_DATA: HEADER_RAW_DATA, SIGNATURE: HEADER_SIGNATURE },

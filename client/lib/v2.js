@@ -7,6 +7,8 @@
 
 const session = require('./session.js');
 
+const parseJSON = session.parseJSON;
+
 const DEFAULT_STORAGE_KEY = 'onestroke:v2:session';
 const TOKEN_PATTERN = /^ost_[A-Za-z0-9_-]{43}$/;
 
@@ -17,15 +19,6 @@ const LOGIN_CODE_INVALID = 'ERR_LOGIN_CODE_INVALID';
 
 function globalWx() {
   return typeof wx !== 'undefined' ? wx : undefined; // eslint-disable-line no-undef
-}
-
-function parseJSON(data) {
-  if (typeof data !== 'string') return data;
-  try {
-    return JSON.parse(data);
-  } catch (e) {
-    return data;
-  }
 }
 
 // A response header, whatever the case of its name.

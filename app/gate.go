@@ -118,6 +118,16 @@ func (g *ExchangeGate) Exchange(ctx context.Context, ex ports.CodeExchanger, cod
 		g.observe(ExchangeRateLimited)
 		return domain.WxSession{}, err
 	}
+	return g.ExchangeAllowed(ctx, ex, code)
+}
+
+// RateLimited counts a login that Allow refused, for a caller that asked
+// Allow itself (see ExchangeAllowed).
+func (g *ExchangeGate) RateLimited() { g.observe(ExchangeRateLimited) }
+
+// ExchangeAllowed is Exchange for a login whose budget the caller has
+// already taken with Allow: a slot, the call, and its outcome counted.
+func (g *ExchangeGate) ExchangeAllowed(ctx context.Context, ex ports.CodeExchanger, code string) (domain.WxSession, error) {
 	release, err := g.Acquire()
 	if err != nil {
 		g.observe(ExchangeBusy) // counted, not logged here: the 503 is logged where it is answered

@@ -55,9 +55,12 @@ type TokenService struct {
 	// logins makes concurrent logins with one code within this instance
 	// share one claim, one exchange and one token; Codes does it across
 	// instances.
-	logins   singleflight.Group
-	gateOnce sync.Once
-	ownGate  *ExchangeGate
+	logins singleflight.Group
+	// completing counts the login records still being written (see
+	// exchange); Wait waits for them.
+	completing sync.WaitGroup
+	gateOnce   sync.Once
+	ownGate    *ExchangeGate
 }
 
 // LoginRequest is a login of the modern protocol: the wx.login code, the
@@ -106,13 +109,34 @@ func (s *TokenService) Login(ctx context.Context, req LoginRequest) (Login, erro
 }
 
 // login runs once per code among this instance's concurrent logins.
+//
+// The first claim and the client address's login budget are asked at once
+// (on Redis, one round trip for both): the budget decides only when the
+// code is claimed, so every login request takes from it, whether or not
+// it reaches WeChat.
 func (s *TokenService) login(ctx context.Context, req LoginRequest) (*Login, error) {
+	allowed := make(chan error, 1)
+	go func() { allowed <- s.gate().Allow(ctx, req.Client) }()
+	budget := func() error {
+		if allowed == nil {
+			return nil
+		}
+		err := <-allowed
+		allowed = nil
+		return err
+	}
+	defer budget() // never leave it running on a context that is about to end
 	for {
 		claimed, done, err := s.Codes.Claim(ctx, req.Code, exchangeTimeout)
 		if err != nil {
 			return nil, err
 		}
 		if claimed {
+			if err := budget(); err != nil {
+				s.gate().RateLimited()
+				s.release(ctx, req.Code)
+				return nil, err
+			}
 			return s.exchange(ctx, req)
 		}
 		if done != (ports.LoginResult{}) {
@@ -131,7 +155,7 @@ func (s *TokenService) login(ctx context.Context, req LoginRequest) (*Login, err
 
 // exchange runs the claimed code's exchange and starts its session.
 func (s *TokenService) exchange(ctx context.Context, req LoginRequest) (*Login, error) {
-	wx, err := s.gate().Exchange(ctx, s.Exchanger, req.Code, req.Client)
+	wx, err := s.gate().ExchangeAllowed(ctx, s.Exchanger, req.Code)
 	if err != nil {
 		s.release(ctx, req.Code)
 		return nil, s.exchangeError(ctx, err)
@@ -164,16 +188,32 @@ func (s *TokenService) exchange(ctx context.Context, req LoginRequest) (*Login, 
 		s.release(ctx, req.Code)
 		return nil, err
 	}
-	if err := s.Codes.Complete(ctx, req.Code, ports.LoginResult{Owner: wx.OpenID, SessionID: id}, LoginCodeTTL); err != nil {
-		// The login stands; only a retry of this code cannot be answered.
-		s.logger().LogAttrs(ctx, slog.LevelWarn, "token login: recording the code's session failed; a retry of the code will need a new wx.login",
-			slog.String("code", domain.ErrorCode(err)), slog.String("error", domain.ErrorMessage(err)))
-	}
+	// The record that answers a retry of the code is written while the
+	// token goes back: only a client that lost this answer retries, and
+	// until the record is there the claim makes a retry wait for it.
+	s.completing.Add(1)
+	go func() {
+		defer s.completing.Done()
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), completeTimeout)
+		defer cancel()
+		if err := s.Codes.Complete(ctx, req.Code, ports.LoginResult{Owner: wx.OpenID, SessionID: id}, LoginCodeTTL); err != nil {
+			// The login stands; only a retry of this code cannot be answered.
+			s.logger().LogAttrs(ctx, slog.LevelWarn, "token login: recording the code's session failed; a retry of the code will need a new wx.login",
+				slog.String("code", domain.ErrorCode(err)), slog.String("error", domain.ErrorMessage(err)))
+		}
+	}()
 	if len(ended) > 0 {
 		s.logger().LogAttrs(ctx, slog.LevelDebug, "token login ended the least recently used sessions", slog.Int("ended", len(ended)))
 	}
 	return &Login{Token: tok, Session: sess}, nil
 }
+
+// completeTimeout bounds the write of a login's record (see exchange).
+const completeTimeout = 5 * time.Second
+
+// Wait waits for the login records still being written; call it after
+// the last Login has returned (on shutdown, and in tests).
+func (s *TokenService) Wait() { s.completing.Wait() }
 
 // again answers a retry of a code whose login finished: a new token of
 // the same session, without WeChat.

@@ -142,6 +142,7 @@ func TestTokenLogin_ARetriedCodeGetsANewTokenOfTheSessionWithoutAnExchange(t *te
 	s := w.instance()
 	first, err := s.Login(context.Background(), app.LoginRequest{Code: "code-1"})
 	require.NoError(t, err)
+	s.Wait()                         // the code's record, written while the answer goes back, is in
 	w.clock.Advance(4 * time.Minute) // the answer was lost; the client retries within the code's 5 minutes
 	again, err := w.instance().Login(context.Background(), app.LoginRequest{Code: "code-1"})
 	require.NoError(t, err)
@@ -454,3 +455,69 @@ func TestTokenProfile_UpdateValidatesAndTheLegacyUserInfoCarriesIt(t *testing.T)
 }
 
 func ptr(s string) *string { return &s }
+
+// spyCodes is the world's login codes with hooks around Claim and Complete.
+type spyCodes struct {
+	ports.LoginCodes
+	onClaim    func()
+	onComplete func()
+}
+
+func (c *spyCodes) Claim(ctx context.Context, code string, lease time.Duration) (bool, ports.LoginResult, error) {
+	if c.onClaim != nil {
+		c.onClaim()
+	}
+	return c.LoginCodes.Claim(ctx, code, lease)
+}
+
+func (c *spyCodes) Complete(ctx context.Context, code string, res ports.LoginResult, ttl time.Duration) error {
+	if c.onComplete != nil {
+		c.onComplete()
+	}
+	return c.LoginCodes.Complete(ctx, code, res, ttl)
+}
+
+func TestTokenLogin_AsksTheBudgetAndTheClaimAtOnce(t *testing.T) {
+	w := newTokenWorld(t)
+	claimed := make(chan struct{})
+	var once sync.Once
+	codes := &spyCodes{LoginCodes: w.codes, onClaim: func() { once.Do(func() { close(claimed) }) }}
+	gate := &app.ExchangeGate{Limiter: &mock.RateLimiter{AllowFn: func(ctx context.Context, _ string) (bool, time.Duration, error) {
+		select { // answers only once the claim has been asked: asked one after the other, this would never end
+		case <-claimed:
+			return true, 0, nil
+		case <-time.After(5 * time.Second):
+			return false, time.Second, nil
+		}
+	}}}
+	s := w.instance(func(s *app.TokenService) { s.Codes, s.Gate = codes, gate })
+	_, err := s.Login(context.Background(), app.LoginRequest{Code: "code-1", Client: "198.51.100.1"})
+	require.NoError(t, err, "the budget was asked while the claim was")
+	assert.EqualValues(t, 1, w.wx.calls.Load())
+}
+
+func TestTokenLogin_ARetryWhileTheCodesRecordIsBeingWrittenWaitsForIt(t *testing.T) {
+	w := newTokenWorld(t)
+	writing, release := make(chan struct{}), make(chan struct{})
+	codes := &spyCodes{LoginCodes: w.codes, onComplete: func() { close(writing); <-release }}
+	first, err := w.instance(func(s *app.TokenService) { s.Codes = codes }).Login(context.Background(), app.LoginRequest{Code: "code-1"})
+	require.NoError(t, err, "the answer does not wait for the code's record")
+	<-writing
+
+	retried := make(chan app.Login)
+	go func() {
+		l, err := w.instance().Login(context.Background(), app.LoginRequest{Code: "code-1"}) // another instance
+		assert.NoError(t, err)
+		retried <- l
+	}()
+	select {
+	case <-retried:
+		t.Fatal("the retry answered before the code's record was written")
+	case <-time.After(100 * time.Millisecond):
+	}
+	close(release)
+	again := <-retried
+	assert.Equal(t, first.Session.ID(), again.Session.ID(), "a token of the same session")
+	assert.NotEqual(t, first.Token.Reveal(), again.Token.Reveal())
+	assert.EqualValues(t, 1, w.wx.calls.Load(), "no second exchange")
+}

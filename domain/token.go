@@ -18,14 +18,14 @@ const (
 	tokenBytes  = 32
 	// TokenLength is the length of every token in characters.
 	TokenLength = len(TokenPrefix) + 43
-	// TokenShards is how many shards a token's digest falls into. All of
-	// one user's tokens fall into the user's shard (UserShard), so that a
-	// store can keep a user's tokens and sessions together (one Redis
-	// Cluster slot) and change them atomically, while a token alone still
-	// finds its shard. Minting draws fresh 32-byte tokens until one's
-	// digest falls into the user's shard: about TokenShards draws, and
-	// 256 − log2(TokenShards) = 250 bits of the token stay unknown to anyone
-	// who knows the user.
+	// TokenShards is how many shards a token falls into. All of one user's
+	// tokens fall into the user's shard (UserShard), so that a store can
+	// keep a user's tokens and sessions together (one Redis Cluster slot)
+	// and change them atomically, while a token alone still finds its
+	// shard. A token names its shard in its first character after the
+	// prefix (the top six bits of its first byte), and its digest in its
+	// first byte: 256 − log2(TokenShards) = 250 bits of the token stay
+	// unknown to anyone who knows the user.
 	TokenShards = 64
 )
 
@@ -41,12 +41,26 @@ func (Token) MarshalJSON() ([]byte, error) { return []byte(`"` + redacted + `"`)
 func (Token) MarshalText() ([]byte, error) { return []byte(redacted), nil }
 func (t Token) Reveal() string             { return string(t) }
 
-// TokenDigest is the SHA-256 of a token's text: the only key a store may
-// keep a token under. It cannot be turned back into the token.
+// TokenDigest is the SHA-256 of a token's text with its first byte
+// replaced by the token's shard: the only key a store may keep a token
+// under. It cannot be turned back into the token.
 type TokenDigest [sha256.Size]byte
 
 // Digest returns t's digest.
-func (t Token) Digest() TokenDigest { return sha256.Sum256([]byte(t)) }
+func (t Token) Digest() TokenDigest { return digestOf([]byte(t)) }
+
+// digestOf is the digest of a token's text.
+func digestOf(text []byte) TokenDigest {
+	d := TokenDigest(sha256.Sum256(text))
+	if len(text) > len(TokenPrefix) {
+		if i := strings.IndexByte(base64URLAlphabet, text[len(TokenPrefix)]); i >= 0 {
+			d[0] = byte(i) // the shard: TokenShards is the alphabet's size
+		}
+	}
+	return d
+}
+
+const base64URLAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
 
 // String returns the digest in lowercase hex (safe to store and log).
 func (d TokenDigest) String() string { return hex.EncodeToString(d[:]) }
@@ -60,32 +74,18 @@ func UserShard(openID string) int {
 	return int(sum[0]) % TokenShards
 }
 
-// maxMintDraws bounds minting: the chance that this many draws all miss a
-// shard is (63/64)^4096, about 1e-28.
-const maxMintDraws = 4096
-
-// MintToken returns a new token of the user openID, in the user's shard.
+// MintToken returns a new token of the user openID, in the user's shard:
+// 32 bytes from the CSPRNG whose top six bits are then the shard.
 func MintToken(openID string) (Token, TokenDigest, error) {
-	shard := UserShard(openID)
-	// Draws come 16 at a time from one read of the CSPRNG; each is 32
-	// fresh bytes used once.
-	var batch [16 * tokenBytes]byte
-	buf := make([]byte, 0, TokenLength)
-	for range maxMintDraws / 16 {
-		if _, err := rand.Read(batch[:]); err != nil {
-			return "", TokenDigest{}, Wrap(EINTERNAL, err, "No randomness for a token.")
-		}
-		for i := 0; i < len(batch); i += tokenBytes {
-			buf = append(buf[:0], TokenPrefix...)
-			buf = base64.RawURLEncoding.AppendEncode(buf, batch[i:i+tokenBytes])
-			// The digest of the text in buf, as Token.Digest computes it,
-			// without a string per draw.
-			if d := TokenDigest(sha256.Sum256(buf)); d.Shard() == shard {
-				return Token(buf), d, nil
-			}
-		}
+	var b [tokenBytes]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return "", TokenDigest{}, Wrap(EINTERNAL, err, "No randomness for a token.")
 	}
-	return "", TokenDigest{}, Errorf(EINTERNAL, "No token fell into the user's shard.")
+	b[0] = byte(UserShard(openID))<<2 | b[0]&3
+	buf := make([]byte, 0, TokenLength)
+	buf = append(buf, TokenPrefix...)
+	buf = base64.RawURLEncoding.AppendEncode(buf, b[:])
+	return Token(buf), digestOf(buf), nil
 }
 
 // ParseBearer reads the token of an Authorization header value. Anything

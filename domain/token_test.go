@@ -12,11 +12,16 @@ import (
 	"github.com/onestroke/onestroke/domain"
 )
 
-// knownToken is bytes 0 to 31 as a token; knownDigest is its SHA-256,
-// computed outside Go: printf '%s' "$knownToken" | sha256sum.
+// knownToken is bytes 0 to 31 as a token; knownDigest is its digest,
+// computed outside Go: printf "%s" "$knownToken" | sha256sum, its first
+// byte then replaced by the shard.
 const (
-	knownToken  = "ost_AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8"
-	knownDigest = "6d28871882d0d5f06ae0de1333ea04c40c07448cdbe8ab90219ca742cf50decb"
+	knownToken = "ost_AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8"
+	// python3: hashlib.sha256(knownToken.encode()).hexdigest(), its first
+	// byte replaced by the token's shard (0: its first character is "A").
+	knownDigest = "0028871882d0d5f06ae0de1333ea04c40c07448cdbe8ab90219ca742cf50decb"
+	// knownToken with its bytes shifted so that it starts with "t" (45).
+	knownToken45 = "ost_tAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8"
 )
 
 func mint(t *testing.T, openID string) (domain.Token, domain.TokenDigest) {
@@ -62,8 +67,8 @@ func TestUserShard_KnownAnswers(t *testing.T) {
 	assert.Equal(t, 47, domain.UserShard("oALICE"))
 	assert.Equal(t, 61, domain.UserShard("o6_bmjrPTlm6_2sgVt7hMZOPfL2M"))
 	assert.Equal(t, 35, domain.UserShard(""))
-	d := domain.Token(knownToken).Digest()
-	assert.Equal(t, 45, d.Shard(), "digest[0] %% 64")
+	assert.Equal(t, 0, domain.Token(knownToken).Digest().Shard(), "the first character after the prefix, A")
+	assert.Equal(t, 45, domain.Token(knownToken45).Digest().Shard(), "the first character after the prefix, t")
 }
 
 func TestMintToken_TokensDiffer(t *testing.T) {
@@ -75,11 +80,28 @@ func TestMintToken_TokensDiffer(t *testing.T) {
 	}
 }
 
-func TestDigest_IsTheSHA256OfTheText(t *testing.T) {
+func TestDigest_IsTheSHA256OfTheTextWithItsShardFirst(t *testing.T) {
 	d := domain.Token(knownToken).Digest()
 	assert.Equal(t, knownDigest, d.String())
 	assert.Equal(t, knownDigest, fmt.Sprintf("%x", d[:]))
 	assert.NotEqual(t, d, domain.Token(knownToken[:46]+"A").Digest())
+	d45 := domain.Token(knownToken45).Digest()
+	assert.Equal(t, byte(45), d45[0])
+	assert.NotEqual(t, d[1:], d45[1:], "the rest is the hash of the whole text")
+}
+
+func TestMintToken_NamesTheShardInItsFirstCharacterAndDrawsTheRest(t *testing.T) {
+	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+	shard := domain.UserShard("oALICE")
+	seen := map[byte]bool{}
+	for range 400 {
+		tok, _ := mint(t, "oALICE")
+		assert.Equal(t, alphabet[shard], tok.Reveal()[4], "the first character is the shard")
+		raw, err := base64.RawURLEncoding.DecodeString(tok.Reveal()[4:])
+		require.NoError(t, err)
+		seen[raw[0]&3] = true
+	}
+	assert.Len(t, seen, 4, "the first byte's two low bits stay random")
 }
 
 func TestParseToken_AcceptsAMintedAndAKnownToken(t *testing.T) {

@@ -40,7 +40,7 @@ type RateLimiterOptions struct {
 // session store's own client (ParseURL).
 func NewRateLimiter(client redis.UniversalClient, limit ports.RateLimit, opts RateLimiterOptions) *RateLimiter {
 	l := &RateLimiter{
-		limiter:   redis_rate.NewLimiter(client),
+		limiter:   redis_rate.NewLimiter(batched(client)),
 		limit:     redis_rate.Limit{Rate: max(limit.Events, 1), Period: limit.Per, Burst: max(limit.Burst, 1)},
 		prefix:    opts.Prefix,
 		opTimeout: opts.OpTimeout,

@@ -86,6 +86,7 @@ const (
 // Store is a ports.SessionStore on Redis.
 type Store struct {
 	client    redis.UniversalClient
+	batch     redis.Cmdable
 	mode      Mode
 	prefix    string
 	opTimeout time.Duration
@@ -121,8 +122,11 @@ func ParseURL(raw string, opTimeout time.Duration) (redis.UniversalClient, Mode,
 	u.Scheme = scheme
 	plain := u.String()
 	// Fail fast: a request waits at most opTimeout, and never retries into
-	// a second timeout.
-	dial, rw := 2*time.Second, opTimeout
+	// a second timeout. Each socket read and write (and the wait for a
+	// pooled connection) gets half of it: a command of the automatic
+	// pipeline (see batched) that queued behind a stalled batch waits for
+	// that batch's timeout and then its own.
+	dial, rw := 2*time.Second, opTimeout/2
 	switch kind {
 	case "":
 		o, err := redis.ParseURL(plain)
@@ -182,7 +186,7 @@ func sanitize(err error) error {
 // New returns a store on client. mode decides how a re-login is made
 // atomic (see Login).
 func New(client redis.UniversalClient, mode Mode, opts Options) *Store {
-	s := &Store{client: client, mode: mode, prefix: opts.Prefix, opTimeout: opts.OpTimeout}
+	s := &Store{client: client, batch: batched(client), mode: mode, prefix: opts.Prefix, opTimeout: opts.OpTimeout}
 	if s.prefix == "" {
 		s.prefix = DefaultPrefix
 	}
@@ -227,7 +231,7 @@ func (s *Store) Get(ctx context.Context, code string) (domain.Session, error) {
 	if strings.ContainsAny(code, "{}") { // Login refuses such codes: a hash tag would split the slot
 		return domain.Session{}, domain.SessionExpired(nil)
 	}
-	vals, err := s.client.MGet(ctx, s.codeKey(code), s.proofKey(code)).Result()
+	vals, err := s.batch.MGet(ctx, s.codeKey(code), s.proofKey(code)).Result()
 	if err != nil {
 		return domain.Session{}, unavailable(err)
 	}
@@ -248,7 +252,7 @@ func (s *Store) User(ctx context.Context, code string) (domain.UserInfo, error) 
 	if strings.ContainsAny(code, "{}") {
 		return domain.UserInfo{}, domain.SessionExpired(nil)
 	}
-	userJSON, err := s.client.Get(ctx, s.codeKey(code)).Bytes()
+	userJSON, err := s.batch.Get(ctx, s.codeKey(code)).Bytes()
 	if errors.Is(err, redis.Nil) {
 		return domain.UserInfo{}, domain.SessionExpired(nil)
 	} else if redis.HasErrorPrefix(err, "WRONGTYPE") {
@@ -310,7 +314,7 @@ func (s *Store) Login(ctx context.Context, sess domain.Session, ttl time.Duratio
 	defer cancel()
 
 	if s.mode != ModeCluster {
-		err := reloginScript.Run(ctx, s.client,
+		err := reloginScript.Run(ctx, s.batch,
 			[]string{s.codeKey(sess.Code), s.proofKey(sess.Code), s.userKey(sess.User.OpenID())},
 			string(sess.User.JSON()), string(codeJSON), sess.Proof, seconds, s.prefix, sess.Code).Err()
 		if err != nil {
@@ -331,13 +335,13 @@ func (s *Store) Login(ctx context.Context, sess domain.Session, ttl time.Duratio
 	if err != nil {
 		return unavailable(err)
 	}
-	prev, err := s.client.SetArgs(ctx, s.userKey(sess.User.OpenID()), codeJSON, redis.SetArgs{TTL: ttl, Get: true}).Result()
+	prev, err := s.batch.SetArgs(ctx, s.userKey(sess.User.OpenID()), codeJSON, redis.SetArgs{TTL: ttl, Get: true}).Result()
 	if err != nil && !errors.Is(err, redis.Nil) {
 		return unavailable(err)
 	}
 	var old string
 	if prev != "" && json.Unmarshal([]byte(prev), &old) == nil && old != "" && old != sess.Code {
-		if err := s.client.Del(ctx, s.codeKey(old), s.proofKey(old)).Err(); err != nil {
+		if err := s.batch.Del(ctx, s.codeKey(old), s.proofKey(old)).Err(); err != nil {
 			return unavailable(err)
 		}
 	}

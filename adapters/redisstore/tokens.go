@@ -58,6 +58,7 @@ func (o TokenOptions) withDefaults() TokenOptions {
 // of the op timeout.
 type TokenSessions struct {
 	client redis.UniversalClient
+	batch  redis.Cmdable
 	opts   TokenOptions
 	tags   []string // the key prefix of each shard
 }
@@ -66,7 +67,7 @@ type TokenSessions struct {
 // own client (one pool, one topology).
 func NewTokenSessions(client redis.UniversalClient, opts TokenOptions) *TokenSessions {
 	opts = opts.withDefaults()
-	return &TokenSessions{client: client, opts: opts, tags: makeTags(opts.Prefix)}
+	return &TokenSessions{client: client, batch: batched(client), opts: opts, tags: makeTags(opts.Prefix)}
 }
 
 // sessionRecord is a session as stored. Under a token's key Tokens is
@@ -276,7 +277,7 @@ func (t *TokenSessions) Create(ctx context.Context, digest domain.TokenDigest, s
 	shard, uKey := digest.Shard(), t.ownerKey(owner)
 	policy = policy.WithDefaults()
 	ttl := ttlAt(sess.ExpiresAt(), now)
-	created, err := createScript.Run(ctx, t.client, []string{uKey, t.sessionKey(shard, sess.ID()), t.tokenKey(digest)},
+	created, err := createScript.Run(ctx, t.batch, []string{uKey, t.sessionKey(shard, sess.ID()), t.tokenKey(digest)},
 		policy.MaxDevices, recordOf(sess, []string{digest.String()}).json(), tokenValue(sess),
 		ttl.Milliseconds(), sess.ID(), t.sessionKey(shard, "")).Int()
 	if err != nil {
@@ -398,7 +399,7 @@ func (t *TokenSessions) readSession(ctx context.Context, tx *redis.Tx, key strin
 // minute), one transaction rewrites the record under the session's key and
 // every token of it, and extends their expiry.
 func (t *TokenSessions) Authenticate(ctx context.Context, digest domain.TokenDigest, now time.Time, policy domain.SessionPolicy) (*domain.TokenSession, error) {
-	raw, err := t.client.Get(ctx, t.tokenKey(digest)).Result()
+	raw, err := t.batch.Get(ctx, t.tokenKey(digest)).Result()
 	if errors.Is(err, redis.Nil) {
 		return nil, domain.SessionExpired(nil)
 	} else if redis.HasErrorPrefix(err, "WRONGTYPE") {
@@ -572,6 +573,7 @@ func (t *TokenSessions) RevokeAll(ctx context.Context, owner string, now time.Ti
 // other caller's claim.
 type LoginCodes struct {
 	client redis.UniversalClient
+	batch  redis.Cmdable
 	opts   TokenOptions
 
 	mu     sync.Mutex
@@ -585,7 +587,7 @@ type heldClaim struct {
 
 // NewLoginCodes returns login codes on client.
 func NewLoginCodes(client redis.UniversalClient, opts TokenOptions) *LoginCodes {
-	return &LoginCodes{client: client, opts: opts.withDefaults(), claims: map[string]heldClaim{}}
+	return &LoginCodes{client: client, batch: batched(client), opts: opts.withDefaults(), claims: map[string]heldClaim{}}
 }
 
 const claimPrefix = "claim:"
@@ -612,7 +614,7 @@ func (c *LoginCodes) Claim(ctx context.Context, code string, lease time.Duration
 	}
 	value := claimPrefix + hex.EncodeToString(nonce[:])
 	lease = max(lease, time.Millisecond)
-	prev, err := c.client.SetArgs(ctx, key, value, redis.SetArgs{Mode: "NX", Get: true, TTL: lease}).Result()
+	prev, err := c.batch.SetArgs(ctx, key, value, redis.SetArgs{Mode: "NX", Get: true, TTL: lease}).Result()
 	switch {
 	case errors.Is(err, redis.Nil): // it was free: ours now
 		c.mu.Lock()
@@ -648,7 +650,7 @@ func (c *LoginCodes) Complete(ctx context.Context, code string, res ports.LoginR
 	defer cancel()
 	key, digest := c.key(code)
 	b, _ := json.Marshal(loginRecord{Owner: res.Owner, SessionID: res.SessionID})
-	if err := c.client.Set(ctx, key, b, max(ttl, time.Millisecond)).Err(); err != nil {
+	if err := c.batch.Set(ctx, key, b, max(ttl, time.Millisecond)).Err(); err != nil {
 		return unavailable(err)
 	}
 	c.forget(digest)
@@ -675,7 +677,7 @@ func (c *LoginCodes) Release(ctx context.Context, code string) error {
 	}
 	ctx, cancel := context.WithTimeout(ctx, c.opts.OpTimeout)
 	defer cancel()
-	if err := releaseScript.Run(ctx, c.client, []string{key}, h.value).Err(); err != nil {
+	if err := releaseScript.Run(ctx, c.batch, []string{key}, h.value).Err(); err != nil {
 		return unavailable(err)
 	}
 	c.forget(digest)

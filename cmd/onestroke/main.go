@@ -184,6 +184,8 @@ func (m *Main) Open(ctx context.Context) (err error) {
 		Now:       time.Now,
 		Logger:    m.logger,
 	}
+	// Closed before the stores: the login records still being written land.
+	m.closers = append(m.closers, func(context.Context) error { tokens.Wait(); return nil })
 	drawings := &app.DrawingService{
 		Repo:            repo,
 		Now:             time.Now,

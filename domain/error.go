@@ -20,6 +20,7 @@ const (
 	EUNTRUSTED           = "untrusted_raw_data"   // signature mismatch
 	EBADRAWDATA          = "bad_raw_data"         // rawData is not percent-encoded JSON object text
 	ESESSIONKEYSTALE     = "session_key_stale"    // the session's session_key no longer opens or decrypts
+	ECONTENTRISKY        = "content_risky"        // WeChat's content check (msg_sec_check) found the text risky
 
 	// General.
 	EINVALID      = "invalid"        // malformed or invalid input

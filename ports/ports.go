@@ -218,3 +218,56 @@ type DrawingRepository interface {
 // Clock tells the time wherever time decides something (TTL, expiry,
 // timestamps). Tests inject a controllable one.
 type Clock func() time.Time
+
+// AccessTokens is the deployment's one WeChat access_token (PROTOCOL §8):
+// every instance uses the same token, fetched from stable_token by one of
+// them at a time and refreshed before it ends.
+type AccessTokens interface {
+	// Token returns a live token, fetching one when none is.
+	// Returns EEXCHANGEUNAVAILABLE when WeChat could not give one (or
+	// refused the app's credentials), EUNAVAILABLE when the shared store
+	// is down.
+	Token(ctx context.Context) (domain.AccessToken, error)
+
+	// Rejected reports that a WeChat API answered 40001 or 42001 for
+	// token t, and returns the token to retry with: at most one forced
+	// refresh happens across the deployment for one rejected token (a
+	// caller whose t was already replaced gets the replacement), within
+	// WeChat's limits (30 s apart, 20 a day). Errors as Token's, and
+	// ERATELIMITED when the limits allow no refresh now.
+	Rejected(ctx context.Context, t domain.AccessToken) (domain.AccessToken, error)
+}
+
+// AccessTokenSource fetches the app's access_token from WeChat's
+// stable_token (never cgi-bin/token, which ends every other holder's
+// token). AccessTokens implementations sit on it.
+type AccessTokenSource interface {
+	// StableToken returns WeChat's current token and how long it has
+	// left (expires_in). force asks WeChat for a new one (force_refresh),
+	// which ends the old one at once and is limited by WeChat (20 a day,
+	// 30 s apart).
+	// Returns EEXCHANGEUNAVAILABLE when WeChat could not be reached, was
+	// busy (-1), or refused the app's credentials (40013, 40125: also
+	// logged as a configuration error), ERATELIMITED on WeChat's limits
+	// (45009, 45011).
+	StableToken(ctx context.Context, force bool) (domain.AccessToken, time.Duration, error)
+}
+
+// PhoneNumbers asks WeChat for the phone number behind a getPhoneNumber
+// button's code (getuserphonenumber).
+type PhoneNumbers interface {
+	// PhoneNumber returns the number of code, which must be openID's.
+	// Returns EEXCHANGEREFUSED when WeChat refused the code (40029: unknown,
+	// used or expired), EEXCHANGEUNAVAILABLE when WeChat could not be
+	// reached or its answer is not this app's (watermark).
+	PhoneNumber(ctx context.Context, code, openID string) (domain.PhoneNumber, error)
+}
+
+// ContentChecker asks WeChat whether a text other users may see is fit to
+// show (msg_sec_check, version 2).
+type ContentChecker interface {
+	// CheckText returns WeChat's suggestion for text written by openID.
+	// Returns EEXCHANGEUNAVAILABLE when WeChat could not answer: never a
+	// silent pass.
+	CheckText(ctx context.Context, openID string, scene domain.ContentScene, text string) (domain.ContentSuggestion, error)
+}

@@ -36,6 +36,8 @@ type Server struct {
 	codes  map[string]*issuedCode
 	forced []int
 	delay  time.Duration
+	faults map[string]*injected // by API name: see Inject
+	calls  map[string]int       // by API name: see Calls
 
 	exchanges atomic.Int64
 }
@@ -220,7 +222,11 @@ func randomCode() string {
 //	POST /mock/login?user=NAME[&nickName=…]  → a Device as JSON (format=shell: export lines)
 //	POST /mock/fail?errcode=N[&n=1]          → the next n exchanges answer errcode
 //	POST /mock/delay?ms=N                    → every exchange answers after N ms
-//	GET  /mock/stats                         → {"exchanges": N}
+//	POST /mock/fault?api=NAME[&errcode=N][&hang_ms=M][&n=K] → the next K calls (0: all) of the API
+//	                                           NAME (jscode2session, stable_token, …) hang M ms
+//	                                           and/or answer errcode N; without errcode and
+//	                                           hang_ms it clears the API's fault
+//	GET  /mock/stats                         → {"exchanges": N, "calls": {API: N}}
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	switch r.URL.Path {
 	case "/sns/jscode2session":
@@ -247,8 +253,16 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		s.SetDelay(time.Duration(ms) * time.Millisecond)
 		writeJSON(w, map[string]any{"ms": ms})
+	case "/mock/fault":
+		s.serveFault(w, r)
 	case "/mock/stats":
-		writeJSON(w, map[string]any{"exchanges": s.Exchanges()})
+		s.mu.Lock()
+		calls := make(map[string]int, len(s.calls))
+		for k, v := range s.calls {
+			calls[k] = v
+		}
+		s.mu.Unlock()
+		writeJSON(w, map[string]any{"exchanges": s.Exchanges(), "calls": calls})
 	default:
 		http.NotFound(w, r)
 	}
@@ -295,6 +309,9 @@ func ServeMint(w http.ResponseWriter, r *http.Request, s *Server) {
 
 func (s *Server) serveExchange(w http.ResponseWriter, r *http.Request) {
 	s.exchanges.Add(1)
+	if s.fault(w, r, APICode2Session) {
+		return
+	}
 	q := r.URL.Query()
 	s.mu.Lock()
 	delay := s.delay

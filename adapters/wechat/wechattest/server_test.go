@@ -471,14 +471,14 @@ func TestRoute_Stats(t *testing.T) {
 		require.NoError(t, err)
 		return string(b)
 	}
-	assert.JSONEq(t, `{"exchanges":0}`, stats())
+	assert.JSONEq(t, `{"exchanges":0,"calls":{}}`, stats())
 
 	dev, err := mock.Mint("alice", wechattest.Profile{})
 	require.NoError(t, err)
 	exchange(t, srv, codeQuery(dev.Code))
 	exchange(t, srv, codeQuery(dev.Code))
 	exchange(t, srv, codeQuery("unknown"))
-	assert.JSONEq(t, `{"exchanges":3}`, stats())
+	assert.JSONEq(t, `{"exchanges":3,"calls":{"jscode2session":3}}`, stats())
 	assert.Equal(t, 3, mock.Exchanges())
 }
 

@@ -22,6 +22,10 @@ type ExchangeGate struct {
 	// client address. When the limiter cannot answer, logins go ahead
 	// (see Allow).
 	Limiter ports.RateLimiter
+	// UserLimiter, when set, limits the logins of one user (by openId),
+	// once WeChat has named the user (AllowUser). Like Limiter, it lets
+	// logins go ahead when it cannot answer.
+	UserLimiter ports.RateLimiter
 	// MaxConcurrent bounds the exchanges in flight at once (default
 	// DefaultMaxConcurrentExchanges).
 	MaxConcurrent int
@@ -57,13 +61,24 @@ const limiterWarnEvery = 10 * time.Second
 // anyway; failing open is not unlimited, because the exchange slots
 // still bound what reaches WeChat.
 func (g *ExchangeGate) Allow(ctx context.Context, client string) error {
-	if g.Limiter == nil {
-		return nil
-	}
 	if client == "" {
 		client = "unknown"
 	}
-	ok, retryAfter, err := g.Limiter.Allow(ctx, client)
+	return g.allow(ctx, g.Limiter, client, "Too many logins from this address; try again later.")
+}
+
+// AllowUser takes one login from the user openID's budget: past it the
+// login fails with ERATELIMITED (with Error.RetryAfter). It fails open as
+// Allow does.
+func (g *ExchangeGate) AllowUser(ctx context.Context, openID string) error {
+	return g.allow(ctx, g.UserLimiter, openID, "Too many logins of this user; try again later.")
+}
+
+func (g *ExchangeGate) allow(ctx context.Context, limiter ports.RateLimiter, key, refusal string) error {
+	if limiter == nil {
+		return nil
+	}
+	ok, retryAfter, err := limiter.Allow(ctx, key)
 	if err != nil {
 		failures := g.limiterFailures.Add(1)
 		now, last := time.Now().UnixNano(), g.limiterWarned.Load()
@@ -75,7 +90,7 @@ func (g *ExchangeGate) Allow(ctx context.Context, client string) error {
 		return nil
 	}
 	if !ok {
-		return &domain.Error{Code: domain.ERATELIMITED, Message: "Too many logins from this address; try again later.", RetryAfter: retryAfter}
+		return &domain.Error{Code: domain.ERATELIMITED, Message: refusal, RetryAfter: retryAfter}
 	}
 	return nil
 }

@@ -86,7 +86,7 @@ type Login struct {
 // Errors: EINVALID for a malformed code or device; EEXCHANGEREFUSED when
 // WeChat refused the code, or the code's session has ended since;
 // EEXCHANGEUNAVAILABLE when WeChat could not be reached, stayed busy or
-// refused the app's credentials; ERATELIMITED past the client address's
+// refused the app's credentials; ERATELIMITED past the client address's or the user's
 // budget or on WeChat's 45011 (with Error.RetryAfter); EBUSY when every
 // exchange slot stayed taken; EUNAVAILABLE when a store is down.
 func (s *TokenService) Login(ctx context.Context, req LoginRequest) (Login, error) {
@@ -159,6 +159,13 @@ func (s *TokenService) exchange(ctx context.Context, req LoginRequest) (*Login, 
 	if err != nil {
 		s.release(ctx, req.Code)
 		return nil, s.exchangeError(ctx, err)
+	}
+	// Only now is the user known. The code is spent at WeChat either way:
+	// a refused login makes the client wait, then call wx.login again.
+	if err := s.gate().AllowUser(ctx, wx.OpenID); err != nil {
+		s.gate().RateLimited()
+		s.release(ctx, req.Code)
+		return nil, err
 	}
 	now := s.now()
 	id, err := domain.NewSessionID()

@@ -521,3 +521,35 @@ func TestTokenLogin_ARetryWhileTheCodesRecordIsBeingWrittenWaitsForIt(t *testing
 	assert.NotEqual(t, first.Token.Reveal(), again.Token.Reveal())
 	assert.EqualValues(t, 1, w.wx.calls.Load(), "no second exchange")
 }
+
+func TestTokenLogin_PastTheUsersBudgetIsRateLimitedAndCreatesNothing(t *testing.T) {
+	w := newTokenWorld(t)
+	var mu sync.Mutex
+	outcomes := map[app.ExchangeOutcome]int{}
+	gate := &app.ExchangeGate{
+		UserLimiter: &mock.RateLimiter{AllowFn: func(_ context.Context, key string) (bool, time.Duration, error) {
+			return key != "oBOB", 40 * time.Second, nil
+		}},
+		Observe: func(o app.ExchangeOutcome) { mu.Lock(); outcomes[o]++; mu.Unlock() },
+	}
+	w.wx.ExchangeFn = func(_ context.Context, code string) (domain.WxSession, error) {
+		user := map[string]string{"code-alice": "oALICE", "code-bob": "oBOB"}[code]
+		return domain.WxSession{OpenID: user, SessionKey: sessionKey}, nil
+	}
+	s := w.instance(func(s *app.TokenService) { s.Gate = gate })
+
+	_, err := s.Login(context.Background(), app.LoginRequest{Code: "code-bob", Client: "198.51.100.1"})
+	assert.Equal(t, domain.ERATELIMITED, domain.ErrorCode(err))
+	assert.Equal(t, 40*time.Second, domain.ErrorRetryAfter(err))
+	assert.Contains(t, domain.ErrorMessage(err), "this user")
+	list, err := w.sessions.Sessions(context.Background(), "oBOB", w.clock.Now())
+	require.NoError(t, err)
+	assert.Empty(t, list, "no session was created")
+	claimed, _, err := w.codes.Claim(context.Background(), "code-bob", time.Minute)
+	require.NoError(t, err)
+	assert.True(t, claimed, "the code's claim was released")
+
+	_, err = s.Login(context.Background(), app.LoginRequest{Code: "code-alice", Client: "198.51.100.1"})
+	assert.NoError(t, err, "another user of the same address is not limited")
+	assert.Equal(t, 1, outcomes[app.ExchangeRateLimited])
+}

@@ -17,6 +17,10 @@ var _ ports.RateLimiter = (*RateLimiter)(nil)
 // "rate:" in front: rate:onestroke:login-rate:<client address>.
 const DefaultRatePrefix = "onestroke:login-rate:"
 
+// UserLoginRatePrefix namespaces the per-user login limit's keys
+// (rate:onestroke:user-login-rate:<openId>).
+const UserLoginRatePrefix = "onestroke:user-login-rate:"
+
 // RateLimiter is a ports.RateLimiter on Redis, shared by every instance of
 // the service that uses the same Redis: github.com/go-redis/redis_rate
 // (GCRA in one Lua script on one key, timed by the server's clock, so

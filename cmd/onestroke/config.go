@@ -56,7 +56,10 @@ type Config struct {
 	BodyTimeout         time.Duration
 	// LoginRate limits logins that reach WeChat per client address; Events
 	// 0 means no limit.
-	LoginRate       ports.RateLimit
+	LoginRate ports.RateLimit
+	// UserLoginRate limits the v2 logins of one user (openId); Events
+	// zero means off.
+	UserLoginRate   ports.RateLimit
 	TrustedProxies  []netip.Prefix
 	MaxExchanges    int
 	LogLevel        slog.Level
@@ -219,21 +222,10 @@ var settings = []setting{
 	{"ONESTROKE_DRAWING_CONCURRENCY", "drawing-concurrency", strconv.Itoa(httpapi.DefaultDrawingConcurrency), "drawing requests served at once (the rest wait)", intSetter(func(c *Config) *int { return &c.DrawingConc }, 1)},
 	{"ONESTROKE_DRAWINGS_PER_USER", "drawings-per-user", strconv.Itoa(httpapi.DefaultDrawingsPerUser), "drawing requests one user may have in the service at once, body uploads included", intSetter(func(c *Config) *int { return &c.DrawingsPerUser }, 1)},
 	{"ONESTROKE_BODY_TIMEOUT", "body-timeout", httpapi.DefaultBodyTimeout.String(), "how long a request body may take to arrive", durationSetter(func(c *Config) *time.Duration { return &c.BodyTimeout }, 100*time.Millisecond)},
-	{"ONESTROKE_LOGIN_RATE", "login-rate", "60/m", "logins reaching WeChat allowed per client address: N/s, N/m or N/h, or off", func(c *Config, v string) error {
-		if v == "off" {
-			c.LoginRate.Events, c.LoginRate.Per = 0, 0
-			return nil
-		}
-		n, unit, ok := strings.Cut(v, "/")
-		per := map[string]time.Duration{"s": time.Second, "m": time.Minute, "h": time.Hour}[unit]
-		events, err := strconv.Atoi(n)
-		if !ok || per == 0 || err != nil || events < 1 {
-			return errors.New("must be N/s, N/m or N/h with N at least 1 (like 60/m), or off")
-		}
-		c.LoginRate.Events, c.LoginRate.Per = events, per
-		return nil
-	}},
+	{"ONESTROKE_LOGIN_RATE", "login-rate", "60/m", "logins reaching WeChat allowed per client address: N/s, N/m or N/h, or off", rateSetter(func(c *Config) *ports.RateLimit { return &c.LoginRate })},
 	{"ONESTROKE_LOGIN_BURST", "login-burst", "20", "logins one client address may make at once before the rate applies", intSetter(func(c *Config) *int { return &c.LoginRate.Burst }, 1)},
+	{"ONESTROKE_USER_LOGIN_RATE", "user-login-rate", "10/m", "v2 logins allowed per user (openId), counted once WeChat names the user: N/s, N/m or N/h, or off", rateSetter(func(c *Config) *ports.RateLimit { return &c.UserLoginRate })},
+	{"ONESTROKE_USER_LOGIN_BURST", "user-login-burst", "10", "v2 logins one user may make at once before the rate applies", intSetter(func(c *Config) *int { return &c.UserLoginRate.Burst }, 1)},
 	{"ONESTROKE_TRUSTED_PROXIES", "trusted-proxies", "", "comma-separated IPs or CIDRs of the proxies whose X-Forwarded-For names the client (empty: none)", func(c *Config, v string) error {
 		c.TrustedProxies = nil
 		for _, item := range strings.Split(v, ",") {
@@ -462,4 +454,23 @@ func redactIfSecret(env, v string) string {
 		return "[REDACTED]"
 	}
 	return v
+}
+
+// rateSetter parses N/s, N/m or N/h (or off) into the rate field gets.
+func rateSetter(get func(*Config) *ports.RateLimit) func(*Config, string) error {
+	return func(c *Config, v string) error {
+		r := get(c)
+		if v == "off" {
+			r.Events, r.Per = 0, 0
+			return nil
+		}
+		n, unit, ok := strings.Cut(v, "/")
+		per := map[string]time.Duration{"s": time.Second, "m": time.Minute, "h": time.Hour}[unit]
+		events, err := strconv.Atoi(n)
+		if !ok || per == 0 || err != nil || events < 1 {
+			return errors.New("must be N/s, N/m or N/h with N at least 1 (like 60/m), or off")
+		}
+		r.Events, r.Per = events, per
+		return nil
+	}
 }

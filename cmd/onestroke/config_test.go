@@ -73,6 +73,7 @@ func TestLoadConfig_Defaults(t *testing.T) {
 	assert.Equal(t, "json", c.LogFormat)
 	assert.Equal(t, 15*time.Second, c.ShutdownTimeout)
 	assert.Equal(t, ports.RateLimit{Events: 60, Per: time.Minute, Burst: 20}, c.LoginRate)
+	assert.Equal(t, ports.RateLimit{Events: 10, Per: time.Minute, Burst: 10}, c.UserLoginRate)
 	assert.Nil(t, c.TrustedProxies, "no X-Forwarded-For is believed unless configured")
 	assert.Equal(t, 64, c.MaxExchanges)
 	assert.Equal(t, domain.SessionPolicy{Idle: 7 * 24 * time.Hour, MaxAge: 30 * 24 * time.Hour, MaxDevices: 10}, c.TokenPolicy)
@@ -125,6 +126,14 @@ func TestLoadConfig_LoginLimits(t *testing.T) {
 	c, err = loadConfig(t, nil, map[string]string{"ONESTROKE_LOGIN_RATE": "off"})
 	require.NoError(t, err)
 	assert.Zero(t, c.LoginRate.Events, "off: no login limit")
+
+	c, err = loadConfig(t, nil, map[string]string{"ONESTROKE_USER_LOGIN_RATE": "3/h", "ONESTROKE_USER_LOGIN_BURST": "2"})
+	require.NoError(t, err)
+	assert.Equal(t, ports.RateLimit{Events: 3, Per: time.Hour, Burst: 2}, c.UserLoginRate)
+	assert.Equal(t, ports.RateLimit{Events: 60, Per: time.Minute, Burst: 20}, c.LoginRate, "the address's limit is apart")
+	c, err = loadConfig(t, nil, map[string]string{"ONESTROKE_USER_LOGIN_RATE": "off"})
+	require.NoError(t, err)
+	assert.Zero(t, c.UserLoginRate.Events, "off: no per-user login limit")
 }
 
 func TestLoadConfig_EmptyEnvironmentValueMeansDefault(t *testing.T) {
@@ -272,6 +281,7 @@ func TestLoadConfig_BadValuesNameTheVariable(t *testing.T) {
 		{"login rate with an unknown unit", map[string]string{"ONESTROKE_LOGIN_RATE": "60/d"}, nil, []string{"ONESTROKE_LOGIN_RATE"}},
 		{"login rate of zero", map[string]string{"ONESTROKE_LOGIN_RATE": "0/m"}, nil, []string{"ONESTROKE_LOGIN_RATE", "at least 1"}},
 		{"login rate in words", map[string]string{"ONESTROKE_LOGIN_RATE": "sixty/m"}, nil, []string{"ONESTROKE_LOGIN_RATE"}},
+		{"user login rate without a unit", map[string]string{"ONESTROKE_USER_LOGIN_RATE": "10"}, nil, []string{"ONESTROKE_USER_LOGIN_RATE", "N/m"}},
 		{"login burst of zero", map[string]string{"ONESTROKE_LOGIN_BURST": "0"}, nil, []string{"ONESTROKE_LOGIN_BURST", "at least 1"}},
 		{"trusted proxy a host name", map[string]string{"ONESTROKE_TRUSTED_PROXIES": "10.0.0.1,nginx"}, nil, []string{"ONESTROKE_TRUSTED_PROXIES", `"nginx"`}},
 		{"trusted proxy a bad CIDR", map[string]string{"ONESTROKE_TRUSTED_PROXIES": "10.0.0.0/33"}, nil, []string{"ONESTROKE_TRUSTED_PROXIES", "10.0.0.0/33"}},

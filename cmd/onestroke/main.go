@@ -115,6 +115,10 @@ type Main struct {
 	listener net.Listener
 	served   chan error
 
+	// userLimiter limits the v2 logins per user (nil when off); made with
+	// the session store, on Redis when configured.
+	userLimiter ports.RateLimiter
+
 	mock       *wechattest.Server
 	mockServer *http.Server
 	opsServer  *http.Server
@@ -156,6 +160,7 @@ func (m *Main) Open(ctx context.Context) (err error) {
 	// on the code2Session calls of this instance, one count.
 	gate := &app.ExchangeGate{
 		Limiter:       limiter,
+		UserLimiter:   m.userLimiter,
 		MaxConcurrent: cfg.MaxExchanges,
 		Observe:       httpapi.ExchangeCounter(registry),
 		Logger:        m.logger,
@@ -236,6 +241,7 @@ func (m *Main) Open(ctx context.Context) (err error) {
 		slog.String("profiles", profilesDesc),
 		slog.String("drawings", drawingsDesc),
 		slog.String("login_rate_limit", loginLimitDesc(cfg, limiter)),
+		slog.String("user_login_rate_limit", userLoginLimitDesc(cfg, m.userLimiter)),
 		slog.Int("trusted_proxies", len(cfg.TrustedProxies)),
 		slog.Bool("development_mode", cfg.DevMode()))
 	return nil
@@ -254,6 +260,9 @@ func (m *Main) openSessions(bg context.Context) (ports.SessionStore, ports.RateL
 		if limited {
 			limiter = memstore.NewRateLimiter(cfg.LoginRate, time.Now, 0)
 		}
+		if cfg.UserLoginRate.Events > 0 {
+			m.userLimiter = memstore.NewRateLimiter(cfg.UserLoginRate, time.Now, 0)
+		}
 		return memstore.NewSessionStore(time.Now), limiter,
 			httpapi.Check{Name: "sessions", Ping: func(context.Context) error { return nil }}, // up while we are
 			"memory", nil
@@ -267,6 +276,10 @@ func (m *Main) openSessions(bg context.Context) (ports.SessionStore, ports.RateL
 	var limiter ports.RateLimiter
 	if limited {
 		limiter = redisstore.NewRateLimiter(store.Client(), cfg.LoginRate, redisstore.RateLimiterOptions{OpTimeout: cfg.RedisTimeout})
+	}
+	if cfg.UserLoginRate.Events > 0 {
+		m.userLimiter = redisstore.NewRateLimiter(store.Client(), cfg.UserLoginRate,
+			redisstore.RateLimiterOptions{OpTimeout: cfg.RedisTimeout, Prefix: redisstore.UserLoginRatePrefix})
 	}
 	go m.waitFor(bg, "redis", store.Ping)
 	return store, limiter, httpapi.Check{Name: "redis", Ping: store.Ping}, "redis (" + string(mode) + ")", nil
@@ -294,6 +307,13 @@ func (m *Main) openProfiles(drawings ports.DrawingRepository) (ports.ProfileRepo
 }
 
 // loginLimitDesc says in the start-up log which login limit is in force.
+func userLoginLimitDesc(cfg Config, limiter ports.RateLimiter) string {
+	if limiter == nil {
+		return "off"
+	}
+	return fmt.Sprintf("%d per %s, burst %d per user (v2 logins)", cfg.UserLoginRate.Events, cfg.UserLoginRate.Per, cfg.UserLoginRate.Burst)
+}
+
 func loginLimitDesc(cfg Config, limiter ports.RateLimiter) string {
 	if limiter == nil {
 		return "off"

@@ -211,3 +211,15 @@ func TestE2E_V2_ALegacyLoginLeavesTheStoredProfileAlone(t *testing.T) {
 	assert.Equal(t, "Alice", body["data"].(map[string]any)["nickName"], "the stored profile stays")
 	assert.Equal(t, "https://cdn.example.com/alice.png", body["data"].(map[string]any)["avatarUrl"])
 }
+
+func TestE2E_V2_LoginsOfOneUserPastItsBurstAreRateLimited(t *testing.T) {
+	s := start(t, testConfig(t, map[string]string{"ONESTROKE_USER_LOGIN_RATE": "1/h", "ONESTROKE_USER_LOGIN_BURST": "2"}))
+	for range 2 {
+		s.v2Login(s.mint("alice").Code, "")
+	}
+	status, raw, body := s.v2Call("POST", "/applet/v2/login", nil, `{"code":"`+s.mint("alice").Code+`"}`)
+	assert.Equal(t, http.StatusTooManyRequests, status, raw)
+	assert.Equal(t, "ERR_RATE_LIMITED", body["error"].(map[string]any)["reason"])
+	s.v2Login(s.mint("bob").Code, "") // another user of the same address logs in
+	assert.Contains(t, s.metrics(), `onestroke_wechat_exchanges_total{outcome="rate_limited"} 1`)
+}

@@ -128,6 +128,9 @@ declare namespace onestroke {
       | 'ERR_RATE_LIMITED'
       | 'ERR_INVALID_REQUEST'
       | 'ERR_NOT_FOUND'
+      | 'ERR_SESSION_KEY_STALE'
+      | 'ERR_CONTENT_RISKY'
+      | 'ERR_PHONE_CODE_INVALID'
       | 'ERR_WX_LOGIN_FAILED'
       | 'ERR_REQUEST_FAILED'
       | 'ERR_BAD_RESPONSE'
@@ -170,6 +173,14 @@ declare namespace onestroke {
       nickName?: string;
       /** An https:// URL of at most 512 bytes. */
       avatarUrl?: string;
+    }
+
+    /** POST {base}/v2/me/phone: the number behind a getPhoneNumber button's code. */
+    interface PhoneNumber {
+      /** With the country code for numbers outside mainland China. */
+      phoneNumber: string;
+      purePhoneNumber: string;
+      countryCode: string;
     }
 
     /** One of the user's sessions, GET {base}/v2/sessions. */
@@ -215,6 +226,13 @@ declare namespace onestroke {
       revoke(sessionId: string): Promise<Empty>;
       me(): Promise<Profile>;
       updateMe(changes: ProfileUpdate): Promise<Profile>;
+      /** POST {base}/v2/me/phone { code }; the number is kept on the profile too. */
+      phoneNumber(code: string): Promise<PhoneNumber>;
+      /**
+       * POST {base}/v2/me/decrypt { encryptedData, iv } → the decrypted object (watermark removed).
+       * On ERR_SESSION_KEY_STALE the client has logged in again: fetch the data anew and retry.
+       */
+      decrypt<T = Record<string, unknown>>(encryptedData: string, iv: string): Promise<T>;
       /** The login data held, or null; no network. */
       current(): LoginData | null;
       /** The legacy drawing routes with the token. */
@@ -225,6 +243,7 @@ declare namespace onestroke {
     const STORAGE_KEY: 'onestroke:v2:session';
     const TOKEN_PATTERN: RegExp;
     const RELOGIN_REASONS: ReadonlyArray<'ERR_SESSION_EXPIRED' | 'ERR_NO_SESSION'>;
+    const SESSION_KEY_STALE: 'ERR_SESSION_KEY_STALE';
   }
 }
 

@@ -16,6 +16,9 @@ const TOKEN_PATTERN = /^ost_[A-Za-z0-9_-]{43}$/;
 const RELOGIN_REASONS = ['ERR_SESSION_EXPIRED', 'ERR_NO_SESSION'];
 // WeChat refused the code (used, expired, invalid): a new wx.login may succeed.
 const LOGIN_CODE_INVALID = 'ERR_LOGIN_CODE_INVALID';
+// The session's session_key no longer decrypts what the client sent (PROTOCOL §8): the
+// client logs in again (a new session_key), and the data must be fetched from WeChat again.
+const SESSION_KEY_STALE = 'ERR_SESSION_KEY_STALE';
 
 function globalWx() {
   return typeof wx !== 'undefined' ? wx : undefined; // eslint-disable-line no-undef
@@ -302,6 +305,28 @@ function createClient(config) {
       return request({ url: '/v2/me', method: 'PATCH', data });
     },
 
+    /**
+     * POST {base}/v2/me/phone { code } → { phoneNumber, purePhoneNumber, countryCode }: the
+     * code of a <button open-type="getPhoneNumber"> (e.detail.code); the number is also kept on
+     * the profile.
+     */
+    phoneNumber(code) {
+      return request({ url: '/v2/me/phone', method: 'POST', data: { code: String(code) } });
+    },
+
+    /**
+     * POST {base}/v2/me/decrypt { encryptedData, iv } → the decrypted object, watermark
+     * removed. On ERR_SESSION_KEY_STALE the client logs in again (a fresh session_key) before
+     * it rejects: fetch the data from WeChat again (wx.getShareInfo, …) and retry.
+     */
+    decrypt(encryptedData, iv) {
+      return request({ url: '/v2/me/decrypt', method: 'POST', data: { encryptedData, iv } }).catch((err) => {
+        if (err.reason !== SESSION_KEY_STALE) throw err;
+        forget();
+        return login().then(() => { throw err; }, () => { throw err; });
+      });
+    },
+
     /** The login data held (token, sessionId, openId, ...), or null; no network. */
     current() {
       return copy(load());
@@ -337,4 +362,5 @@ module.exports = {
   STORAGE_KEY: DEFAULT_STORAGE_KEY,
   TOKEN_PATTERN,
   RELOGIN_REASONS,
+  SESSION_KEY_STALE,
 };

@@ -28,6 +28,12 @@ async function v2Page(): Promise<string> {
   const updated = await api.updateMe({ avatarUrl: 'https://example.com/a.png' });
   const avatar: string | undefined = updated.avatarUrl;
 
+  const phone: onestroke.v2.PhoneNumber = await api.phoneNumber('button-code');
+  const pure: string = phone.purePhoneNumber;
+  const share = await api.decrypt<{ openGId: string }>('encrypted', 'iv');
+  const group: string = share.openGId;
+  const stale: boolean = onestroke.v2.SESSION_KEY_STALE === 'ERR_SESSION_KEY_STALE';
+
   const sessions: onestroke.v2.SessionInfo[] = await api.sessions();
   const others = sessions.filter((s) => !s.current).map((s) => s.sessionId + ' ' + s.device + ' ' + s.lastSeenAt);
   if (others.length > 0) await api.revoke(sessions[1].sessionId);
@@ -55,7 +61,7 @@ async function v2Page(): Promise<string> {
   }
   const key: 'onestroke:v2:session' = onestroke.v2.STORAGE_KEY;
   const ok: boolean = onestroke.v2.TOKEN_PATTERN.test(token) && onestroke.v2.RELOGIN_REASONS.indexOf('ERR_NO_SESSION') >= 0;
-  return [token, idle, union, sessionId, nick, avatar, others, first, raw, actions, user, revoked, key, ok].join();
+  return [token, idle, union, sessionId, nick, avatar, pure, group, stale, others, first, raw, actions, user, revoked, key, ok].join();
 }
 
 // --- the drop-in API, unchanged ---
@@ -84,6 +90,8 @@ async function mistakes(): Promise<void> {
   await api.updateMe({ nick: 'x' });
   // @ts-expect-error a session id is a string
   await api.revoke(7);
+  // @ts-expect-error decrypt needs the iv
+  await api.decrypt('encrypted');
   // @ts-expect-error current() may be null
   api.current().token;
   // @ts-expect-error the token is a string

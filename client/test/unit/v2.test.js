@@ -397,3 +397,38 @@ test('createClient needs a baseUrl; the global wx is used when none is given', a
   assert.equal(v2.STORAGE_KEY, KEY);
   assert.ok(v2.TOKEN_PATTERN.test(T1));
 });
+
+test('phoneNumber: POST /v2/me/phone with the button code and the token; the number comes back', async () => {
+  const number = { phoneNumber: '13800138000', purePhoneNumber: '13800138000', countryCode: '86' };
+  const wx = createFakeWx({ respond: server([T1], (call, tok) => (call.url === BASE + '/v2/me/phone' && tok === T1 ? ok(number) : fail(404, 'ERR_NOT_FOUND'))) });
+  const client = v2.createClient({ baseUrl: BASE, wx });
+  assert.deepEqual(await client.phoneNumber('PHONE-CODE'), number);
+  const call = wx.requests.find((c) => c.url === BASE + '/v2/me/phone');
+  assert.equal(call.method, 'POST');
+  assert.deepEqual(call.data, { code: 'PHONE-CODE' });
+  assert.equal(bearer(call), 'Bearer ' + T1);
+});
+
+test('phoneNumber: a refused code rejects with its reason and keeps the token', async () => {
+  const wx = createFakeWx({ respond: server([T1], () => fail(400, 'ERR_PHONE_CODE_INVALID')) });
+  const client = v2.createClient({ baseUrl: BASE, wx });
+  await assert.rejects(client.phoneNumber('USED'), (err) => err.reason === 'ERR_PHONE_CODE_INVALID' && err.status === 400);
+  assert.equal(client.current().token, T1);
+  assert.equal(wx.loginCalls, 1);
+});
+
+test('decrypt: POST /v2/me/decrypt answers the object', async () => {
+  const wx = createFakeWx({ respond: server([T1], (call) => ok({ openGId: 'G-1', echo: call.data })) });
+  const client = v2.createClient({ baseUrl: BASE, wx });
+  const out = await client.decrypt('ENC', 'IV');
+  assert.deepEqual(out, { openGId: 'G-1', echo: { encryptedData: 'ENC', iv: 'IV' } });
+});
+
+test('decrypt: a stale session_key logs in again (a new session_key) and rejects, so the app fetches the data anew', async () => {
+  const wx = createFakeWx({ respond: server([T1, T2], () => fail(401, 'ERR_SESSION_KEY_STALE')) });
+  const client = v2.createClient({ baseUrl: BASE, wx });
+  await assert.rejects(client.decrypt('ENC', 'IV'), (err) => err.reason === v2.SESSION_KEY_STALE && err.status === 401);
+  assert.equal(wx.loginCalls, 2, 'a fresh login after the stale answer');
+  assert.equal(client.current().token, T2);
+  assert.equal(wx.requests.filter((c) => c.url === BASE + '/v2/me/decrypt').length, 1, 'not retried with the same data');
+});

@@ -519,14 +519,23 @@ func orDefault(d, def time.Duration) time.Duration {
 func (s *AccessTokenService) margin() time.Duration {
 	return orDefault(s.Margin, DefaultAccessTokenMargin)
 }
+
 func (s *AccessTokenService) refreshAheadOf() time.Duration {
 	return orDefault(s.RefreshAhead, DefaultAccessTokenRefreshAhead)
 }
-func (s *AccessTokenService) wait() time.Duration { return orDefault(s.Wait, DefaultAccessTokenWait) }
+
+func (s *AccessTokenService) wait() time.Duration {
+	return orDefault(s.Wait, DefaultAccessTokenWait)
+}
+
 func (s *AccessTokenService) leaseTTL() time.Duration {
 	return orDefault(s.Lease, DefaultAccessTokenLease)
 }
+
 func (s *AccessTokenService) cacheFor() time.Duration {
 	return orDefault(s.CacheFor, DefaultAccessTokenCacheFor)
 }
+
+// fetchTimeout bounds one stable_token call: two thirds of the lease, so
+// that its holder completes before the lease runs out.
 func (s *AccessTokenService) fetchTimeout() time.Duration { return s.leaseTTL() * 2 / 3 }

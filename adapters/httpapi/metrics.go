@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -53,6 +54,53 @@ func ExchangeCounter(reg prometheus.Registerer) func(app.ExchangeOutcome) {
 	}
 	return func(o app.ExchangeOutcome) {
 		if c, ok := counters[o]; ok { // a fixed set of labels, whatever a caller passes
+			c.Inc()
+		}
+	}
+}
+
+// AccessTokenMetrics registers the access_token's series on reg and
+// returns what feeds them, for app.AccessTokenService.Observe:
+// onestroke_wechat_access_token_fetches_total{outcome} (stable_token
+// calls without force_refresh), ..._forced_refreshes_total{outcome}
+// (with it; rate_limited also counts the refreshes the deployment's
+// budget refused without asking WeChat), and ..._remaining_seconds, the
+// life left, at scrape time, of the token this instance last took up (0
+// before the first). Every outcome's series exists from the start.
+func AccessTokenMetrics(reg prometheus.Registerer) func(app.AccessTokenEvent) {
+	fetches := prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "onestroke_wechat_access_token_fetches_total",
+		Help: "stable_token calls without force_refresh made by this instance, by outcome: ok, unavailable, rate_limited.",
+	}, []string{"outcome"})
+	forced := prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "onestroke_wechat_access_token_forced_refreshes_total",
+		Help: "Forced access_token refreshes after an API rejected the token, by outcome: ok, unavailable, rate_limited (WeChat's limit, or the deployment's budget: then WeChat was not asked).",
+	}, []string{"outcome"})
+	var expires atomic.Int64 // unix nanoseconds; 0 before the first token
+	remaining := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "onestroke_wechat_access_token_remaining_seconds",
+		Help: "Seconds left before the access_token this instance last took up ends (0 before the first, and once it has ended).",
+	}, func() float64 {
+		end := expires.Load()
+		if end == 0 {
+			return 0
+		}
+		return max(time.Until(time.Unix(0, end)).Seconds(), 0)
+	})
+	reg.MustRegister(fetches, forced, remaining)
+	counters := map[app.AccessTokenEventKind]map[app.AccessTokenOutcome]prometheus.Counter{
+		app.AccessTokenFetch: {}, app.AccessTokenForcedRefresh: {},
+	}
+	for _, o := range app.AccessTokenOutcomes {
+		counters[app.AccessTokenFetch][o] = fetches.WithLabelValues(string(o))
+		counters[app.AccessTokenForcedRefresh][o] = forced.WithLabelValues(string(o))
+	}
+	return func(e app.AccessTokenEvent) {
+		if e.Kind == app.AccessTokenInUse {
+			expires.Store(e.Expires.UnixNano())
+			return
+		}
+		if c, ok := counters[e.Kind][e.Outcome]; ok { // a fixed set of labels, whatever a caller passes
 			c.Inc()
 		}
 	}

@@ -33,7 +33,8 @@ type AccessTokenOptions struct {
 // service on the same Redis. Three keys, hash-tagged into one slot so that
 // a script may use them together on Cluster:
 //
-//	<prefix>:{<prefix>}:token   the token and its end, expiring at its end
+//	<prefix>:{<prefix>}:token   the token (as the service hands it over: sealed, see
+//	                            app.SealAccessTokens) and its end, expiring at its end
 //	<prefix>:{<prefix>}:lease   the fetch lease: SET NX with its TTL, valued by its holder
 //	<prefix>:{<prefix>}:forced  the forced-refresh budget: a hash of the last one and the day's count
 //

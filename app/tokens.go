@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/sync/singleflight"
@@ -52,6 +53,25 @@ type TokenService struct {
 	Now    ports.Clock
 	Logger *slog.Logger
 
+	// The WeChat platform services of PROTOCOL §8 (platform.go). Each is
+	// optional: what a nil one means is said where it is used.
+	//
+	// Phones asks WeChat for a user's phone number.
+	Phones ports.PhoneNumbers
+	// Content checks a new nickName with WeChat before it is stored.
+	Content ports.ContentChecker
+	// AppID is the mini-program's appid, which encryptedData's watermark
+	// must name.
+	AppID string
+	// PlatformLimiter, when set, limits each user's calls that reach
+	// WeChat's platform APIs (phone numbers, content checks), keyed by
+	// openId; build it with the per-user rate (one shared by every
+	// instance, on Redis, when there is one).
+	PlatformLimiter ports.RateLimiter
+	// PlatformTimeout bounds one platform call to WeChat, whatever the
+	// adapter's own timeout (default DefaultPlatformTimeout).
+	PlatformTimeout time.Duration
+
 	// logins makes concurrent logins with one code within this instance
 	// share one claim, one exchange and one token; Codes does it across
 	// instances.
@@ -61,6 +81,9 @@ type TokenService struct {
 	completing sync.WaitGroup
 	gateOnce   sync.Once
 	ownGate    *ExchangeGate
+	// limiterWarned is when a failing PlatformLimiter was last logged
+	// (unix nanoseconds).
+	limiterWarned atomic.Int64
 }
 
 // LoginRequest is a login of the modern protocol: the wx.login code, the
@@ -341,16 +364,6 @@ func (s *TokenService) RevokeSession(ctx context.Context, sess *domain.TokenSess
 // Errors: EUNAVAILABLE.
 func (s *TokenService) Profile(ctx context.Context, sess *domain.TokenSession) (domain.Profile, error) {
 	return s.Profiles.Profile(ctx, sess.OpenID())
-}
-
-// UpdateProfile applies the update to the caller's profile and returns it.
-// Errors: EINVALID for a nickName or avatarUrl outside the rules (nothing
-// stored), EUNAVAILABLE.
-func (s *TokenService) UpdateProfile(ctx context.Context, sess *domain.TokenSession, u domain.ProfileUpdate) (domain.Profile, error) {
-	if _, err := (domain.Profile{}).Apply(u); err != nil {
-		return domain.Profile{}, err // refused before the store is asked
-	}
-	return s.Profiles.UpdateProfile(ctx, sess.OpenID(), func(p domain.Profile) (domain.Profile, error) { return p.Apply(u) })
 }
 
 // IdleTimeout is the idle timeout in force.

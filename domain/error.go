@@ -21,6 +21,7 @@ const (
 	EBADRAWDATA          = "bad_raw_data"         // rawData is not percent-encoded JSON object text
 	ESESSIONKEYSTALE     = "session_key_stale"    // the session's session_key no longer opens or decrypts
 	ECONTENTRISKY        = "content_risky"        // WeChat's content check (msg_sec_check) found the text risky
+	EPHONECODEREFUSED    = "phone_code_refused"   // WeChat refused a getPhoneNumber button's code (unknown, used or expired)
 
 	// General.
 	EINVALID      = "invalid"        // malformed or invalid input

@@ -123,7 +123,7 @@ func TestProfile_Apply(t *testing.T) {
 }
 
 func TestProfile_ApplyLeavesTheProfileUnchangedOnError(t *testing.T) {
-	p := domain.UnmarshalProfileFromStorage("小明", "https://cdn.example.com/a.png")
+	p := domain.UnmarshalProfileFromStorage("小明", "https://cdn.example.com/a.png", cnPhone, true)
 	cases := map[string]domain.ProfileUpdate{
 		"a bad nickName":                    {NickName: ptr("")},
 		"a bad avatarUrl":                   {AvatarURL: ptr("http://cdn.example.com/a.png")},
@@ -132,6 +132,7 @@ func TestProfile_ApplyLeavesTheProfileUnchangedOnError(t *testing.T) {
 		"a nickName of 33 characters":       {NickName: ptr(strings.Repeat("笔", 33))},
 		"an avatarUrl over 512 bytes":       {AvatarURL: ptr("https://a.example/" + strings.Repeat("a", 500))},
 		"a good avatarUrl, a bad nick only": {NickName: ptr(" "), AvatarURL: ptr("https://cdn.example.com/c.png")},
+		"a bad nickName WeChat passed":      {NickName: ptr("a\x00"), NickNameVerdict: domain.ContentPass},
 	}
 	for name, u := range cases {
 		got, err := p.Apply(u)
@@ -143,11 +144,83 @@ func TestProfile_ApplyLeavesTheProfileUnchangedOnError(t *testing.T) {
 }
 
 func TestUnmarshalProfileFromStorage(t *testing.T) {
-	p := domain.UnmarshalProfileFromStorage("一笔到底🎨", "https://cdn.example.com/头像.png")
+	p := domain.UnmarshalProfileFromStorage("一笔到底🎨", "https://cdn.example.com/头像.png", cnPhone, true)
 	assert.Equal(t, "一笔到底🎨", p.NickName())
 	assert.Equal(t, "https://cdn.example.com/头像.png", p.AvatarURL())
-	assert.True(t, domain.UnmarshalProfileFromStorage("", "").IsZero())
-	assert.False(t, domain.UnmarshalProfileFromStorage("", "https://a.example/").IsZero())
+	assert.Equal(t, cnPhone, p.PhoneNumber())
+	assert.True(t, p.NickNameInReview())
+	assert.True(t, domain.UnmarshalProfileFromStorage("", "", domain.PhoneNumber{}, false).IsZero())
+	assert.False(t, domain.UnmarshalProfileFromStorage("", "https://a.example/", domain.PhoneNumber{}, false).IsZero())
+	assert.False(t, domain.UnmarshalProfileFromStorage("", "", cnPhone, false).IsZero(), "a phone number alone is a profile")
+}
+
+var cnPhone = domain.PhoneNumber{PhoneNumber: "13800138000", PurePhoneNumber: "13800138000", CountryCode: "86"}
+
+// The content check's verdict decides what a new nickName does (PROTOCOL
+// §8): risky is refused and changes nothing, review is stored flagged, pass
+// (or no check) is stored unflagged; an update without a nickName keeps the
+// flag as it is.
+func TestProfile_ApplyWithTheContentChecksVerdict(t *testing.T) {
+	before, err := domain.Profile{}.Apply(domain.ProfileUpdate{NickName: ptr("小明"), AvatarURL: ptr("https://cdn.example.com/a.png")})
+	require.NoError(t, err)
+	assert.False(t, before.NickNameInReview())
+
+	_, err = before.Apply(domain.ProfileUpdate{NickName: ptr("坏名字"), AvatarURL: ptr("https://cdn.example.com/b.png"), NickNameVerdict: domain.ContentRisky})
+	assert.Equal(t, domain.ECONTENTRISKY, domain.ErrorCode(err))
+	assert.NotContains(t, domain.ErrorMessage(err), "坏名字", "the message does not echo the text")
+
+	review, err := before.Apply(domain.ProfileUpdate{NickName: ptr("可疑"), NickNameVerdict: domain.ContentReview})
+	require.NoError(t, err)
+	assert.Equal(t, "可疑", review.NickName(), "stored")
+	assert.True(t, review.NickNameInReview(), "and flagged")
+
+	avatarOnly, err := review.Apply(domain.ProfileUpdate{AvatarURL: ptr("https://cdn.example.com/c.png")})
+	require.NoError(t, err)
+	assert.True(t, avatarOnly.NickNameInReview(), "no new nickName: the flag stays")
+
+	unknown, err := before.Apply(domain.ProfileUpdate{NickName: ptr("新"), NickNameVerdict: "suspicious"})
+	require.NoError(t, err)
+	assert.True(t, unknown.NickNameInReview(), "a verdict this code does not know is not a pass")
+
+	for _, v := range []domain.ContentSuggestion{domain.ContentPass, ""} {
+		passed, err := review.Apply(domain.ProfileUpdate{NickName: ptr("小明二"), NickNameVerdict: v})
+		require.NoError(t, err)
+		assert.Equal(t, "小明二", passed.NickName())
+		assert.False(t, passed.NickNameInReview(), "verdict %q clears the flag", v)
+	}
+}
+
+func TestProfile_WithPhoneNumber(t *testing.T) {
+	p, err := domain.Profile{}.Apply(domain.ProfileUpdate{NickName: ptr("小明")})
+	require.NoError(t, err)
+	with, err := p.WithPhoneNumber(cnPhone)
+	require.NoError(t, err)
+	assert.Equal(t, cnPhone, with.PhoneNumber())
+	assert.Equal(t, "小明", with.NickName(), "the rest stays")
+	assert.Equal(t, domain.PhoneNumber{}, p.PhoneNumber(), "a new profile is returned")
+	_, err = with.Apply(domain.ProfileUpdate{NickName: ptr("Ming")})
+	require.NoError(t, err)
+	abroad := domain.PhoneNumber{PhoneNumber: "+1 (415) 555-0100", PurePhoneNumber: "4155550100", CountryCode: "1"}
+	require.NoError(t, domain.ValidatePhoneNumber(abroad))
+
+	for name, n := range map[string]domain.PhoneNumber{
+		"zero":                       {},
+		"no pure number":             {PhoneNumber: "13800138000", CountryCode: "86"},
+		"no country code":            {PhoneNumber: "13800138000", PurePhoneNumber: "13800138000"},
+		"a letter in the pure":       {PhoneNumber: "13800138000", PurePhoneNumber: "1380013800O", CountryCode: "86"},
+		"a pure number of 21 digits": {PhoneNumber: "1", PurePhoneNumber: strings.Repeat("1", 21), CountryCode: "86"},
+		"a country code of 5":        {PhoneNumber: "1", PurePhoneNumber: "1", CountryCode: "12345"},
+		"a plus in the country code": {PhoneNumber: "1", PurePhoneNumber: "1", CountryCode: "+86"},
+		"a phoneNumber of 33 bytes":  {PhoneNumber: strings.Repeat("1", 33), PurePhoneNumber: "1", CountryCode: "86"},
+		"markup in the phoneNumber":  {PhoneNumber: "<script>1", PurePhoneNumber: "1", CountryCode: "86"},
+		"a newline":                  {PhoneNumber: "138\n0013", PurePhoneNumber: "1380013", CountryCode: "86"},
+		"no digit":                   {PhoneNumber: "+ -", PurePhoneNumber: "1", CountryCode: "86"},
+		"full-width digits":          {PhoneNumber: "１３８", PurePhoneNumber: "１３８", CountryCode: "86"},
+	} {
+		got, err := with.WithPhoneNumber(n)
+		assert.Equal(t, domain.EINVALID, domain.ErrorCode(err), name)
+		assert.Equal(t, with, got, "unchanged: %s", name)
+	}
 }
 
 func TestProfileUserInfo_TheSetMembersThenTheOpenID(t *testing.T) {
@@ -169,5 +242,12 @@ func TestValidateLoginCode(t *testing.T) {
 	assert.NoError(t, domain.ValidateLoginCode("0a1b2c3d4e5f6a7b8c9d0e1f2a3b4c5d"))
 	for _, bad := range []string{"", "a b", "c\x00d", "画", strings.Repeat("c", domain.MaxCodeLength+1)} {
 		assert.Equal(t, domain.EINVALID, domain.ErrorCode(domain.ValidateLoginCode(bad)), "%q", bad)
+	}
+}
+
+func TestValidatePhoneCode(t *testing.T) {
+	assert.NoError(t, domain.ValidatePhoneCode(strings.Repeat("e3", 32)))
+	for _, bad := range []string{"", "a b", "c\x00d", "码", "a\tb", strings.Repeat("c", domain.MaxCodeLength+1)} {
+		assert.Equal(t, domain.EINVALID, domain.ErrorCode(domain.ValidatePhoneCode(bad)), "%q", bad)
 	}
 }

@@ -88,6 +88,9 @@ type member struct {
 	key        string
 	value      string
 	start, end int // the value's place in text, when compact
+	// raw is the member as text has it, from its key to its value's end
+	// (decodeMembers only): what a reader that drops other members keeps.
+	raw string
 }
 
 // Text returns the decoded JSON text, the bytes the signature covers.
@@ -177,7 +180,7 @@ func unhex(c byte) (byte, bool) {
 
 // decodeMembers is the one exact reader of a JSON object in this package:
 // encoding/json's tokenizer, keys unescaped, values compacted, every member
-// in order, duplicates included. Both readers of session JSON (rawData and
+// in order with its text as given (raw), duplicates included. Both readers of session JSON (rawData and
 // the stored user info) decide from it; their fast paths are fuzzed against
 // it.
 func decodeMembers(text string) ([]member, error) {
@@ -191,6 +194,7 @@ func decodeMembers(text string) ([]member, error) {
 	}
 	var members []member
 	for dec.More() {
+		from := dec.InputOffset()
 		tok, err := dec.Token()
 		if err != nil {
 			return nil, err
@@ -207,7 +211,10 @@ func decodeMembers(text string) ([]member, error) {
 		if err := json.Compact(&compact, raw); err != nil {
 			return nil, err
 		}
-		members = append(members, member{key: key, value: compact.String()})
+		// From the end of the previous value (or the brace), past the
+		// comma and white space, to the end of this value.
+		memberText := strings.TrimLeft(text[from:dec.InputOffset()], ", \t\r\n")
+		members = append(members, member{key: key, value: compact.String(), raw: memberText})
 	}
 	if _, err := dec.Token(); err != nil { // the closing brace
 		return nil, err

@@ -16,6 +16,8 @@ var (
 	_ ports.CodeExchanger     = (*CodeExchanger)(nil)
 	_ ports.RateLimiter       = (*RateLimiter)(nil)
 	_ ports.DrawingRepository = (*DrawingRepository)(nil)
+	_ ports.PhoneNumbers      = (*PhoneNumbers)(nil)
+	_ ports.ContentChecker    = (*ContentChecker)(nil)
 )
 
 // SessionStore is a fake ports.SessionStore.
@@ -83,4 +85,22 @@ func (r *DrawingRepository) ListBatch(ctx context.Context, owner, after string, 
 
 func (r *DrawingRepository) Delete(ctx context.Context, owner, id string) error {
 	return r.DeleteFn(ctx, owner, id)
+}
+
+// PhoneNumbers is a fake ports.PhoneNumbers.
+type PhoneNumbers struct {
+	PhoneNumberFn func(ctx context.Context, code, openID string) (domain.PhoneNumber, error)
+}
+
+func (p *PhoneNumbers) PhoneNumber(ctx context.Context, code, openID string) (domain.PhoneNumber, error) {
+	return p.PhoneNumberFn(ctx, code, openID)
+}
+
+// ContentChecker is a fake ports.ContentChecker.
+type ContentChecker struct {
+	CheckTextFn func(ctx context.Context, openID string, scene domain.ContentScene, text string) (domain.ContentSuggestion, error)
+}
+
+func (c *ContentChecker) CheckText(ctx context.Context, openID string, scene domain.ContentScene, text string) (domain.ContentSuggestion, error) {
+	return c.CheckTextFn(ctx, openID, scene, text)
 }

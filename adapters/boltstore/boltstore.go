@@ -397,16 +397,45 @@ func (r *Repository) UpdateProfile(ctx context.Context, owner string, update fun
 	return next, nil
 }
 
-const profileVersion = 1
+// Profile record versions. Version 1 (nickName and avatarUrl) is still
+// written for a profile without a phone number or a review flag, so that
+// a file stays readable by the release before them (a rollback) for every
+// user who set neither.
+const (
+	profileV1 = 1
+	profileV2 = 2
+)
 
-// A profile record is: version byte, the nickName's length as a uvarint,
-// the nickName, then the avatarUrl: the bytes as they were set.
+// A version 1 profile record is: the version byte, the nickName's length
+// as a uvarint, the nickName, then the avatarUrl: the bytes as they were
+// set. Version 2 is: the version byte, then nickName, avatarUrl,
+// phoneNumber, purePhoneNumber and countryCode, each as its length (a
+// uvarint) and its bytes, then a flags byte (bit 0: the nickName awaits
+// review).
 func encodeProfile(p domain.Profile) []byte {
-	b := make([]byte, 1, 1+binary.MaxVarintLen64+len(p.NickName())+len(p.AvatarURL()))
-	b[0] = profileVersion
-	b = binary.AppendUvarint(b, uint64(len(p.NickName())))
-	b = append(b, p.NickName()...)
-	return append(b, p.AvatarURL()...)
+	phone := p.PhoneNumber()
+	if phone == (domain.PhoneNumber{}) && !p.NickNameInReview() {
+		b := make([]byte, 1, 1+binary.MaxVarintLen64+len(p.NickName())+len(p.AvatarURL()))
+		b[0] = profileV1
+		b = binary.AppendUvarint(b, uint64(len(p.NickName())))
+		b = append(b, p.NickName()...)
+		return append(b, p.AvatarURL()...)
+	}
+	fields := [...]string{p.NickName(), p.AvatarURL(), phone.PhoneNumber, phone.PurePhoneNumber, phone.CountryCode}
+	size := 2
+	for _, f := range fields {
+		size += binary.MaxVarintLen64 + len(f)
+	}
+	b := append(make([]byte, 0, size), profileV2)
+	for _, f := range fields {
+		b = binary.AppendUvarint(b, uint64(len(f)))
+		b = append(b, f...)
+	}
+	var flags byte
+	if p.NickNameInReview() {
+		flags |= 1
+	}
+	return append(b, flags)
 }
 
 // decodeProfile copies a profile record out of its transaction; no record
@@ -416,15 +445,35 @@ func decodeProfile(v []byte) (domain.Profile, error) {
 		return domain.Profile{}, nil
 	}
 	bad := fmt.Errorf("the owner's profile record has an unknown format")
-	if len(v) < 2 || v[0] != profileVersion {
+	if len(v) < 2 {
 		return domain.Profile{}, bad
 	}
-	n, k := binary.Uvarint(v[1:])
-	if k <= 0 || n > uint64(len(v)-1-k) {
-		return domain.Profile{}, bad
+	switch v[0] {
+	case profileV1:
+		n, k := binary.Uvarint(v[1:])
+		if k <= 0 || n > uint64(len(v)-1-k) {
+			return domain.Profile{}, bad
+		}
+		rest := v[1+k:]
+		return domain.UnmarshalProfileFromStorage(string(rest[:n]), string(rest[n:]), domain.PhoneNumber{}, false), nil
+	case profileV2:
+		rest := v[1:]
+		var fields [5]string
+		for i := range fields {
+			n, k := binary.Uvarint(rest)
+			if k <= 0 || n > uint64(len(rest)-k) {
+				return domain.Profile{}, bad
+			}
+			fields[i] = string(rest[k : k+int(n)])
+			rest = rest[k+int(n):]
+		}
+		if len(rest) != 1 || rest[0]&^1 != 0 {
+			return domain.Profile{}, bad
+		}
+		phone := domain.PhoneNumber{PhoneNumber: fields[2], PurePhoneNumber: fields[3], CountryCode: fields[4]}
+		return domain.UnmarshalProfileFromStorage(fields[0], fields[1], phone, rest[0]&1 != 0), nil
 	}
-	rest := v[1+k:]
-	return domain.UnmarshalProfileFromStorage(string(rest[:n]), string(rest[n:])), nil
+	return domain.Profile{}, bad
 }
 
 // timeKey orders by updatedAt descending, then id ascending.

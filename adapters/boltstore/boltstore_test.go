@@ -1,6 +1,7 @@
 package boltstore_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/binary"
 	"fmt"
@@ -295,5 +296,97 @@ func BenchmarkList100(b *testing.B) {
 		if err != nil || len(page) != 100 {
 			b.Fatalf("%d drawings, %v", len(page), err)
 		}
+	}
+}
+
+// putProfileRecords writes raw profile records, as another release did.
+func putProfileRecords(t *testing.T, dir string, recs map[string][]byte) {
+	t.Helper()
+	db, err := bolt.Open(filepath.Join(dir, boltstore.FileName), 0o600, nil)
+	require.NoError(t, err)
+	require.NoError(t, db.Update(func(tx *bolt.Tx) error {
+		owners, err := tx.CreateBucketIfNotExists([]byte("owners"))
+		require.NoError(t, err)
+		for owner, rec := range recs {
+			ob, err := owners.CreateBucketIfNotExists([]byte(owner))
+			require.NoError(t, err)
+			require.NoError(t, ob.Put([]byte("profile"), rec))
+		}
+		return nil
+	}))
+	require.NoError(t, db.Close())
+}
+
+// profileRecord reads an owner's raw profile record.
+func profileRecord(t *testing.T, dir, owner string) []byte {
+	t.Helper()
+	db, err := bolt.Open(filepath.Join(dir, boltstore.FileName), 0o600, &bolt.Options{ReadOnly: true})
+	require.NoError(t, err)
+	defer db.Close()
+	var rec []byte
+	require.NoError(t, db.View(func(tx *bolt.Tx) error {
+		rec = bytes.Clone(tx.Bucket([]byte("owners")).Bucket([]byte(owner)).Get([]byte("profile")))
+		return nil
+	}))
+	return rec
+}
+
+// A record of the release before phone numbers (version 1: nickName and
+// avatarUrl) reads as a profile without them, and a phone number set on it
+// keeps both.
+func TestRepository_ProfileRecordOfTheReleaseBeforePhoneNumbersReads(t *testing.T) {
+	dir := t.TempDir()
+	v1 := append([]byte{1, byte(len("小明"))}, "小明https://cdn.example.com/a.png"...)
+	putProfileRecords(t, dir, map[string][]byte{"oALICE": v1})
+	repo := open(t, dir)
+	ctx := context.Background()
+	p, err := repo.Profile(ctx, "oALICE")
+	require.NoError(t, err)
+	assert.Equal(t, domain.UnmarshalProfileFromStorage("小明", "https://cdn.example.com/a.png", domain.PhoneNumber{}, false), p)
+
+	cn := domain.PhoneNumber{PhoneNumber: "13800138000", PurePhoneNumber: "13800138000", CountryCode: "86"}
+	_, err = repo.UpdateProfile(ctx, "oALICE", func(cur domain.Profile) (domain.Profile, error) { return cur.WithPhoneNumber(cn) })
+	require.NoError(t, err)
+	p, err = repo.Profile(ctx, "oALICE")
+	require.NoError(t, err)
+	assert.Equal(t, domain.UnmarshalProfileFromStorage("小明", "https://cdn.example.com/a.png", cn, false), p)
+}
+
+// A profile with neither a phone number nor a review flag is still written
+// as version 1, which the release before reads (a rollback loses nothing of
+// such users); one with either is version 2.
+func TestRepository_ProfileWithoutThePlatformFieldsIsWrittenAsBefore(t *testing.T) {
+	dir := t.TempDir()
+	repo, err := boltstore.Open(dir)
+	require.NoError(t, err)
+	ctx := context.Background()
+	_, err = repo.UpdateProfile(ctx, "oALICE", func(cur domain.Profile) (domain.Profile, error) {
+		return cur.Apply(domain.ProfileUpdate{NickName: text("小明"), AvatarURL: text("https://a.example/x"), NickNameVerdict: domain.ContentPass})
+	})
+	require.NoError(t, err)
+	_, err = repo.UpdateProfile(ctx, "oBOB", func(cur domain.Profile) (domain.Profile, error) {
+		return cur.Apply(domain.ProfileUpdate{NickName: text("Bob"), NickNameVerdict: domain.ContentReview})
+	})
+	require.NoError(t, err)
+	require.NoError(t, repo.Close())
+	assert.Equal(t, append([]byte{1, byte(len("小明"))}, "小明https://a.example/x"...), profileRecord(t, dir, "oALICE"))
+	assert.Equal(t, []byte{2, 3, 'B', 'o', 'b', 0, 0, 0, 0, 1}, profileRecord(t, dir, "oBOB"))
+}
+
+// A version 2 record that does not parse whole is a store failure.
+func TestRepository_BrokenVersion2ProfileRecordIsUnavailable(t *testing.T) {
+	dir := t.TempDir()
+	recs := map[string][]byte{
+		"oNOFLAGS":  {2, 0, 0, 0, 0, 0},
+		"oBADFLAGS": {2, 0, 0, 0, 0, 0, 2},
+		"oTRAILING": {2, 0, 0, 0, 0, 0, 1, 0},
+		"oLONG":     {2, 9, 'a'},
+		"oVARINT":   {2, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01},
+	}
+	putProfileRecords(t, dir, recs)
+	repo := open(t, dir)
+	for owner := range recs {
+		_, err := repo.Profile(context.Background(), owner)
+		assert.Equal(t, domain.EUNAVAILABLE, domain.ErrorCode(err), owner)
 	}
 }

@@ -48,6 +48,18 @@ var errorTable = map[string]outcome{
 		&modern{http.StatusUnauthorized, "ERR_LOGIN_CODE_INVALID", ""}},
 	domain.EEXCHANGEUNAVAILABLE: {http.StatusServiceUnavailable, "ERR_SESSION_KEY_EXCHANGE_FAILED", "ERR_SESSION_KEY_EXCHANGE_FAILED",
 		&modern{http.StatusServiceUnavailable, "ERR_WECHAT_UNAVAILABLE", ""}},
+	// The platform services (PROTOCOL §8) are v2 routes only; their legacy
+	// columns are never answered. A stale session_key carries no
+	// challenge: the token is good, and the client logs in again for a
+	// fresh session_key because the reason says so.
+	domain.ESESSIONKEYSTALE: {http.StatusUnauthorized, "ERR_SESSION_KEY_STALE", "",
+		&modern{http.StatusUnauthorized, "ERR_SESSION_KEY_STALE", ""}},
+	domain.ECONTENTRISKY: {http.StatusUnprocessableEntity, "ERR_CONTENT_RISKY", "",
+		&modern{http.StatusUnprocessableEntity, "ERR_CONTENT_RISKY", ""}},
+	// A refused phone code is the request's fault, not the session's: 400,
+	// so that no client takes it for a login to redo.
+	domain.EPHONECODEREFUSED: {http.StatusBadRequest, "ERR_PHONE_CODE_INVALID", "",
+		&modern{http.StatusBadRequest, "ERR_PHONE_CODE_INVALID", ""}},
 	domain.EUNTRUSTED:  {http.StatusUnauthorized, "ERR_UNTRUSTED_RAW_DATA", "ERR_UNTRUSTED_RAW_DATA", nil},
 	domain.EBADRAWDATA: {http.StatusBadRequest, "ERR_INVALID_REQUEST", "", nil},
 	domain.EINVALID:    {http.StatusBadRequest, "ERR_INVALID_REQUEST", "", nil},

@@ -2,6 +2,7 @@ package httpapi_test
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -41,6 +42,7 @@ type env struct {
 	tokens   *memstore.TokenSessions
 	profiles *memstore.Profiles
 	repo     *boltstore.Repository
+	platform *fakePlatform // WeChat's platform APIs behind the app's ports (platform_test.go)
 }
 
 const maxActions = 4 << 10
@@ -58,11 +60,12 @@ func newEnv(t *testing.T, mutate func(*httpapi.Config)) *env {
 	exchanger := wechat.NewClient("wxAPP", "s3cr3t-app-secret", wxSrv.URL, 2*time.Second)
 	sealer, err := domain.NewSessionKeySealer("s3cr3t-app-secret")
 	require.NoError(t, err)
+	platform := newFakePlatform()
 	cfg := httpapi.Config{
 		MaxBodyBytes: 16 << 10,
 		Sessions:     &app.SessionService{Store: sessions, TTL: time.Hour, Exchanger: exchanger},
 		Tokens: &app.TokenService{Sessions: tokens, Codes: memstore.NewLoginCodes(nil), Profiles: profiles,
-			Exchanger: exchanger, Sealer: sealer},
+			Exchanger: exchanger, Sealer: sealer, Phones: platform, Content: platform, AppID: "wxAPP"},
 		Drawings: &app.DrawingService{Repo: repo, MaxActionsBytes: maxActions},
 		Checks:   []httpapi.Check{{Name: "drawings", Ping: repo.Ping}},
 	}
@@ -74,7 +77,7 @@ func newEnv(t *testing.T, mutate func(*httpapi.Config)) *env {
 	t.Cleanup(api.Close)
 	ops := httptest.NewServer(srv.OpsHandler())
 	t.Cleanup(ops.Close)
-	return &env{t: t, api: api, ops: ops, wx: wx, sessions: sessions, tokens: tokens, profiles: profiles, repo: repo}
+	return &env{t: t, api: api, ops: ops, wx: wx, sessions: sessions, tokens: tokens, profiles: profiles, repo: repo, platform: platform}
 }
 
 type response struct {
@@ -211,6 +214,8 @@ func TestHostileInputs_ClearErrorAndNothingStored(t *testing.T) {
 	e := newEnv(t, func(c *httpapi.Config) {
 		c.DrawingsPerUser = 2
 		c.DrawingWait = 100 * time.Millisecond
+		c.PlatformWait = 50 * time.Millisecond
+		c.Tokens.PlatformTimeout = 300 * time.Millisecond
 		c.Drawings.Quota = domain.Quota{MaxDrawings: 100, MaxBytes: quotaBytes}
 		c.Logger = slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 		c.Sessions.Logger = c.Logger
@@ -400,6 +405,8 @@ func TestHostileInputs_ClearErrorAndNothingStored(t *testing.T) {
 		{"DELETE", v2 + "/sessions/" + aliceV2["sessionId"].(string), "", ""},
 		{"POST", v2 + "/logout", "", ""},
 		{"POST", v2 + "/logout-all", "", ""},
+		{"POST", v2 + "/me/phone", jsonCT, `{"code":"c0ffee"}`},
+		{"POST", v2 + "/me/decrypt", jsonCT, `{"encryptedData":"AAAAAAAAAAAAAAAAAAAAAA==","iv":"AAAAAAAAAAAAAAAAAAAAAA=="}`},
 	} {
 		for _, tk := range tokens {
 			cases = append(cases, hostileCase{route.method + " " + route.path + " with " + tk.name, route.method, route.path, tk.header,
@@ -419,6 +426,42 @@ func TestHostileInputs_ClearErrorAndNothingStored(t *testing.T) {
 	}
 	patchCase := func(name, contentType, body string, status int, reason string) hostileCase {
 		return hostileCase{"v2 profile: " + name, "PATCH", v2 + "/me", bearerOf("Bearer " + tok), contentType, body, status, false, reason}
+	}
+	// The platform routes (PROTOCOL §8). WeChat's answers come from the
+	// fake behind the app's ports; codes it never minted are refused.
+	phoneCase := func(name, contentType, body string, status int, reason string) hostileCase {
+		return hostileCase{"v2 phone: " + name, "POST", v2 + "/me/phone", bearerOf("Bearer " + tok), contentType, body, status, false, reason}
+	}
+	decryptCase := func(name, contentType, body string, status int, reason string) hostileCase {
+		return hostileCase{"v2 decrypt: " + name, "POST", v2 + "/me/decrypt", bearerOf("Bearer " + tok), contentType, body, status, false, reason}
+	}
+	const wmark = `,"watermark":{"appid":"wxAPP","timestamp":1700000000}}`
+	bobsData, bobsIV := encryptFor(t, e.wx.SessionKey("bob"), `{"openGId":"g"`+wmark)
+	otherApp, otherIV := encryptFor(t, e.wx.SessionKey("alice"), `{"openGId":"g","watermark":{"appid":"wxOTHER"}}`)
+	notJSON, notJSONIV := encryptFor(t, e.wx.SessionKey("alice"), `openGId=g`)
+	aliceData, aliceIV := encryptFor(t, e.wx.SessionKey("alice"), `{"openGId":"g"`+wmark)
+	aliceRaw, err := base64.StdEncoding.DecodeString(aliceData)
+	require.NoError(t, err)
+	blockMore := base64.StdEncoding.EncodeToString(append(aliceRaw, make([]byte, 16)...))
+	setup["v2 phone: WeChat unavailable"] = func() func() {
+		e.platform.set(domain.Errorf(domain.EEXCHANGEUNAVAILABLE, "WeChat is down."), false)
+		return func() { e.platform.set(nil, false) }
+	}
+	setup["v2 profile: content check unavailable"] = setup["v2 phone: WeChat unavailable"]
+	setup["v2 phone: WeChat hangs"] = func() func() {
+		e.platform.set(nil, true)
+		return func() { e.platform.set(nil, false) }
+	}
+	// Two of alice's phone requests hang at WeChat (until the platform
+	// timeout), holding both of her platform slots.
+	setup["v2 decrypt: the user's platform slots all held"] = func() func() {
+		e.platform.set(nil, true)
+		var wg sync.WaitGroup
+		for range httpapi.DefaultPlatformPerUser {
+			wg.Go(func() { e.do("POST", v2+"/me/phone", bearerOf("Bearer "+tok), jsonCT, `{"code":"c0ffee"}`) })
+		}
+		require.Eventually(t, func() bool { return e.platform.inside.Load() == httpapi.DefaultPlatformPerUser }, 5*time.Second, time.Millisecond)
+		return func() { e.platform.set(nil, false); wg.Wait() }
 	}
 	cases = append(cases,
 		hostileCase{"legacy list with a refused token and a live X-WX-Code", "GET", list, withCode, "", "", 401, true, "ERR_SESSION_EXPIRED"},
@@ -455,6 +498,42 @@ func TestHostileInputs_ClearErrorAndNothingStored(t *testing.T) {
 		patchCase("a valid nickName with a bad avatarUrl", jsonCT, `{"nickName":"ok","avatarUrl":"ftp://x/y"}`, 400, "ERR_INVALID_REQUEST"),
 		patchCase("body not JSON", jsonCT, `nickName=x`, 400, "ERR_INVALID_REQUEST"),
 		patchCase("text/plain", "text/plain", `{"nickName":"x"}`, 415, "ERR_UNSUPPORTED_MEDIA_TYPE"),
+		patchCase("nickName WeChat judges risky", jsonCT, `{"nickName":"RISKY one","avatarUrl":"https://cdn.example/m.png"}`, 422, "ERR_CONTENT_RISKY"),
+		patchCase("content check unavailable", jsonCT, `{"nickName":"mallory"}`, 503, "ERR_WECHAT_UNAVAILABLE"),
+		phoneCase("code WeChat never gave", jsonCT, `{"code":"c0ffee"}`, 400, "ERR_PHONE_CODE_INVALID"),
+		phoneCase("WeChat unavailable", jsonCT, `{"code":"c0ffee"}`, 503, "ERR_WECHAT_UNAVAILABLE"),
+		phoneCase("WeChat hangs", jsonCT, `{"code":"c0ffee"}`, 503, "ERR_WECHAT_UNAVAILABLE"),
+		phoneCase("code missing", jsonCT, `{"Code":"c0ffee"}`, 400, "ERR_INVALID_REQUEST"),
+		phoneCase("code empty", jsonCT, `{"code":""}`, 400, "ERR_INVALID_REQUEST"),
+		phoneCase("code a number", jsonCT, `{"code":7}`, 400, "ERR_INVALID_REQUEST"),
+		phoneCase("code null", jsonCT, `{"code":null}`, 400, "ERR_INVALID_REQUEST"),
+		phoneCase("code with a space", jsonCT, `{"code":"c0 ffee"}`, 400, "ERR_INVALID_REQUEST"),
+		phoneCase("code oversized", jsonCT, `{"code":"`+strings.Repeat("c", 200)+`"}`, 400, "ERR_INVALID_REQUEST"),
+		phoneCase("body a JSON array", jsonCT, `[{"code":"c0ffee"}]`, 400, "ERR_INVALID_REQUEST"),
+		phoneCase("body with trailing data", jsonCT, `{"code":"c0ffee"} {}`, 400, "ERR_INVALID_REQUEST"),
+		phoneCase("body empty", jsonCT, ``, 400, "ERR_INVALID_REQUEST"),
+		phoneCase("body not UTF-8", jsonCT, "{\"code\":\"c0\xffee\"}", 400, "ERR_INVALID_REQUEST"),
+		phoneCase("body too large", jsonCT, `{"code":"c0ffee","x":"`+strings.Repeat(" ", 20<<10)+`"}`, 413, "ERR_TOO_LARGE"),
+		phoneCase("form-encoded", formCT, `code=c0ffee`, 415, "ERR_UNSUPPORTED_MEDIA_TYPE"),
+		decryptCase("data another user's session_key made", jsonCT, decryptBody(bobsData, bobsIV), 401, "ERR_SESSION_KEY_STALE"),
+		decryptCase("data of another app", jsonCT, decryptBody(otherApp, otherIV), 401, "ERR_SESSION_KEY_STALE"),
+		decryptCase("plaintext not JSON", jsonCT, decryptBody(notJSON, notJSONIV), 401, "ERR_SESSION_KEY_STALE"),
+		decryptCase("data truncated", jsonCT, decryptBody(aliceData[:len(aliceData)-8], aliceIV), 401, "ERR_SESSION_KEY_STALE"),
+		decryptCase("data with a block more", jsonCT, decryptBody(blockMore, aliceIV), 401, "ERR_SESSION_KEY_STALE"),
+		decryptCase("the IV of other data", jsonCT, decryptBody(aliceData, otherIV), 401, "ERR_SESSION_KEY_STALE"),
+		decryptCase("data not base64", jsonCT, decryptBody("%%%not base64%%%", aliceIV), 401, "ERR_SESSION_KEY_STALE"),
+		decryptCase("IV of 8 bytes", jsonCT, decryptBody(aliceData, "AAAAAAAAAAA="), 401, "ERR_SESSION_KEY_STALE"),
+		decryptCase("IV empty", jsonCT, decryptBody(aliceData, ""), 401, "ERR_SESSION_KEY_STALE"),
+		decryptCase("encryptedData missing", jsonCT, `{"iv":"`+aliceIV+`"}`, 400, "ERR_INVALID_REQUEST"),
+		decryptCase("iv missing", jsonCT, `{"encryptedData":"`+aliceData+`"}`, 400, "ERR_INVALID_REQUEST"),
+		decryptCase("encryptedData an object", jsonCT, `{"encryptedData":{},"iv":"`+aliceIV+`"}`, 400, "ERR_INVALID_REQUEST"),
+		decryptCase("iv a number", jsonCT, `{"encryptedData":"`+aliceData+`","iv":16}`, 400, "ERR_INVALID_REQUEST"),
+		decryptCase("body not JSON", jsonCT, `encryptedData=x&iv=y`, 400, "ERR_INVALID_REQUEST"),
+		decryptCase("body too large", jsonCT, decryptBody(strings.Repeat("A", httpapi.MaxDecryptBodyBytes), aliceIV), 413, "ERR_TOO_LARGE"),
+		decryptCase("text/plain", "text/plain", decryptBody(aliceData, aliceIV), 415, "ERR_UNSUPPORTED_MEDIA_TYPE"),
+		decryptCase("the user's platform slots all held", jsonCT, decryptBody(aliceData, aliceIV), 503, "ERR_UNAVAILABLE"),
+		hostileCase{"GET on v2 phone", "GET", v2 + "/me/phone", bearerOf("Bearer " + tok), "", "", 405, false, "ERR_METHOD_NOT_ALLOWED"},
+		hostileCase{"PUT on v2 decrypt", "PUT", v2 + "/me/decrypt", bearerOf("Bearer " + tok), jsonCT, `{}`, 405, false, "ERR_METHOD_NOT_ALLOWED"},
 		hostileCase{"v2 revoke of another user's session", "DELETE", v2 + "/sessions/" + bobV2["sessionId"].(string), bearerOf("Bearer " + tok), "", "", 404, false, "ERR_NOT_FOUND"},
 		hostileCase{"v2 revoke of an unknown session", "DELETE", v2 + "/sessions/AAAAAAAAAAAAAAAAAAAAAA", bearerOf("Bearer " + tok), "", "", 404, false, "ERR_NOT_FOUND"},
 		hostileCase{"v2 revoke of an id of other characters", "DELETE", v2 + "/sessions/a.b", bearerOf("Bearer " + tok), "", "", 404, false, "ERR_NOT_FOUND"},

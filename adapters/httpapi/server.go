@@ -31,6 +31,11 @@ const (
 	DefaultDrawingConcurrency = 32
 	DefaultDrawingsPerUser    = 4
 	DefaultDrawingWait        = 10 * time.Second
+	// DefaultPlatformPerUser bounds the requests of one user that may call
+	// WeChat's platform APIs or decrypt (PROTOCOL §8) at once, and
+	// DefaultPlatformWait how long one more waits for a slot.
+	DefaultPlatformPerUser = 2
+	DefaultPlatformWait    = time.Second
 	// DefaultBodyTimeout bounds the upload of one body: a 1 MiB drawing
 	// takes a few seconds on a slow mobile link.
 	DefaultBodyTimeout = 20 * time.Second
@@ -69,7 +74,15 @@ type Config struct {
 	DrawingWait time.Duration
 	// BodyTimeout bounds reading a request body (default DefaultBodyTimeout).
 	BodyTimeout time.Duration
-	Sessions    *app.SessionService
+	// PlatformPerUser bounds the platform requests (PROTOCOL §8: phone,
+	// decrypt, a profile change that a content check may need) one user
+	// has in the service at once, body reads included (default
+	// DefaultPlatformPerUser); PlatformWait is how long one more waits for
+	// a slot before it answers ERR_UNAVAILABLE (default
+	// DefaultPlatformWait).
+	PlatformPerUser int
+	PlatformWait    time.Duration
+	Sessions        *app.SessionService
 	// Tokens serves the modern sessions (PROTOCOL §6): the v2 routes, and
 	// bearer tokens on the legacy routes. Nil: neither.
 	Tokens   *app.TokenService
@@ -96,9 +109,11 @@ type Server struct {
 	logger  *slog.Logger
 	handler http.Handler
 	// drawingSlots holds one token per drawing request being worked on,
-	// userSlots one per drawing request of each user (see drawing).
-	drawingSlots chan struct{}
-	userSlots    *userSlots
+	// userSlots one per drawing request of each user (see drawing), and
+	// platformSlots one per platform request of each user (see platform).
+	drawingSlots  chan struct{}
+	userSlots     *userSlots
+	platformSlots *userSlots
 }
 
 // New builds the router.
@@ -122,11 +137,18 @@ func New(cfg Config) *Server {
 	if cfg.BodyTimeout <= 0 {
 		cfg.BodyTimeout = DefaultBodyTimeout
 	}
+	if cfg.PlatformPerUser <= 0 {
+		cfg.PlatformPerUser = DefaultPlatformPerUser
+	}
+	if cfg.PlatformWait <= 0 {
+		cfg.PlatformWait = DefaultPlatformWait
+	}
 	if cfg.Metrics == nil {
 		cfg.Metrics = NewRegistry()
 	}
 	s := &Server{cfg: cfg, logger: cfg.Logger,
-		drawingSlots: make(chan struct{}, cfg.DrawingConcurrency), userSlots: newUserSlots(cfg.DrawingsPerUser)}
+		drawingSlots: make(chan struct{}, cfg.DrawingConcurrency), userSlots: newUserSlots(cfg.DrawingsPerUser),
+		platformSlots: newUserSlots(cfg.PlatformPerUser)}
 	if s.logger == nil {
 		s.logger = slog.New(slog.DiscardHandler)
 	}

@@ -29,7 +29,9 @@ func (s *Server) registerV2(handle func(path string, h http.Handler, methods ...
 	v2 := s.cfg.BasePath + "/v2"
 	handle(v2+"/login", http.HandlerFunc(s.v2Login), http.MethodPost)
 	handle(v2+"/me", s.bearer(s.v2Me), http.MethodGet)
-	handle(v2+"/me", s.bearer(s.v2UpdateMe), http.MethodPatch)
+	handle(v2+"/me", s.bearer(s.platform(s.v2UpdateMe)), http.MethodPatch)
+	handle(v2+"/me/phone", s.bearer(s.platform(s.v2Phone)), http.MethodPost)
+	handle(v2+"/me/decrypt", s.bearer(s.platform(s.v2Decrypt)), http.MethodPost)
 	handle(v2+"/sessions", s.bearer(s.v2Sessions), http.MethodGet)
 	handle(v2+"/sessions/{sessionId:[A-Za-z0-9_-]{1,64}}", s.bearer(s.v2RevokeSession), http.MethodDelete)
 	handle(v2+"/logout", s.bearer(s.v2Logout), http.MethodPost)
@@ -133,17 +135,25 @@ func (s *Server) v2UpdateMe(w http.ResponseWriter, r *http.Request, sess *domain
 	s.writeProfile(w, sess, p)
 }
 
-// writeProfile answers {"openId","unionId"?,"nickName"?,"avatarUrl"?}.
+// writeProfile answers {"openId","unionId"?,"nickName"?,"avatarUrl"?,
+// "phoneNumber"?,"nickNameInReview"?}: phoneNumber is the number as WeChat
+// gave it (POST /v2/me/phone answers its parts), and nickNameInReview is
+// there, true, only while WeChat's content check has the nickName under
+// review (PROTOCOL §8).
 func (s *Server) writeProfile(w http.ResponseWriter, sess *domain.TokenSession, p domain.Profile) {
 	b := startData()
 	defer putBuf(b)
 	b.WriteString(`{"openId":`)
 	appendJSONString(b, sess.OpenID())
-	for _, f := range [...]struct{ key, value string }{{"unionId", sess.UnionID()}, {"nickName", p.NickName()}, {"avatarUrl", p.AvatarURL()}} {
+	for _, f := range [...]struct{ key, value string }{{"unionId", sess.UnionID()}, {"nickName", p.NickName()},
+		{"avatarUrl", p.AvatarURL()}, {"phoneNumber", p.PhoneNumber().PhoneNumber}} {
 		if f.value != "" {
 			b.WriteString(`,"` + f.key + `":`)
 			appendJSONString(b, f.value)
 		}
+	}
+	if p.NickNameInReview() {
+		b.WriteString(`,"nickNameInReview":true`)
 	}
 	b.WriteByte('}')
 	endData(w, b)
@@ -248,6 +258,11 @@ func (b v2Body) str(key string) (*string, error) {
 // readV2Body reads a v2 route's body: application/json in UTF-8, within
 // MaxV2BodyBytes and BodyTimeout, exactly one JSON object.
 func (s *Server) readV2Body(w http.ResponseWriter, r *http.Request) (v2Body, error) {
+	return s.readV2BodyWithin(w, r, MaxV2BodyBytes)
+}
+
+// readV2BodyWithin is readV2Body with a limit of the route's own.
+func (s *Server) readV2BodyWithin(w http.ResponseWriter, r *http.Request, limit int64) (v2Body, error) {
 	mt, params, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	if err != nil || mt != "application/json" {
 		return nil, &domain.Error{Code: codeUnsupportedMediaType, Message: "Send the body as application/json."}
@@ -257,7 +272,7 @@ func (s *Server) readV2Body(w http.ResponseWriter, r *http.Request) (v2Body, err
 	}
 	buf := getBuf()
 	defer putBuf(buf)
-	data, err := s.readBody(w, r, buf, MaxV2BodyBytes)
+	data, err := s.readBody(w, r, buf, limit)
 	if err != nil {
 		return nil, err
 	}

@@ -39,8 +39,10 @@
 // user's device saves one drawing at a time anyway).
 //
 // Profiles (ports.ProfileRepository) are documents {_id: openId, nickName,
-// avatarUrl} in the profiles collection, which needs no index but _id's.
-// An update reads, lets the domain decide and replaces (upserting) under
+// avatarUrl, phone?: {phoneNumber, purePhoneNumber, countryCode},
+// nickNameInReview?: true} in the profiles collection, which needs no
+// index but _id's (the last two only when set: older documents lack them,
+// and read as a profile without them). An update reads, lets the domain decide and replaces (upserting) under
 // the same owner lease as the drawings: FerretDB would lose one of two
 // concurrent compare-and-set updates of the document, and a profile is
 // changed too rarely for the wait to matter.
@@ -593,11 +595,23 @@ func (r *Repository) lockOwner(ctx context.Context, owner string) (func(), error
 	}
 }
 
-// profileDoc is an owner's document in the profiles collection.
+// profileDoc is an owner's document in the profiles collection. The phone
+// number and the review flag are left out when unset, so a profile without
+// them is the document of the release before them, and a document it wrote
+// reads as a profile without them.
 type profileDoc struct {
-	Owner     string `bson:"_id"`
-	NickName  string `bson:"nickName"`
-	AvatarURL string `bson:"avatarUrl"`
+	Owner            string    `bson:"_id"`
+	NickName         string    `bson:"nickName"`
+	AvatarURL        string    `bson:"avatarUrl"`
+	Phone            *phoneDoc `bson:"phone,omitempty"`
+	NickNameInReview bool      `bson:"nickNameInReview,omitempty"`
+}
+
+// phoneDoc is the phone number as getuserphonenumber named its parts.
+type phoneDoc struct {
+	PhoneNumber     string `bson:"phoneNumber"`
+	PurePhoneNumber string `bson:"purePhoneNumber"`
+	CountryCode     string `bson:"countryCode"`
 }
 
 // Profile implements ports.ProfileRepository.
@@ -618,7 +632,11 @@ func (r *Repository) readProfile(ctx context.Context, owner string) (domain.Prof
 	} else if err != nil {
 		return domain.Profile{}, unavailable(err)
 	}
-	return domain.UnmarshalProfileFromStorage(d.NickName, d.AvatarURL), nil
+	var phone domain.PhoneNumber
+	if d.Phone != nil {
+		phone = domain.PhoneNumber{PhoneNumber: d.Phone.PhoneNumber, PurePhoneNumber: d.Phone.PurePhoneNumber, CountryCode: d.Phone.CountryCode}
+	}
+	return domain.UnmarshalProfileFromStorage(d.NickName, d.AvatarURL, phone, d.NickNameInReview), nil
 }
 
 // UpdateProfile implements ports.ProfileRepository: under the owner's
@@ -644,7 +662,10 @@ func (r *Repository) UpdateProfile(ctx context.Context, owner string, update fun
 	if err != nil {
 		return domain.Profile{}, err
 	}
-	doc := profileDoc{Owner: owner, NickName: next.NickName(), AvatarURL: next.AvatarURL()}
+	doc := profileDoc{Owner: owner, NickName: next.NickName(), AvatarURL: next.AvatarURL(), NickNameInReview: next.NickNameInReview()}
+	if n := next.PhoneNumber(); n != (domain.PhoneNumber{}) {
+		doc.Phone = &phoneDoc{PhoneNumber: n.PhoneNumber, PurePhoneNumber: n.PurePhoneNumber, CountryCode: n.CountryCode}
+	}
 	if _, err := r.profiles.ReplaceOne(ctx, bson.D{{Key: "_id", Value: owner}}, doc, options.Replace().SetUpsert(true)); err != nil {
 		return domain.Profile{}, unavailable(err) // the outcome is unknown
 	}

@@ -73,7 +73,7 @@ func TestProfileRepository(t *testing.T, newRepo func(t *testing.T) ports.Profil
 	t.Run("UpdateProfile_StoresWhatUpdateReturns", func(t *testing.T) {
 		repo := newRepo(t)
 		setProfile(t, repo, "oALICE", domain.ProfileUpdate{NickName: text("Alice"), AvatarURL: text("https://cdn.example.com/a.png")})
-		want := domain.UnmarshalProfileFromStorage("Replaced", "")
+		want := domain.UnmarshalProfileFromStorage("Replaced", "", domain.PhoneNumber{}, false)
 		stored, err := repo.UpdateProfile(ctx, "oALICE", func(domain.Profile) (domain.Profile, error) { return want, nil })
 		require.NoError(t, err)
 		assert.Equal(t, want, stored)
@@ -106,12 +106,77 @@ func TestProfileRepository(t *testing.T, newRepo func(t *testing.T) ports.Profil
 
 		// an owner who had none still has none
 		_, err = repo.UpdateProfile(ctx, "oBOB", func(domain.Profile) (domain.Profile, error) {
-			return domain.UnmarshalProfileFromStorage("Bob", ""), refusal
+			return domain.UnmarshalProfileFromStorage("Bob", "", domain.PhoneNumber{}, false), refusal
 		})
 		assert.Equal(t, domain.EINVALID, domain.ErrorCode(err))
 		bob, err := repo.Profile(ctx, "oBOB")
 		require.NoError(t, err)
 		assert.True(t, bob.IsZero(), "%+v", bob)
+	})
+
+	t.Run("UpdateProfile_KeepsThePhoneNumberAndTheReviewFlag", func(t *testing.T) {
+		repo := newRepo(t)
+		cn := domain.PhoneNumber{PhoneNumber: "13800138000", PurePhoneNumber: "13800138000", CountryCode: "86"}
+		abroad := domain.PhoneNumber{PhoneNumber: "+1 (415) 555-0100", PurePhoneNumber: "4155550100", CountryCode: "1"}
+
+		// A phone number alone is a profile, and is kept by itself.
+		stored, err := repo.UpdateProfile(ctx, "oALICE", func(cur domain.Profile) (domain.Profile, error) { return cur.WithPhoneNumber(cn) })
+		require.NoError(t, err)
+		assert.Equal(t, cn, stored.PhoneNumber())
+		got, err := repo.Profile(ctx, "oALICE")
+		require.NoError(t, err)
+		assert.Equal(t, stored, got)
+		assert.False(t, got.IsZero())
+
+		// A nickName judged "review" is stored flagged; the phone number stays.
+		flagged, err := repo.UpdateProfile(ctx, "oALICE", func(cur domain.Profile) (domain.Profile, error) {
+			return cur.Apply(domain.ProfileUpdate{NickName: text("可疑的名字"), AvatarURL: text("https://cdn.example.com/a.png"), NickNameVerdict: domain.ContentReview})
+		})
+		require.NoError(t, err)
+		got, err = repo.Profile(ctx, "oALICE")
+		require.NoError(t, err)
+		assert.Equal(t, flagged, got)
+		assert.True(t, got.NickNameInReview(), "the flag is stored")
+		assert.Equal(t, cn, got.PhoneNumber(), "the phone number is kept by a profile update")
+		assert.Equal(t, "可疑的名字", got.NickName())
+
+		// A new phone number replaces the old one and keeps the flag.
+		_, err = repo.UpdateProfile(ctx, "oALICE", func(cur domain.Profile) (domain.Profile, error) { return cur.WithPhoneNumber(abroad) })
+		require.NoError(t, err)
+		got, err = repo.Profile(ctx, "oALICE")
+		require.NoError(t, err)
+		assert.Equal(t, abroad, got.PhoneNumber(), "every part of the number, byte for byte")
+		assert.True(t, got.NickNameInReview())
+
+		// A nickName that passes clears the flag, and the cleared flag is what is read.
+		_, err = repo.UpdateProfile(ctx, "oALICE", func(cur domain.Profile) (domain.Profile, error) {
+			return cur.Apply(domain.ProfileUpdate{NickName: text("Alice"), NickNameVerdict: domain.ContentPass})
+		})
+		require.NoError(t, err)
+		got, err = repo.Profile(ctx, "oALICE")
+		require.NoError(t, err)
+		assert.False(t, got.NickNameInReview(), "the flag is cleared in the store")
+		assert.Equal(t, abroad, got.PhoneNumber())
+		assert.Equal(t, "https://cdn.example.com/a.png", got.AvatarURL())
+
+		// A flag alone (no phone number) round-trips too.
+		only := domain.UnmarshalProfileFromStorage("Bob", "", domain.PhoneNumber{}, true)
+		_, err = repo.UpdateProfile(ctx, "oBOB", func(domain.Profile) (domain.Profile, error) { return only, nil })
+		require.NoError(t, err)
+		bob, err := repo.Profile(ctx, "oBOB")
+		require.NoError(t, err)
+		assert.Equal(t, only, bob)
+
+		// A refused update keeps all of it.
+		before, err := repo.Profile(ctx, "oALICE")
+		require.NoError(t, err)
+		_, err = repo.UpdateProfile(ctx, "oALICE", func(cur domain.Profile) (domain.Profile, error) {
+			return cur.Apply(domain.ProfileUpdate{NickName: text("坏"), NickNameVerdict: domain.ContentRisky})
+		})
+		assert.Equal(t, domain.ECONTENTRISKY, domain.ErrorCode(err))
+		got, err = repo.Profile(ctx, "oALICE")
+		require.NoError(t, err)
+		assert.Equal(t, before, got)
 	})
 
 	t.Run("Owner_ProfilesAreIsolated", func(t *testing.T) {

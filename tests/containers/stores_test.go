@@ -107,6 +107,43 @@ func TestMongoProfile_IsOneDocumentPerOwnerBesideTheDrawings(t *testing.T) {
 	assert.Equal(t, int64(1), n, "the drawing, and nothing of the profile, in the drawings' collection")
 }
 
+// A document of the release before phone numbers ({_id, nickName,
+// avatarUrl}) reads as a profile without them; the phone number and the
+// review flag are stored as members of their own, and only when set.
+func TestMongoProfile_OldDocumentsReadAndThePlatformFieldsAreMembers(t *testing.T) {
+	srv := testenv.StartMongo(t, testenv.Options{})
+	db := unique("db")
+	repo := mongoRepo(t, srv.MongoURI(), db)
+	ctx := context.Background()
+	client, err := mongo.Connect(options.Client().ApplyURI(srv.MongoURI()))
+	require.NoError(t, err)
+	t.Cleanup(func() { client.Disconnect(context.Background()) })
+	profiles := client.Database(db).Collection(mongostore.ProfilesCollection)
+	_, err = profiles.InsertOne(ctx, bson.D{{Key: "_id", Value: "oOLD"}, {Key: "nickName", Value: "小明"}, {Key: "avatarUrl", Value: "https://cdn.example.com/a.png"}})
+	require.NoError(t, err)
+
+	p, err := repo.Profile(ctx, "oOLD")
+	require.NoError(t, err)
+	assert.Equal(t, domain.UnmarshalProfileFromStorage("小明", "https://cdn.example.com/a.png", domain.PhoneNumber{}, false), p)
+
+	cn := domain.PhoneNumber{PhoneNumber: "13800138000", PurePhoneNumber: "13800138000", CountryCode: "86"}
+	_, err = repo.UpdateProfile(ctx, "oOLD", func(cur domain.Profile) (domain.Profile, error) { return cur.WithPhoneNumber(cn) })
+	require.NoError(t, err)
+	nick := "待审"
+	_, err = repo.UpdateProfile(ctx, "oOLD", func(cur domain.Profile) (domain.Profile, error) {
+		return cur.Apply(domain.ProfileUpdate{NickName: &nick, NickNameVerdict: domain.ContentReview})
+	})
+	require.NoError(t, err)
+	var doc bson.M
+	require.NoError(t, profiles.FindOne(ctx, bson.D{{Key: "_id", Value: "oOLD"}}).Decode(&doc))
+	assert.Equal(t, bson.M{"_id": "oOLD", "nickName": nick, "avatarUrl": "https://cdn.example.com/a.png",
+		"phone":            bson.D{{Key: "phoneNumber", Value: "13800138000"}, {Key: "purePhoneNumber", Value: "13800138000"}, {Key: "countryCode", Value: "86"}},
+		"nickNameInReview": true}, doc)
+	p, err = repo.Profile(ctx, "oOLD")
+	require.NoError(t, err)
+	assert.Equal(t, domain.UnmarshalProfileFromStorage(nick, "https://cdn.example.com/a.png", cn, true), p)
+}
+
 // A second instance, or a restart, meets a database whose indexes exist
 // already: it must become ready too (FerretDB 1.24.2 drops the connection
 // on a createIndexes naming two or more existing indexes).

@@ -1,6 +1,8 @@
-// Package wechat is the CodeExchanger on WeChat's HTTP API: code2Session
-// (PROTOCOL §4). Its errors and logs never carry the app secret or a
-// session_key.
+// Package wechat is onestroke's client of WeChat's HTTP API: the
+// CodeExchanger on code2Session (PROTOCOL §4), the AccessTokenSource on
+// stable_token, and the platform APIs of PROTOCOL §8 (phone numbers, content
+// checks). Its errors and logs never carry the app secret, a session_key or
+// an access_token.
 package wechat
 
 import (
@@ -9,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"strings"
@@ -60,6 +63,9 @@ type Client struct {
 	RetryBusy int
 	// RetryDelay is the pause before such a retry (default 100 ms).
 	RetryDelay time.Duration
+	// Logger receives the configuration errors stable_token reveals; nil
+	// means slog.Default().
+	Logger *slog.Logger
 }
 
 type reply struct {

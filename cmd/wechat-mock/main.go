@@ -1,11 +1,14 @@
-// Command wechat-mock serves the mock WeChat code2Session API
-// (adapters/wechat/wechattest) as a standalone process: for compose files,
-// container tests and client development without a WeChat account. Point the
-// service's ONESTROKE_WX_API_URL at it and use the same appid and secret.
+// Command wechat-mock serves the mock WeChat API (adapters/wechat/wechattest)
+// as a standalone process: for compose files, container tests and client
+// development without a WeChat account. Point the service's
+// ONESTROKE_WX_API_URL at it and use the same appid and secret.
 //
-// Besides /sns/jscode2session it serves the mock's control routes:
-// POST /mock/login?user=NAME mints a device login (code, rawData, signature),
-// POST /mock/fail?errcode=N, POST /mock/delay?ms=N and GET /mock/stats.
+// Besides /sns/jscode2session, /cgi-bin/stable_token,
+// /wxa/business/getuserphonenumber and /wxa/msg_sec_check it serves the
+// mock's control routes: POST /mock/login?user=NAME mints a device login
+// (code, rawData, signature, a phone code, encryptedData and its iv),
+// POST /mock/fail?errcode=N, POST /mock/delay?ms=N, POST /mock/fault,
+// POST /mock/invalidate and GET /mock/stats.
 //
 // With ONESTROKE_MOCK_TLS_CERT and ONESTROKE_MOCK_TLS_KEY (-tls-cert, -tls-key:
 // PEM files of a certificate, its chain, and its key) it serves HTTPS instead

@@ -1,6 +1,8 @@
 package wechattest
 
 import (
+	"bytes"
+	"io"
 	"net/http"
 	"strconv"
 	"time"
@@ -78,6 +80,11 @@ func (s *Server) fault(w http.ResponseWriter, r *http.Request, api string) bool 
 		return false
 	}
 	if f.Hang > 0 {
+		// net/http notices a caller that gives up only once the request's
+		// body is read to its end: read it (bounded) before hanging, and
+		// leave the endpoint a copy.
+		body, _ := io.ReadAll(io.LimitReader(r.Body, maxRequestBody+1))
+		r.Body = io.NopCloser(bytes.NewReader(body))
 		t := time.NewTimer(f.Hang)
 		defer t.Stop()
 		select {

@@ -1,8 +1,11 @@
-// Package wechattest is a mock of WeChat's code2Session API: a real HTTP
-// server for tests and for the development mode of `make run`. It keeps test
-// users with a session key each, issues single-use login codes that live five
+// Package wechattest is a mock of WeChat's server APIs: a real HTTP server
+// for tests and for the development mode of `make run`. It keeps test users
+// with a session key each, issues single-use login codes that live five
 // minutes, answers any errcode of PROTOCOL §4 on demand, and mints what
-// wx.login + wx.getUserInfo give a device.
+// wx.login + wx.getUserInfo give a device. It also answers the platform APIs
+// of PROTOCOL §8 (stable_token with WeChat's limits, getuserphonenumber with
+// single-use phone codes, msg_sec_check on configurable markers) and mints
+// encryptedData for a test user (platform.go, encrypt.go).
 package wechattest
 
 import (
@@ -38,6 +41,8 @@ type Server struct {
 	delay  time.Duration
 	faults map[string]*injected // by API name: see Inject
 	calls  map[string]int       // by API name: see Calls
+
+	platform platformState // stable_token, phone codes, content markers
 
 	exchanges atomic.Int64
 }
@@ -219,18 +224,29 @@ func randomCode() string {
 // ServeHTTP serves code2Session and the mock's control routes:
 //
 //	GET  /sns/jscode2session?appid=&secret=&js_code=&grant_type=authorization_code
-//	POST /mock/login?user=NAME[&nickName=…]  → a Device as JSON (format=shell: export lines)
+//	POST /cgi-bin/stable_token               {"grant_type","appid","secret","force_refresh"}
+//	POST /wxa/business/getuserphonenumber?access_token=T  {"code","openid"?}
+//	POST /wxa/msg_sec_check?access_token=T   {"version":2,"openid","scene","content"}
+//	POST /mock/login?user=NAME[&nickName=…]  → a Device as JSON, with a phone code and
+//	                                           encryptedData (format=shell: export lines)
 //	POST /mock/fail?errcode=N[&n=1]          → the next n exchanges answer errcode
 //	POST /mock/delay?ms=N                    → every exchange answers after N ms
 //	POST /mock/fault?api=NAME[&errcode=N][&hang_ms=M][&n=K] → the next K calls (0: all) of the API
 //	                                           NAME (jscode2session, stable_token, …) hang M ms
 //	                                           and/or answer errcode N; without errcode and
 //	                                           hang_ms it clears the API's fault
-//	GET  /mock/stats                         → {"exchanges": N, "calls": {API: N}}
+//	POST /mock/invalidate                    → the current access_token ends (Invalidate)
+//	GET  /mock/stats                         → {"exchanges": N, "calls": {API: N}, "forcedRefreshes": N}
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	switch r.URL.Path {
 	case "/sns/jscode2session":
 		s.serveExchange(w, r)
+	case "/cgi-bin/stable_token":
+		s.serveStableToken(w, r)
+	case "/wxa/business/getuserphonenumber":
+		s.servePhoneNumber(w, r)
+	case "/wxa/msg_sec_check":
+		s.serveMsgSecCheck(w, r)
 	case "/mock/login":
 		s.serveLogin(w, r)
 	case "/mock/fail":
@@ -255,14 +271,22 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, map[string]any{"ms": ms})
 	case "/mock/fault":
 		s.serveFault(w, r)
+	case "/mock/invalidate":
+		if r.Method != http.MethodPost {
+			http.Error(w, "POST /mock/invalidate", http.StatusMethodNotAllowed)
+			return
+		}
+		s.Invalidate()
+		writeJSON(w, map[string]any{"invalidated": true})
 	case "/mock/stats":
 		s.mu.Lock()
 		calls := make(map[string]int, len(s.calls))
 		for k, v := range s.calls {
 			calls[k] = v
 		}
+		forced := s.platform.forced
 		s.mu.Unlock()
-		writeJSON(w, map[string]any{"exchanges": s.Exchanges(), "calls": calls})
+		writeJSON(w, map[string]any{"exchanges": s.Exchanges(), "calls": calls, "forcedRefreshes": forced})
 	default:
 		http.NotFound(w, r)
 	}
@@ -277,8 +301,9 @@ func (s *Server) serveLogin(w http.ResponseWriter, r *http.Request) {
 }
 
 // ServeMint answers a mint request (query user, optional nickName, optional
-// format=shell) with a Device. The service's development-only route uses it
-// too.
+// format=shell) with a Device, a fresh getPhoneNumber code of the user and
+// encryptedData with its iv of a sample payload (SampleShareInfo). The
+// service's development-only route uses it too.
 func ServeMint(w http.ResponseWriter, r *http.Request, s *Server) {
 	name := r.FormValue("user")
 	if name == "" {
@@ -293,10 +318,17 @@ func ServeMint(w http.ResponseWriter, r *http.Request, s *Server) {
 		http.Error(w, err.Error(), http.StatusBadRequest)
 		return
 	}
+	phoneCode := s.MintPhoneCode(name)
+	encrypted, iv, err := s.EncryptData(name, s.SampleShareInfo(name))
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusInternalServerError)
+		return
+	}
 	if r.FormValue("format") == "shell" {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-		fmt.Fprintf(w, "export CODE=%s\nexport RAWDATA=%s\nexport SIGNATURE=%s\n",
-			shellQuote(d.Code), shellQuote(EncodeURIComponent(d.RawData)), shellQuote(d.Signature))
+		fmt.Fprintf(w, "export CODE=%s\nexport RAWDATA=%s\nexport SIGNATURE=%s\nexport PHONE_CODE=%s\nexport ENCRYPTED_DATA=%s\nexport IV=%s\n",
+			shellQuote(d.Code), shellQuote(EncodeURIComponent(d.RawData)), shellQuote(d.Signature),
+			shellQuote(phoneCode), shellQuote(encrypted), shellQuote(iv))
 		return
 	}
 	writeJSON(w, map[string]any{
@@ -304,6 +336,7 @@ func ServeMint(w http.ResponseWriter, r *http.Request, s *Server) {
 		"headers": map[string]string{
 			"X-WX-Code": d.Code, "X-WX-RawData": EncodeURIComponent(d.RawData), "X-WX-Signature": d.Signature,
 		},
+		"phoneCode": phoneCode, "encryptedData": encrypted, "iv": iv,
 	})
 }
 
@@ -377,14 +410,22 @@ func (s *Server) decideExchange(q url.Values) (exchangeReply, int) {
 
 var errmsgs = map[int]string{
 	-1:    "system error",
+	40001: "invalid credential, access_token is invalid or not latest",
 	40002: "invalid grant_type",
+	40003: "invalid openid",
 	40013: "invalid appid",
 	40029: "invalid code",
+	40097: "invalid args",
 	40125: "invalid appsecret",
 	40163: "code been used",
 	40226: "high risk user",
+	41001: "access_token missing",
 	41008: "missing code",
+	42001: "access_token expired",
+	43002: "require POST method",
+	45009: "reach max api daily quota limit",
 	45011: "api minute-quota reach limit  mustslower  retry next minute",
+	47001: "data format error",
 }
 
 func writeErr(w http.ResponseWriter, errcode int) {

@@ -344,10 +344,13 @@ func TestRoute_LoginShellFormat(t *testing.T) {
 	assert.Contains(t, header.Get("Content-Type"), "text/plain")
 
 	lines := strings.Split(strings.TrimSuffix(body, "\n"), "\n")
-	require.Len(t, lines, 3)
+	require.Len(t, lines, 6)
 	assert.True(t, strings.HasPrefix(lines[0], "export CODE='"))
 	assert.True(t, strings.HasPrefix(lines[1], "export RAWDATA='"))
 	assert.True(t, strings.HasPrefix(lines[2], "export SIGNATURE='"))
+	assert.True(t, strings.HasPrefix(lines[3], "export PHONE_CODE='"))
+	assert.True(t, strings.HasPrefix(lines[4], "export ENCRYPTED_DATA='"))
+	assert.True(t, strings.HasPrefix(lines[5], "export IV='"))
 
 	sh, err := exec.LookPath("sh")
 	if err != nil {
@@ -471,14 +474,14 @@ func TestRoute_Stats(t *testing.T) {
 		require.NoError(t, err)
 		return string(b)
 	}
-	assert.JSONEq(t, `{"exchanges":0,"calls":{}}`, stats())
+	assert.JSONEq(t, `{"exchanges":0,"calls":{},"forcedRefreshes":0}`, stats())
 
 	dev, err := mock.Mint("alice", wechattest.Profile{})
 	require.NoError(t, err)
 	exchange(t, srv, codeQuery(dev.Code))
 	exchange(t, srv, codeQuery(dev.Code))
 	exchange(t, srv, codeQuery("unknown"))
-	assert.JSONEq(t, `{"exchanges":3,"calls":{"jscode2session":3}}`, stats())
+	assert.JSONEq(t, `{"exchanges":3,"calls":{"jscode2session":3},"forcedRefreshes":0}`, stats())
 	assert.Equal(t, 3, mock.Exchanges())
 }
 

@@ -21,6 +21,10 @@ const DefaultRatePrefix = "onestroke:login-rate:"
 // (rate:onestroke:user-login-rate:<openId>).
 const UserLoginRatePrefix = "onestroke:user-login-rate:"
 
+// UserPlatformRatePrefix namespaces the per-user limit of WeChat platform
+// calls (rate:onestroke:user-platform-rate:<openId>).
+const UserPlatformRatePrefix = "onestroke:user-platform-rate:"
+
 // RateLimiter is a ports.RateLimiter on Redis, shared by every instance of
 // the service that uses the same Redis: github.com/go-redis/redis_rate
 // (GCRA in one Lua script on one key, timed by the server's clock, so

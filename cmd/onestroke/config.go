@@ -27,13 +27,15 @@ import (
 // ONESTROKE_* environment variable, and a flag of the same name mirrors it
 // (flags win).
 type Config struct {
-	Listen     string
-	BasePath   string
-	WxAppID    string
-	WxSecret   string
-	WxAPIURL   string
-	WxTimeout  time.Duration
-	SessionTTL time.Duration
+	Listen    string
+	BasePath  string
+	WxAppID   string
+	WxSecret  string
+	WxAPIURL  string
+	WxTimeout time.Duration
+	// WxPlatformTimeout bounds one request's platform calls in all.
+	WxPlatformTimeout time.Duration
+	SessionTTL        time.Duration
 	// TokenPolicy is the modern sessions' lifetime and device cap
 	// (PROTOCOL §6).
 	TokenPolicy     domain.SessionPolicy
@@ -59,12 +61,15 @@ type Config struct {
 	LoginRate ports.RateLimit
 	// UserLoginRate limits the v2 logins of one user (openId); Events
 	// zero means off.
-	UserLoginRate   ports.RateLimit
-	TrustedProxies  []netip.Prefix
-	MaxExchanges    int
-	LogLevel        slog.Level
-	LogFormat       string
-	ShutdownTimeout time.Duration
+	UserLoginRate ports.RateLimit
+	// UserPlatformRate limits one user's calls to WeChat's platform APIs
+	// (PROTOCOL §8); Events zero means off.
+	UserPlatformRate ports.RateLimit
+	TrustedProxies   []netip.Prefix
+	MaxExchanges     int
+	LogLevel         slog.Level
+	LogFormat        string
+	ShutdownTimeout  time.Duration
 	// OpsListen is the operator listener's address (/metrics, /healthz,
 	// /readyz, pprof); empty means none.
 	OpsListen string
@@ -139,6 +144,7 @@ var settings = []setting{
 		return nil
 	}},
 	{"ONESTROKE_WX_TIMEOUT", "wx-timeout", wechat.DefaultTimeout.String(), "timeout of one WeChat call", durationSetter(func(c *Config) *time.Duration { return &c.WxTimeout }, 100*time.Millisecond)},
+	{"ONESTROKE_WX_PLATFORM_TIMEOUT", "wx-platform-timeout", app.DefaultPlatformTimeout.String(), "how long a request to WeChat's platform APIs (phone number, content check) may take in all, the access_token's fetch and a retry after its refresh included; then ERR_WECHAT_UNAVAILABLE", durationSetter(func(c *Config) *time.Duration { return &c.WxPlatformTimeout }, 100*time.Millisecond)},
 	{"ONESTROKE_SESSION_TTL", "session-ttl", app.DefaultSessionTTL.String(), "session lifetime", durationSetter(func(c *Config) *time.Duration { return &c.SessionTTL }, time.Second)},
 	{"ONESTROKE_TOKEN_IDLE", "token-idle", "7d", "idle timeout of a v2 token session; slides on use (like 7d, 12h or 1d12h)", daysSetter(func(c *Config) *time.Duration { return &c.TokenPolicy.Idle }, domain.TouchEvery)},
 	{"ONESTROKE_TOKEN_MAX_AGE", "token-max-age", "30d", "absolute lifetime of a v2 token session; never slides", daysSetter(func(c *Config) *time.Duration { return &c.TokenPolicy.MaxAge }, domain.TouchEvery)},
@@ -225,6 +231,8 @@ var settings = []setting{
 	{"ONESTROKE_LOGIN_RATE", "login-rate", "60/m", "logins reaching WeChat allowed per client address: N/s, N/m or N/h, or off", rateSetter(func(c *Config) *ports.RateLimit { return &c.LoginRate })},
 	{"ONESTROKE_LOGIN_BURST", "login-burst", "20", "logins one client address may make at once before the rate applies", intSetter(func(c *Config) *int { return &c.LoginRate.Burst }, 1)},
 	{"ONESTROKE_USER_LOGIN_RATE", "user-login-rate", "10/m", "v2 logins allowed per user (openId), counted once WeChat names the user: N/s, N/m or N/h, or off", rateSetter(func(c *Config) *ports.RateLimit { return &c.UserLoginRate })},
+	{"ONESTROKE_USER_PLATFORM_RATE", "user-platform-rate", "30/m", "calls one user may make to WeChat's platform APIs (phone number, content check): N/s, N/m or N/h, or off", rateSetter(func(c *Config) *ports.RateLimit { return &c.UserPlatformRate })},
+	{"ONESTROKE_USER_PLATFORM_BURST", "user-platform-burst", "10", "platform calls one user may make at once before the rate applies", intSetter(func(c *Config) *int { return &c.UserPlatformRate.Burst }, 1)},
 	{"ONESTROKE_USER_LOGIN_BURST", "user-login-burst", "10", "v2 logins one user may make at once before the rate applies", intSetter(func(c *Config) *int { return &c.UserLoginRate.Burst }, 1)},
 	{"ONESTROKE_TRUSTED_PROXIES", "trusted-proxies", "", "comma-separated IPs or CIDRs of the proxies whose X-Forwarded-For names the client (empty: none)", func(c *Config, v string) error {
 		c.TrustedProxies = nil

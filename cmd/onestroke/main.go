@@ -118,6 +118,9 @@ type Main struct {
 	// userLimiter limits the v2 logins per user (nil when off); made with
 	// the session store, on Redis when configured.
 	userLimiter ports.RateLimiter
+	// platformLimiter limits each user's WeChat platform calls (nil when
+	// off), on Redis when configured.
+	platformLimiter ports.RateLimiter
 
 	mock       *wechattest.Server
 	mockServer *http.Server
@@ -178,16 +181,26 @@ func (m *Main) Open(ctx context.Context) (err error) {
 	if err != nil {
 		return err
 	}
+	accessTokens, accessTokensDesc, err := m.openAccessTokens(sessionStore, exchanger, httpapi.AccessTokenMetrics(registry))
+	if err != nil {
+		return err
+	}
+	platform := wechat.NewPlatform(exchanger, accessTokens)
 	tokens := &app.TokenService{
-		Sessions:  tokenSessions,
-		Codes:     loginCodes,
-		Profiles:  profiles,
-		Exchanger: exchanger,
-		Sealer:    sealer,
-		Gate:      gate,
-		Policy:    cfg.TokenPolicy,
-		Now:       time.Now,
-		Logger:    m.logger,
+		Sessions:        tokenSessions,
+		Codes:           loginCodes,
+		Profiles:        profiles,
+		Exchanger:       exchanger,
+		Sealer:          sealer,
+		Gate:            gate,
+		Policy:          cfg.TokenPolicy,
+		Now:             time.Now,
+		Logger:          m.logger,
+		Phones:          platform,
+		Content:         platform,
+		AppID:           exchanger.AppID,
+		PlatformLimiter: m.platformLimiter,
+		PlatformTimeout: cfg.WxPlatformTimeout,
 	}
 	// Closed before the stores: the login records still being written land.
 	m.closers = append(m.closers, func(context.Context) error { tokens.Wait(); return nil })
@@ -239,6 +252,7 @@ func (m *Main) Open(ctx context.Context) (err error) {
 		slog.String("sessions", sessionsDesc),
 		slog.String("token_sessions", tokensDesc),
 		slog.String("profiles", profilesDesc),
+		slog.String("access_token", accessTokensDesc),
 		slog.String("drawings", drawingsDesc),
 		slog.String("login_rate_limit", loginLimitDesc(cfg, limiter)),
 		slog.String("user_login_rate_limit", userLoginLimitDesc(cfg, m.userLimiter)),
@@ -263,6 +277,9 @@ func (m *Main) openSessions(bg context.Context) (ports.SessionStore, ports.RateL
 		if cfg.UserLoginRate.Events > 0 {
 			m.userLimiter = memstore.NewRateLimiter(cfg.UserLoginRate, time.Now, 0)
 		}
+		if cfg.UserPlatformRate.Events > 0 {
+			m.platformLimiter = memstore.NewRateLimiter(cfg.UserPlatformRate, time.Now, 0)
+		}
 		return memstore.NewSessionStore(time.Now), limiter,
 			httpapi.Check{Name: "sessions", Ping: func(context.Context) error { return nil }}, // up while we are
 			"memory", nil
@@ -281,6 +298,10 @@ func (m *Main) openSessions(bg context.Context) (ports.SessionStore, ports.RateL
 		m.userLimiter = redisstore.NewRateLimiter(store.Client(), cfg.UserLoginRate,
 			redisstore.RateLimiterOptions{OpTimeout: cfg.RedisTimeout, Prefix: redisstore.UserLoginRatePrefix})
 	}
+	if cfg.UserPlatformRate.Events > 0 {
+		m.platformLimiter = redisstore.NewRateLimiter(store.Client(), cfg.UserPlatformRate,
+			redisstore.RateLimiterOptions{OpTimeout: cfg.RedisTimeout, Prefix: redisstore.UserPlatformRatePrefix})
+	}
 	go m.waitFor(bg, "redis", store.Ping)
 	return store, limiter, httpapi.Check{Name: "redis", Ping: store.Ping}, "redis (" + string(mode) + ")", nil
 }
@@ -295,6 +316,32 @@ func (m *Main) openTokenSessions(legacy ports.SessionStore) (ports.TokenSessionS
 		return redisstore.NewTokenSessions(store.Client(), opts), redisstore.NewLoginCodes(store.Client(), opts), "redis"
 	}
 	return memstore.NewTokenSessions(), memstore.NewLoginCodes(time.Now), "memory"
+}
+
+// openAccessTokens returns the deployment's one WeChat access_token
+// (PROTOCOL §8): its state in the shared store when Redis is configured
+// (every instance uses the same token, one at a time fetches it), else in
+// memory; sealed at rest under the app secret either way.
+func (m *Main) openAccessTokens(legacy ports.SessionStore, source *wechat.Client, observe func(app.AccessTokenEvent)) (*app.AccessTokenService, string, error) {
+	var store ports.AccessTokenStore = memstore.NewAccessTokens(time.Now)
+	where := "memory"
+	if rs, ok := legacy.(*redisstore.Store); ok {
+		store = redisstore.NewAccessTokens(rs.Client(), redisstore.AccessTokenOptions{OpTimeout: m.cfg.RedisTimeout})
+		where = "redis"
+	}
+	sealer, err := domain.NewAccessTokenSealer(source.AppSecret)
+	if err != nil {
+		return nil, "", err
+	}
+	svc := &app.AccessTokenService{
+		Store:   app.SealAccessTokens(store, sealer),
+		Source:  source,
+		Now:     time.Now,
+		Observe: observe,
+		Logger:  m.logger,
+	}
+	m.closers = append(m.closers, func(context.Context) error { svc.WaitRefresh(); return nil })
+	return svc, where, nil
 }
 
 // openProfiles returns the profile repository of the modern protocol: the

@@ -243,13 +243,16 @@ func TestREADME_WalkthroughWorks(t *testing.T) {
 // modern sessions.
 func TestREADME_WalkthroughV2Works(t *testing.T) {
 	p, lines := runWalkthrough(t, "walkthrough-v2")
-	require.Len(t, lines, 6, "one answer per curl that prints: %q", lines)
+	require.Len(t, lines, 8, "one answer per curl that prints: %q", lines)
 	assert.Regexp(t, `^\{"code":0,"msg":"success","data":\{"token":"ost_[A-Za-z0-9_-]{43}","sessionId":"[A-Za-z0-9_-]{22}","openId":"o[^"]+",`, lines[0])
 	assert.Regexp(t, `^\{"code":0,"msg":"success","data":\{"openId":"o[^"]+","unionId":"[^"]+","nickName":"Bob"\}\}$`, lines[1])
 	assert.Regexp(t, `^\{"wxUserInfo":\{"nickName":"Bob","openId":"o[^"]+"\}\}$`, lines[2])
 	assert.Regexp(t, `^\{"code":0,"msg":"success","data":\[\{"sessionId":"[A-Za-z0-9_-]{22}","device":"curl",.*"current":true\}\]\}$`, lines[3])
-	assert.Equal(t, `{"code":0,"msg":"success","data":{}}`, lines[4])
-	assert.Contains(t, lines[5], `{"code":-1,"msg":"fail","error":{"reason":"ERR_SESSION_EXPIRED"`)
+	assert.Regexp(t, `^\{"code":0,"msg":"success","data":\{"phoneNumber":"[0-9+ ]+","purePhoneNumber":"[0-9]+","countryCode":"86"\}\}$`, lines[4])
+	assert.Regexp(t, `^\{"code":0,"msg":"success","data":\{"openGId":"[^"]+"`, lines[5], "the share info the mock encrypted, opened")
+	assert.NotContains(t, lines[5], "watermark")
+	assert.Equal(t, `{"code":0,"msg":"success","data":{}}`, lines[6])
+	assert.Contains(t, lines[7], `{"code":-1,"msg":"fail","error":{"reason":"ERR_SESSION_EXPIRED"`)
 	token := regexp.MustCompile(`ost_[A-Za-z0-9_-]{43}`).FindString(lines[0])
 	assert.NotContains(t, p.Logs(), token, "the token is in no log line")
 }

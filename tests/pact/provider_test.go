@@ -55,6 +55,7 @@ type world struct {
 	tokens   ports.TokenSessionStore
 	profiles ports.ProfileRepository
 	sealer   *domain.SessionKeySealer
+	access   *app.AccessTokenService
 	wx       *wechattest.Server
 	handler  http.Handler
 	close    func()
@@ -79,6 +80,17 @@ func newWorld(t *testing.T) *world {
 	w.profiles = repo
 	w.sealer, err = domain.NewSessionKeySealer(exchanger.AppSecret)
 	require.NoError(t, err)
+	// The deployment's access_token in memory, sealed under the app
+	// secret, and wechat.Platform on it as the phone-number and
+	// content-check ports, as cmd/onestroke wires them without Redis.
+	accessSealer, err := domain.NewAccessTokenSealer(exchanger.AppSecret)
+	require.NoError(t, err)
+	w.access = &app.AccessTokenService{
+		Store:  app.SealAccessTokens(memstore.NewAccessTokens(w.clock.Now), accessSealer),
+		Source: exchanger,
+		Now:    w.clock.Now,
+	}
+	platform := wechat.NewPlatform(exchanger, w.access)
 	w.handler = httpapi.New(httpapi.Config{
 		Sessions: &app.SessionService{Store: w.sessions, TTL: providerTTL, Exchanger: exchanger, Gate: gate},
 		Tokens: &app.TokenService{
@@ -90,10 +102,13 @@ func newWorld(t *testing.T) *world {
 			Gate:      gate,
 			Policy:    providerPolicy,
 			Now:       w.clock.Now,
+			Phones:    platform,
+			Content:   platform,
+			AppID:     exchanger.AppID,
 		},
 		Drawings: &app.DrawingService{Repo: repo, Now: w.clock.Now},
 	})
-	w.close = func() { repo.Close(); wxSrv.Close() }
+	w.close = func() { w.access.WaitRefresh(); repo.Close(); wxSrv.Close() }
 	return w
 }
 
@@ -109,8 +124,13 @@ func (w *world) createTokenSession(token domain.Token, openID, sessionID, device
 	if err != nil {
 		return err
 	}
-	_, err = w.tokens.Create(context.Background(), token.Digest(), sess, now, providerPolicy)
-	return err
+	if _, err := w.tokens.Create(context.Background(), token.Digest(), sess, now, providerPolicy); err != nil {
+		return err
+	}
+	// WeChat knows the user of a session: a login made it. msg_sec_check
+	// and getuserphonenumber refuse an openid WeChat never answered.
+	w.wx.AcceptCode("login-of-"+sessionID, openID, seededSessionKey, "")
+	return nil
 }
 
 // params returns a provider state's parameters. pact-go nests them under

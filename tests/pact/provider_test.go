@@ -55,6 +55,7 @@ type world struct {
 	tokens   ports.TokenSessionStore
 	profiles ports.ProfileRepository
 	sealer   *domain.SessionKeySealer
+	access   *app.AccessTokenService
 	wx       *wechattest.Server
 	handler  http.Handler
 	close    func()
@@ -79,6 +80,17 @@ func newWorld(t *testing.T) *world {
 	w.profiles = repo
 	w.sealer, err = domain.NewSessionKeySealer(exchanger.AppSecret)
 	require.NoError(t, err)
+	// The deployment's access_token in memory, sealed under the app
+	// secret, and wechat.Platform on it as the phone-number and
+	// content-check ports, as cmd/onestroke wires them without Redis.
+	accessSealer, err := domain.NewAccessTokenSealer(exchanger.AppSecret)
+	require.NoError(t, err)
+	w.access = &app.AccessTokenService{
+		Store:  app.SealAccessTokens(memstore.NewAccessTokens(w.clock.Now), accessSealer),
+		Source: exchanger,
+		Now:    w.clock.Now,
+	}
+	platform := wechat.NewPlatform(exchanger, w.access)
 	w.handler = httpapi.New(httpapi.Config{
 		Sessions: &app.SessionService{Store: w.sessions, TTL: providerTTL, Exchanger: exchanger, Gate: gate},
 		Tokens: &app.TokenService{
@@ -90,10 +102,13 @@ func newWorld(t *testing.T) *world {
 			Gate:      gate,
 			Policy:    providerPolicy,
 			Now:       w.clock.Now,
+			Phones:    platform,
+			Content:   platform,
+			AppID:     exchanger.AppID,
 		},
 		Drawings: &app.DrawingService{Repo: repo, Now: w.clock.Now},
 	})
-	w.close = func() { repo.Close(); wxSrv.Close() }
+	w.close = func() { w.access.WaitRefresh(); repo.Close(); wxSrv.Close() }
 	return w
 }
 
@@ -109,8 +124,13 @@ func (w *world) createTokenSession(token domain.Token, openID, sessionID, device
 	if err != nil {
 		return err
 	}
-	_, err = w.tokens.Create(context.Background(), token.Digest(), sess, now, providerPolicy)
-	return err
+	if _, err := w.tokens.Create(context.Background(), token.Digest(), sess, now, providerPolicy); err != nil {
+		return err
+	}
+	// WeChat knows the user of a session: a login made it. msg_sec_check
+	// and getuserphonenumber refuse an openid WeChat never answered.
+	w.wx.AcceptCode("login-of-"+sessionID, openID, seededSessionKey, "")
+	return nil
 }
 
 // params returns a provider state's parameters. pact-go nests them under
@@ -314,26 +334,93 @@ func TestProvider_HonoursTheClientLibraryPact(t *testing.T) {
 		_, err = now().profiles.UpdateProfile(context.Background(), v[0], func(p domain.Profile) (domain.Profile, error) { return p.Apply(u) })
 		return nil, err
 	}
+	// WeChat gives this getPhoneNumber code (single-use, as every one) the
+	// number for the user's openid.
+	phoneCode := func(setup bool, s models.ProviderState) (models.ProviderStateResponse, error) {
+		if !setup {
+			return nil, nil
+		}
+		v, err := strs(params(s), "code", "openid", "phoneNumber", "purePhoneNumber", "countryCode")
+		if err != nil {
+			return nil, err
+		}
+		now().wx.AcceptPhoneCode(v[0], v[1], domain.PhoneNumber{PhoneNumber: v[2], PurePhoneNumber: v[3], CountryCode: v[4]})
+		return nil, nil
+	}
+	// WeChat's getuserphonenumber refuses the next code with errcode (the
+	// one call of the interaction carries the state's code).
+	refusePhoneCode := func(setup bool, s models.ProviderState) (models.ProviderStateResponse, error) {
+		if !setup {
+			return nil, nil
+		}
+		p := params(s)
+		if _, err := str(p, "code"); err != nil {
+			return nil, err
+		}
+		errcode, ok := p["errcode"].(float64)
+		if !ok {
+			return nil, fmt.Errorf("provider state parameter errcode is missing")
+		}
+		now().wx.Inject(wechattest.APIPhoneNumber, wechattest.Fault{Errcode: int(errcode)}, 1)
+		return nil, nil
+	}
+	hasPhoneNumber := func(setup bool, s models.ProviderState) (models.ProviderStateResponse, error) {
+		if !setup {
+			return nil, nil
+		}
+		v, err := strs(params(s), "openid", "phoneNumber", "purePhoneNumber", "countryCode")
+		if err != nil {
+			return nil, err
+		}
+		n := domain.PhoneNumber{PhoneNumber: v[1], PurePhoneNumber: v[2], CountryCode: v[3]}
+		_, err = now().profiles.UpdateProfile(context.Background(), v[0], func(p domain.Profile) (domain.Profile, error) { return p.WithPhoneNumber(n) })
+		return nil, err
+	}
+	// WeChat's msg_sec_check judges text containing the nickName risky, or
+	// puts it under review (the mock's content markers).
+	contentCheck := func(risky bool) models.StateHandler {
+		return func(setup bool, s models.ProviderState) (models.ProviderStateResponse, error) {
+			if !setup {
+				return nil, nil
+			}
+			nick, err := str(params(s), "nickName")
+			if err != nil {
+				return nil, err
+			}
+			if risky {
+				now().wx.SetContentMarkers(nick, "")
+			} else {
+				now().wx.SetContentMarkers("", nick)
+			}
+			return nil, nil
+		}
+	}
 	nothing := func(bool, models.ProviderState) (models.ProviderStateResponse, error) { return nil, nil }
 
 	handlers := models.StateHandlers{
-		"WeChat accepts code CODE-ALICE-1 for user alice": acceptCode,
-		"WeChat accepts code CODE-ALICE-2 for user alice": acceptCode,
-		"WeChat accepts code CODE-ALICE-3 for user alice": acceptCode,
-		"WeChat refuses code CODE-BAD":                    refuseCode,
-		"a verified session exists for code CODE-ALICE":   verifiedSession,
-		"user alice has drawings":                         hasDrawings,
-		"no session exists for code CODE-GONE":            expiredSession,
-		"no session exists for code CODE-MALFORMED":       nothing,
-		"nobody is logged in":                             nothing,
-		"WeChat accepts code CODE-V2-1 for user alice":    acceptCode,
-		"WeChat accepts code CODE-V2-2 for user alice":    acceptCode,
-		"WeChat accepts code CODE-V2-3 for user alice":    acceptCode,
-		"WeChat refuses code CODE-V2-BAD":                 refuseCode,
-		"alice has a token":                               hasToken,
-		"alice's token has expired":                       expiredToken,
-		"alice has another session":                       anotherSession,
-		"alice has a profile":                             hasProfile,
+		"WeChat accepts code CODE-ALICE-1 for user alice":     acceptCode,
+		"WeChat accepts code CODE-ALICE-2 for user alice":     acceptCode,
+		"WeChat accepts code CODE-ALICE-3 for user alice":     acceptCode,
+		"WeChat refuses code CODE-BAD":                        refuseCode,
+		"a verified session exists for code CODE-ALICE":       verifiedSession,
+		"user alice has drawings":                             hasDrawings,
+		"no session exists for code CODE-GONE":                expiredSession,
+		"no session exists for code CODE-MALFORMED":           nothing,
+		"nobody is logged in":                                 nothing,
+		"WeChat accepts code CODE-V2-1 for user alice":        acceptCode,
+		"WeChat accepts code CODE-V2-2 for user alice":        acceptCode,
+		"WeChat accepts code CODE-V2-3 for user alice":        acceptCode,
+		"WeChat refuses code CODE-V2-BAD":                     refuseCode,
+		"alice has a token":                                   hasToken,
+		"alice's token has expired":                           expiredToken,
+		"alice has another session":                           anotherSession,
+		"alice has a profile":                                 hasProfile,
+		"WeChat accepts code CODE-V2-4 for user alice":        acceptCode,
+		"WeChat has a phone code for alice":                   phoneCode,
+		"WeChat refuses phone code PHONE-CODE-USED":           refusePhoneCode,
+		"alice has a phone number":                            hasPhoneNumber,
+		"WeChat's content check finds a nickName risky":       contentCheck(true),
+		"WeChat's content check puts a nickName under review": contentCheck(false),
 	}
 	// pact-go only warns about a state without a handler: fail instead, so a
 	// new state in the client's pact cannot pass unverified.

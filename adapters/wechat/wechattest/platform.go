@@ -72,6 +72,7 @@ type accessToken struct {
 
 type phoneCode struct {
 	user   *user
+	phone  *domain.PhoneNumber // AcceptPhoneCode's number; nil: the user's
 	issued time.Time
 	used   bool
 }
@@ -162,6 +163,19 @@ func (s *Server) MintPhoneCode(name string) string {
 	code := randomCode()
 	s.platform.phoneCodes[code] = &phoneCode{user: s.userLocked(name), issued: now}
 	return code
+}
+
+// AcceptPhoneCode makes getuserphonenumber answer code, once and within
+// PhoneCodeTTL, with exactly this number for exactly this openid, as
+// AcceptCode does for login codes: for contract tests whose requests carry
+// fixed codes and whose users have fixed openids.
+func (s *Server) AcceptPhoneCode(code, openID string, p domain.PhoneNumber) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.platform.phoneCodes == nil {
+		s.platform.phoneCodes = map[string]*phoneCode{}
+	}
+	s.platform.phoneCodes[code] = &phoneCode{user: &user{openID: openID}, phone: &p, issued: s.now()}
 }
 
 // SetPhone sets the phone number getuserphonenumber answers for the test
@@ -331,6 +345,9 @@ func (s *Server) decidePhoneNumber(token, code, openID string) (domain.PhoneNumb
 		return domain.PhoneNumber{}, 0, 40003
 	}
 	pc.used = true
+	if pc.phone != nil {
+		return *pc.phone, now.Unix(), 0
+	}
 	return s.phoneLocked(pc.user.name), now.Unix(), 0
 }
 

@@ -332,6 +332,28 @@ func TestPhoneNumber_CodeRefusals(t *testing.T) {
 	})
 }
 
+func TestAcceptPhoneCode_ThisNumberForThisOpenIDOnce(t *testing.T) {
+	const path = "/wxa/business/getuserphonenumber"
+	const openID = "oGZUI0egBJY1zhBYw2KhdUfwVJJE" // no test user's
+	n := domain.PhoneNumber{PhoneNumber: "13800138000", PurePhoneNumber: "13800138000", CountryCode: "86"}
+	mock, srv, clk := newMock(t)
+	tok, _ := token(t, srv, false)
+	mock.AcceptPhoneCode("PHONE-FIXED", openID, n)
+
+	assert.Equal(t, 40003, errcode(api(t, srv, path, tok, map[string]any{"code": "PHONE-FIXED", "openid": mock.OpenID("alice")})),
+		"another openid, without spending the code")
+	r := api(t, srv, path, tok, map[string]any{"code": "PHONE-FIXED", "openid": openID})
+	assert.Equal(t, map[string]any{"errcode": 0.0, "errmsg": "ok", "phone_info": map[string]any{
+		"phoneNumber": "13800138000", "purePhoneNumber": "13800138000", "countryCode": "86",
+		"watermark": map[string]any{"appid": appID, "timestamp": float64(clk.Now().Unix())},
+	}}, r)
+	assert.Equal(t, 40029, errcode(api(t, srv, path, tok, map[string]any{"code": "PHONE-FIXED", "openid": openID})), "single use")
+
+	mock.AcceptPhoneCode("PHONE-LATE", openID, n)
+	clk.Advance(wechattest.PhoneCodeTTL)
+	assert.Equal(t, 40029, errcode(api(t, srv, path, tok, map[string]any{"code": "PHONE-LATE", "openid": openID})), "lives five minutes")
+}
+
 func TestDefaultPhone_AMainlandNumberStablePerName(t *testing.T) {
 	a := wechattest.DefaultPhone("alice")
 	assert.Regexp(t, `^138[0-9]{8}$`, a.PhoneNumber)

@@ -352,6 +352,7 @@ const TOKEN = aliceToken('alice'); // alice's live token on this phone
 const TOKEN_EXPIRED = aliceToken('alice expired');
 const TOKEN_RELOGIN = aliceToken('alice after expiry'); // the answer to the login after expiry
 const TOKEN_LOGIN = aliceToken('alice login'); // the example answer to a first login
+const TOKEN_AFTER_STALE = aliceToken('alice after a stale session_key'); // the answer to the login after it
 
 // Session ids: 22 base64url characters, as the service makes them.
 const SESSION_PHONE = 'pactSessionAlicePhone1';
@@ -427,7 +428,7 @@ function v2Client(mockServer, wx) {
 }
 
 test('v2: the tokens seeded for alice fall into her shard and have the token format', () => {
-  for (const t of [TOKEN, TOKEN_EXPIRED, TOKEN_RELOGIN, TOKEN_LOGIN]) {
+  for (const t of [TOKEN, TOKEN_EXPIRED, TOKEN_RELOGIN, TOKEN_LOGIN, TOKEN_AFTER_STALE]) {
     assert.match(t, v2.TOKEN_PATTERN);
     assert.equal(Buffer.from(t.slice(4), 'base64url')[0] >> 2, ALICE_SHARD, 'the first character names her shard');
   }
@@ -690,5 +691,186 @@ test('v2: delete a drawing with a token', async () => {
   await pact.executeTest(async (mockServer) => {
     const wx = createHttpWx({ codes: [], storage: stored(TOKEN, SESSION_PHONE) });
     assert.deepEqual(await v2Client(mockServer, wx).paints.remove(PAINT_ID), {});
+  });
+});
+
+// ===================================================================================
+// WeChat's platform services (PROTOCOL §8): the phone number, encryptedData, and the
+// content check a new nickName passes.
+// ===================================================================================
+
+const PHONE = { phoneNumber: '13800138000', purePhoneNumber: '13800138000', countryCode: '86' };
+const PHONE_CODE = 'PHONE-CODE-ALICE-1';
+const PHONE_CODE_USED = 'PHONE-CODE-USED';
+
+// encryptedData as WeChat makes it (PROTOCOL §8): the JSON of the payload with a watermark
+// naming the app, AES-128-CBC under the base64-decoded session_key, PKCS#7 padding (Node's
+// default), both results base64. The provider's app id is providerAppID and alice's seeded
+// session_key is seededSessionKey in tests/pact/provider_test.go: SESSION_KEY above. The IV
+// and the watermark's time are fixed, so the pact file is stable.
+const PROVIDER_APP_ID = 'wxPROVIDER';
+const WATERMARK = { appid: PROVIDER_APP_ID, timestamp: 1764576000 }; // 2025-12-01T08:00:00Z
+// What wx.getWeRunData gives: the steps of the last days.
+const WERUN = { stepInfoList: [{ timestamp: 1764432000, step: 8042 }, { timestamp: 1764518400, step: 12507 }] };
+// A session_key alice had before her last login: data encrypted under it is stale.
+const OLD_SESSION_KEY = sha256('onestroke pact old session_key of alice').subarray(0, 16).toString('base64');
+
+function encryptedData(sessionKey, payload, label) {
+  const iv = sha256(`onestroke pact iv ${label}`).subarray(0, 16);
+  const cipher = crypto.createCipheriv('aes-128-cbc', Buffer.from(sessionKey, 'base64'), iv);
+  const plain = JSON.stringify(Object.assign({}, payload, { watermark: WATERMARK }));
+  const data = Buffer.concat([cipher.update(plain, 'utf8'), cipher.final()]);
+  return { encryptedData: data.toString('base64'), iv: iv.toString('base64') };
+}
+const WERUN_DATA = encryptedData(SESSION_KEY, WERUN, 'werun');
+const STALE_DATA = encryptedData(OLD_SESSION_KEY, WERUN, 'werun stale');
+
+function openedWith(sessionKey, sealed) {
+  const decipher = crypto.createDecipheriv('aes-128-cbc', Buffer.from(sessionKey, 'base64'), Buffer.from(sealed.iv, 'base64'));
+  const plain = Buffer.concat([decipher.update(Buffer.from(sealed.encryptedData, 'base64')), decipher.final()]);
+  return JSON.parse(plain.toString('utf8'));
+}
+
+// --- §8 provider states ---
+
+const aliceHasPhoneCode = {
+  description: 'WeChat has a phone code for alice',
+  parameters: Object.assign({ code: PHONE_CODE, openid: OPENID }, PHONE),
+};
+const phoneCodeRefused = {
+  description: `WeChat refuses phone code ${PHONE_CODE_USED}`,
+  parameters: { code: PHONE_CODE_USED, errcode: 40029, errmsg: 'invalid code' },
+};
+const aliceHasPhoneNumber = {
+  description: 'alice has a phone number',
+  parameters: Object.assign({ openid: OPENID }, PHONE),
+};
+const contentRisky = (nickName) => ({ description: "WeChat's content check finds a nickName risky", parameters: { nickName } });
+const contentReview = (nickName) => ({ description: "WeChat's content check puts a nickName under review", parameters: { nickName } });
+
+const postJSON = (path, body) => ({
+  method: 'POST',
+  path,
+  headers: Object.assign({ 'Content-Type': 'application/json' }, bearer(TOKEN)),
+  body,
+});
+
+test('v2: the decrypt vectors open under alice\'s session_key, and the stale one does not', () => {
+  assert.deepEqual(openedWith(SESSION_KEY, WERUN_DATA), Object.assign({}, WERUN, { watermark: WATERMARK }));
+  assert.deepEqual(openedWith(OLD_SESSION_KEY, STALE_DATA), Object.assign({}, WERUN, { watermark: WATERMARK }));
+  assert.throws(() => openedWith(SESSION_KEY, STALE_DATA), 'the provider must fail to open it');
+});
+
+test('v2: the phone number behind a getPhoneNumber code', async () => {
+  const pact = newPact();
+  pact.addInteraction({
+    states: [aliceHasToken(TOKEN, SESSION_PHONE, DEVICE), aliceHasPhoneCode],
+    uponReceiving: 'a v2 request for the phone number behind a getPhoneNumber code',
+    withRequest: postJSON('/applet/v2/me/phone', { code: PHONE_CODE }),
+    willRespondWith: { status: 200, headers: JSON_TYPE, body: successBody(PHONE) },
+  });
+  await pact.executeTest(async (mockServer) => {
+    const wx = createHttpWx({ codes: [], storage: stored(TOKEN, SESSION_PHONE) });
+    assert.deepEqual(await v2Client(mockServer, wx).phoneNumber(PHONE_CODE), PHONE);
+  });
+});
+
+test('v2: a phone code WeChat refuses is ERR_PHONE_CODE_INVALID, and the token is kept', async () => {
+  const pact = newPact();
+  pact.addInteraction({
+    states: [aliceHasToken(TOKEN, SESSION_PHONE, DEVICE), phoneCodeRefused],
+    uponReceiving: 'a v2 request for the phone number behind a code WeChat refuses',
+    withRequest: postJSON('/applet/v2/me/phone', { code: PHONE_CODE_USED }),
+    willRespondWith: { status: 400, headers: JSON_TYPE, body: failBody('ERR_PHONE_CODE_INVALID', 'WeChat refused this phone number code') },
+  });
+  await pact.executeTest(async (mockServer) => {
+    const wx = createHttpWx({ codes: [], storage: stored(TOKEN, SESSION_PHONE) });
+    await assert.rejects(v2Client(mockServer, wx).phoneNumber(PHONE_CODE_USED), (err) => err.reason === 'ERR_PHONE_CODE_INVALID' && err.status === 400);
+    assert.equal(wx.storage[v2.STORAGE_KEY].token, TOKEN);
+    assert.equal(wx.loginCalls, 0);
+  });
+});
+
+test('v2: the profile shows the stored phone number', async () => {
+  const pact = newPact();
+  pact.addInteraction({
+    states: [aliceHasToken(TOKEN, SESSION_PHONE, DEVICE), aliceHasProfile, aliceHasPhoneNumber],
+    uponReceiving: 'a v2 request for the profile of a user with a phone number',
+    withRequest: { method: 'GET', path: '/applet/v2/me', headers: bearer(TOKEN) },
+    willRespondWith: { status: 200, headers: JSON_TYPE, body: successBody(Object.assign({ openId: OPENID }, PROFILE, { phoneNumber: PHONE.phoneNumber })) },
+  });
+  await pact.executeTest(async (mockServer) => {
+    const wx = createHttpWx({ codes: [], storage: stored(TOKEN, SESSION_PHONE) });
+    const me = await v2Client(mockServer, wx).me();
+    assert.equal(me.phoneNumber, PHONE.phoneNumber);
+    assert.equal(me.nickName, PROFILE.nickName);
+  });
+});
+
+test('v2: decrypt encryptedData with the session\'s session_key, the watermark removed', async () => {
+  const pact = newPact();
+  pact.addInteraction({
+    states: [aliceHasToken(TOKEN, SESSION_PHONE, DEVICE)],
+    uponReceiving: "a v2 request to decrypt data encrypted under the session's session_key",
+    withRequest: postJSON('/applet/v2/me/decrypt', WERUN_DATA),
+    willRespondWith: { status: 200, headers: JSON_TYPE, body: successBody(WERUN) },
+  });
+  await pact.executeTest(async (mockServer) => {
+    const wx = createHttpWx({ codes: [], storage: stored(TOKEN, SESSION_PHONE) });
+    const out = await v2Client(mockServer, wx).decrypt(WERUN_DATA.encryptedData, WERUN_DATA.iv);
+    assert.deepEqual(out, WERUN);
+    assert.equal('watermark' in out, false);
+  });
+});
+
+test('v2: a stale session_key makes the client log in again, then reject', async () => {
+  const pact = newPact();
+  pact.addInteraction({
+    states: [aliceHasToken(TOKEN, SESSION_PHONE, DEVICE)],
+    uponReceiving: 'a v2 request to decrypt data encrypted under an older session_key',
+    withRequest: postJSON('/applet/v2/me/decrypt', STALE_DATA),
+    willRespondWith: { status: 401, headers: JSON_TYPE, body: failBody('ERR_SESSION_KEY_STALE', 'the data does not open with the session_key') },
+  });
+  pact.addInteraction(loginInteraction('CODE-V2-4', TOKEN_AFTER_STALE, 'a v2 login again after a stale session_key'));
+  await pact.executeTest(async (mockServer) => {
+    const wx = createHttpWx({ codes: ['CODE-V2-4'], storage: stored(TOKEN, SESSION_PHONE) });
+    await assert.rejects(v2Client(mockServer, wx).decrypt(STALE_DATA.encryptedData, STALE_DATA.iv),
+      (err) => err.reason === v2.SESSION_KEY_STALE && err.status === 401);
+    assert.equal(wx.loginCalls, 1);
+    assert.deepEqual(wx.requests.map((r) => [r.method, r.url.replace(mockServer.url, '')]),
+      [['POST', '/applet/v2/me/decrypt'], ['POST', '/applet/v2/login']], 'not retried with the same data');
+    assert.equal(wx.storage[v2.STORAGE_KEY].token, TOKEN_AFTER_STALE, 'the new session (and session_key) is kept');
+  });
+});
+
+test('v2: a nickName WeChat finds risky is refused with ERR_CONTENT_RISKY', async () => {
+  const risky = '加微信领红包 Alice';
+  const pact = newPact();
+  pact.addInteraction({
+    states: [aliceHasToken(TOKEN, SESSION_PHONE, DEVICE), contentRisky(risky)],
+    uponReceiving: 'a v2 request to set a nickName the content check finds risky',
+    withRequest: { method: 'PATCH', path: '/applet/v2/me', headers: Object.assign({ 'Content-Type': 'application/json' }, bearer(TOKEN)), body: { nickName: risky } },
+    willRespondWith: { status: 422, headers: JSON_TYPE, body: failBody('ERR_CONTENT_RISKY', 'WeChat found this nickName risky') },
+  });
+  await pact.executeTest(async (mockServer) => {
+    const wx = createHttpWx({ codes: [], storage: stored(TOKEN, SESSION_PHONE) });
+    await assert.rejects(v2Client(mockServer, wx).updateMe({ nickName: risky }), (err) => err.reason === 'ERR_CONTENT_RISKY' && err.status === 422);
+    assert.equal(wx.storage[v2.STORAGE_KEY].token, TOKEN);
+    assert.equal(wx.requests.length, 1);
+  });
+});
+
+test('v2: a nickName under WeChat\'s review is stored and flagged', async () => {
+  const review = 'Alice 代购';
+  const pact = newPact();
+  pact.addInteraction({
+    states: [aliceHasToken(TOKEN, SESSION_PHONE, DEVICE), contentReview(review)],
+    uponReceiving: 'a v2 request to set a nickName the content check puts under review',
+    withRequest: { method: 'PATCH', path: '/applet/v2/me', headers: Object.assign({ 'Content-Type': 'application/json' }, bearer(TOKEN)), body: { nickName: review } },
+    willRespondWith: { status: 200, headers: JSON_TYPE, body: successBody({ openId: OPENID, nickName: review, nickNameInReview: true }) },
+  });
+  await pact.executeTest(async (mockServer) => {
+    const wx = createHttpWx({ codes: [], storage: stored(TOKEN, SESSION_PHONE) });
+    assert.deepEqual(await v2Client(mockServer, wx).updateMe({ nickName: review }), { openId: OPENID, nickName: review, nickNameInReview: true });
   });
 });

@@ -35,6 +35,7 @@ import (
 // the mock WeChat, all over HTTP.
 type env struct {
 	t        *testing.T
+	srv      *httpapi.Server
 	api      *httptest.Server
 	ops      *httptest.Server // the operator's routes
 	wx       *wechattest.Server
@@ -77,7 +78,7 @@ func newEnv(t *testing.T, mutate func(*httpapi.Config)) *env {
 	t.Cleanup(api.Close)
 	ops := httptest.NewServer(srv.OpsHandler())
 	t.Cleanup(ops.Close)
-	return &env{t: t, api: api, ops: ops, wx: wx, sessions: sessions, tokens: tokens, profiles: profiles, repo: repo, platform: platform}
+	return &env{t: t, srv: srv, api: api, ops: ops, wx: wx, sessions: sessions, tokens: tokens, profiles: profiles, repo: repo, platform: platform}
 }
 
 type response struct {
@@ -85,6 +86,9 @@ type response struct {
 	header http.Header
 	body   map[string]any
 	raw    string
+	// closes is the answer's Connection: close, which net/http's client
+	// removes from header.
+	closes bool
 }
 
 func (e *env) do(method, path string, header http.Header, contentType, body string) response {
@@ -102,7 +106,7 @@ func (e *env) do(method, path string, header http.Header, contentType, body stri
 	defer resp.Body.Close()
 	raw, err := io.ReadAll(resp.Body)
 	require.NoError(e.t, err)
-	r := response{status: resp.StatusCode, header: resp.Header, raw: string(raw)}
+	r := response{status: resp.StatusCode, header: resp.Header, raw: string(raw), closes: resp.Close}
 	if len(raw) > 0 && method != http.MethodHead {
 		require.NoError(e.t, json.Unmarshal(raw, &r.body), "body is JSON: %s", raw)
 	}
@@ -669,6 +673,35 @@ func TestHealthAndReadiness(t *testing.T) {
 	assert.Equal(t, http.StatusServiceUnavailable, r.status)
 	assert.Equal(t, "down", r.body["checks"].(map[string]any)["redis"])
 	assert.NotContains(t, r.raw, "hunter2")
+}
+
+func TestDrain_ReadyzAnswers503AndEveryAnswerClosesItsConnection(t *testing.T) {
+	e := newEnv(t, nil)
+	alice := e.login("alice")
+	before := e.do(http.MethodGet, "/applet/session/paints/list", alice, "", "")
+	assert.False(t, before.closes, "keep-alive before the drain")
+
+	e.srv.Drain()
+	assert.True(t, e.srv.Draining())
+	for _, base := range []string{e.api.URL, e.ops.URL} {
+		resp, err := http.Get(base + "/readyz")
+		require.NoError(t, err)
+		raw, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		assert.Equal(t, http.StatusServiceUnavailable, resp.StatusCode, base)
+		assert.JSONEq(t, `{"status":"draining"}`, string(raw))
+	}
+	assert.Equal(t, `{"status":"ok"}`, e.do(http.MethodGet, "/healthz", nil, "", "").raw, "alive: nobody should kill it")
+	for _, r := range []response{
+		e.do(http.MethodGet, "/applet/session/paints/list", alice, "", ""),
+		e.do(http.MethodPost, "/applet/session/paints/save", alice, "application/json", `{"id":"d1","actions":"[]"}`),
+		e.do(http.MethodGet, "/no/such/route", nil, "", ""),
+	} {
+		assert.True(t, r.closes, "Connection: close on %d %s", r.status, r.raw)
+	}
+	r := e.do(http.MethodGet, "/applet/session/paints/list", alice, "", "")
+	assert.Equal(t, http.StatusOK, r.status, "still serving")
+	assert.Equal(t, `{"code":0,"msg":"success","data":[{"id":"d1","actions":"[]"}]}`, r.raw)
 }
 
 func TestPanics_AreAnsweredInTheEnvelope(t *testing.T) {

@@ -12,6 +12,7 @@ import (
 	"net/netip"
 	"runtime/debug"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/gorilla/mux"
@@ -114,6 +115,9 @@ type Server struct {
 	drawingSlots  chan struct{}
 	userSlots     *userSlots
 	platformSlots *userSlots
+	// draining is set by Drain: /readyz answers 503 and every answer
+	// closes its connection.
+	draining atomic.Bool
 }
 
 // New builds the router.
@@ -186,8 +190,31 @@ func New(cfg Config) *Server {
 		handle("/_dev/wx-login", cfg.DevLogin, http.MethodGet, http.MethodPost)
 	}
 
-	s.handler = s.recoverPanics(s.limitHeaders(r))
+	s.handler = s.closeWhenDraining(s.recoverPanics(s.limitHeaders(r)))
 	return s
+}
+
+// Drain starts a rolling restart's drain: from now on /readyz answers 503
+// (on the API and the operator listener), so that an orchestrator or a
+// health-checking proxy sends nothing new, and every answer carries
+// Connection: close, so that a proxy holding keep-alive connections opens
+// its next ones elsewhere and none is left idle for the shutdown to close
+// under a request just sent. Requests are still served. There is no way
+// back: the process is about to stop.
+func (s *Server) Drain() { s.draining.Store(true) }
+
+// Draining reports whether Drain was called.
+func (s *Server) Draining() bool { return s.draining.Load() }
+
+// closeWhenDraining sets Connection: close on every answer once Drain was
+// called; net/http then closes the connection after the answer.
+func (s *Server) closeWhenDraining(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if s.draining.Load() {
+			w.Header().Set("Connection", "close")
+		}
+		next.ServeHTTP(w, r)
+	})
 }
 
 // OpsHandler serves the operator's routes, for a listener of their own that
@@ -337,8 +364,13 @@ func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
 	writeBody(w, http.StatusOK, []byte(`{"status":"ok"}`))
 }
 
-// readyz reports each dependency; 503 when any is down.
+// readyz reports each dependency; 503 when any is down, and 503 without
+// asking them while the service drains (see Drain).
 func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
+	if s.draining.Load() {
+		writeBody(w, http.StatusServiceUnavailable, []byte(`{"status":"draining"}`))
+		return
+	}
 	b := getBuf()
 	defer putBuf(b)
 	status, ready := http.StatusOK, true

@@ -70,6 +70,9 @@ type Config struct {
 	LogLevel         slog.Level
 	LogFormat        string
 	ShutdownTimeout  time.Duration
+	// Drain is how long a stopping instance keeps serving with /readyz at
+	// 503 before it stops accepting (a rolling restart's drain); 0: none.
+	Drain time.Duration
 	// OpsListen is the operator listener's address (/metrics, /healthz,
 	// /readyz, pprof); empty means none.
 	OpsListen string
@@ -282,6 +285,7 @@ var settings = []setting{
 		return nil
 	}},
 	{"ONESTROKE_SHUTDOWN_TIMEOUT", "shutdown-timeout", "15s", "how long a shutdown waits for requests in flight", durationSetter(func(c *Config) *time.Duration { return &c.ShutdownTimeout }, 0)},
+	{"ONESTROKE_DRAIN", "drain", "5s", "how long SIGTERM keeps serving with /readyz at 503 and Connection: close before it stops accepting (0: no drain; a second signal ends it)", durationSetter(func(c *Config) *time.Duration { return &c.Drain }, 0)},
 }
 
 // DefaultOpsListen keeps the operator listener on loopback: in a container,

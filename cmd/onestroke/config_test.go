@@ -72,6 +72,7 @@ func TestLoadConfig_Defaults(t *testing.T) {
 	assert.Equal(t, slog.LevelInfo, c.LogLevel)
 	assert.Equal(t, "json", c.LogFormat)
 	assert.Equal(t, 15*time.Second, c.ShutdownTimeout)
+	assert.Equal(t, 5*time.Second, c.Drain)
 	assert.Equal(t, ports.RateLimit{Events: 60, Per: time.Minute, Burst: 20}, c.LoginRate)
 	assert.Equal(t, ports.RateLimit{Events: 10, Per: time.Minute, Burst: 10}, c.UserLoginRate)
 	assert.Nil(t, c.TrustedProxies, "no X-Forwarded-For is believed unless configured")
@@ -164,6 +165,7 @@ func TestLoadConfig_Environment(t *testing.T) {
 		"ONESTROKE_LOG_LEVEL":              "debug",
 		"ONESTROKE_LOG_FORMAT":             "text",
 		"ONESTROKE_SHUTDOWN_TIMEOUT":       "0s",
+		"ONESTROKE_DRAIN":                  "0",
 	})
 	require.NoError(t, err)
 
@@ -187,6 +189,7 @@ func TestLoadConfig_Environment(t *testing.T) {
 	assert.Equal(t, slog.LevelDebug, c.LogLevel)
 	assert.Equal(t, "text", c.LogFormat)
 	assert.Equal(t, time.Duration(0), c.ShutdownTimeout)
+	assert.Equal(t, time.Duration(0), c.Drain, "0 turns the drain off")
 }
 
 func TestLoadConfig_FlagsOverrideEnvironment(t *testing.T) {
@@ -246,6 +249,8 @@ func TestLoadConfig_BadValuesNameTheVariable(t *testing.T) {
 		{"negative ttl", map[string]string{"ONESTROKE_SESSION_TTL": "-1h"}, nil, []string{"ONESTROKE_SESSION_TTL"}},
 		{"wx timeout too short", map[string]string{"ONESTROKE_WX_TIMEOUT": "10ms"}, nil, []string{"ONESTROKE_WX_TIMEOUT", "at least 100ms"}},
 		{"negative shutdown timeout", map[string]string{"ONESTROKE_SHUTDOWN_TIMEOUT": "-1s"}, nil, []string{"ONESTROKE_SHUTDOWN_TIMEOUT"}},
+		{"negative drain", map[string]string{"ONESTROKE_DRAIN": "-5s"}, nil, []string{"ONESTROKE_DRAIN", "duration"}},
+		{"drain without unit", map[string]string{"ONESTROKE_DRAIN": "5"}, nil, []string{"ONESTROKE_DRAIN"}},
 		{"listen without port", map[string]string{"ONESTROKE_LISTEN": "localhost"}, nil, []string{"ONESTROKE_LISTEN", "host:port"}},
 		{"listen with too many colons", map[string]string{"ONESTROKE_LISTEN": "a:b:c"}, nil, []string{"ONESTROKE_LISTEN"}},
 		{"base path without slash", map[string]string{"ONESTROKE_BASE_PATH": "applet"}, nil, []string{"ONESTROKE_BASE_PATH", "must start with /"}},

@@ -35,9 +35,10 @@ import (
 )
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	if err := run(ctx, os.Args[1:], os.Getenv, os.Stderr); err != nil {
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	stop, insist := signalPhases(sigs, func() { signal.Reset(os.Interrupt, syscall.SIGTERM) })
+	if err := run(stop, insist, os.Args[1:], os.Getenv, os.Stderr); err != nil {
 		if !errors.Is(err, errHelp) {
 			fmt.Fprintln(os.Stderr, "onestroke:", err)
 		}
@@ -47,9 +48,27 @@ func main() {
 
 var errHelp = errors.New("help requested")
 
+// signalPhases turns the stop signals into the phases of a stop: stop ends
+// at the first signal (drain, then shut down), insist at the second (end
+// the drain at once: an operator who insists). After the second, reset
+// gives the signals their default action back, so a third kills.
+func signalPhases(sigs <-chan os.Signal, reset func()) (stop, insist context.Context) {
+	stop, stopped := context.WithCancel(context.Background())
+	insist, insisted := context.WithCancel(context.Background())
+	go func() {
+		<-sigs
+		stopped()
+		<-sigs
+		insisted()
+		reset()
+	}()
+	return stop, insist
+}
+
 // run loads the configuration, starts the service and serves until ctx ends,
-// then shuts down gracefully.
-func run(ctx context.Context, args []string, getenv func(string) string, stderr io.Writer) error {
+// then drains until the drain period is over or insist ends (see
+// Main.Drain) and shuts down gracefully.
+func run(ctx, insist context.Context, args []string, getenv func(string) string, stderr io.Writer) error {
 	cfg, err := LoadConfig(args, getenv, stderr)
 	if err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -64,6 +83,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 		return err
 	}
 	<-ctx.Done()
+	m.Drain(insist)
 	m.logger.Info("shutting down", slog.Duration("timeout", cfg.ShutdownTimeout))
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
 	defer cancel()
@@ -111,6 +131,7 @@ type Main struct {
 	// closers release the stores in reverse order of opening.
 	closers  []func(context.Context) error
 	cancel   context.CancelFunc // stops the background dependency waiters
+	api      *httpapi.Server
 	server   *http.Server
 	listener net.Listener
 	served   chan error
@@ -230,6 +251,7 @@ func (m *Main) Open(ctx context.Context) (err error) {
 		apiCfg.DevLogin = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { wechattest.ServeMint(w, r, m.mock) })
 	}
 	api := httpapi.New(apiCfg)
+	m.api = api
 
 	m.listener, err = net.Listen("tcp", cfg.Listen)
 	if err != nil {
@@ -475,6 +497,34 @@ func (m *Main) Addr() string { return m.listener.Addr().String() }
 
 // Mock returns the development mode's mock WeChat, nil in production mode.
 func (m *Main) Mock() *wechattest.Server { return m.mock }
+
+// Drain is the first phase of a stop, what makes a rolling restart lose
+// nothing: /readyz answers 503 on both listeners and every answer carries
+// Connection: close (see httpapi.Server.Drain), while the service keeps
+// serving for the configured drain period, so that an orchestrator or a
+// proxy moves the traffic to the other instances before this one stops
+// accepting. It returns when the period is over or, sooner, when insist
+// ends (a second signal). Close comes next.
+func (m *Main) Drain(insist context.Context) {
+	if m.api == nil {
+		return
+	}
+	start := time.Now()
+	m.api.Drain()
+	m.logger.Info("drain started: /readyz answers 503, every answer closes its connection",
+		slog.Duration("drain", m.cfg.Drain))
+	reason := "drain period over"
+	if m.cfg.Drain > 0 {
+		t := time.NewTimer(m.cfg.Drain)
+		defer t.Stop()
+		select {
+		case <-t.C:
+		case <-insist.Done():
+			reason = "second signal"
+		}
+	}
+	m.logger.Info("drained", slog.String("reason", reason), slog.Duration("took", time.Since(start).Round(time.Millisecond)))
+}
 
 // Close stops accepting requests, waits for those in flight until ctx ends,
 // and closes the stores.

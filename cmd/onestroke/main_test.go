@@ -366,7 +366,7 @@ func TestE2E_OperatorListenerServesMetricsAndPprofTheAPIDoesNot(t *testing.T) {
 
 func TestRun_BadConfigurationStopsTheStart(t *testing.T) {
 	var stderr bytes.Buffer
-	err := run(context.Background(), nil, func(k string) string {
+	err := run(context.Background(), context.Background(), nil, func(k string) string {
 		return map[string]string{"ONESTROKE_SESSION_TTL": "soon", "ONESTROKE_WX_SECRET": "only-a-secret"}[k]
 	}, &stderr)
 	require.Error(t, err)

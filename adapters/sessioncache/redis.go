@@ -2,7 +2,10 @@ package sessioncache
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
+	"strings"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -18,8 +21,12 @@ const DefaultPingEvery = 500 * time.Millisecond
 
 // RedisInvalidations is Invalidations on Redis pub/sub: PUBLISH reaches
 // every subscriber of the channel, on one node, Sentinel or Cluster. A
-// message names an owner (an openId), never a code or a token.
+// message is "<sender> <owner>": the sending instance's random id, and an
+// openId, never a code or a token. An instance ignores its own messages:
+// it dropped the owner's entries before publishing, and its echo would only
+// throw away what it cached since.
 type RedisInvalidations struct {
+	id        string
 	client    redis.UniversalClient
 	channel   string
 	pingEvery time.Duration
@@ -39,14 +46,16 @@ func NewRedisInvalidations(client redis.UniversalClient, channel string, pingEve
 	if opTimeout <= 0 {
 		opTimeout = time.Second
 	}
-	return &RedisInvalidations{client: client, channel: channel, pingEvery: pingEvery, opTimeout: opTimeout}
+	var id [8]byte
+	_, _ = rand.Read(id[:]) // never fails (crypto/rand)
+	return &RedisInvalidations{id: hex.EncodeToString(id[:]), client: client, channel: channel, pingEvery: pingEvery, opTimeout: opTimeout}
 }
 
 // Publish implements Invalidations with one PUBLISH.
 func (r *RedisInvalidations) Publish(ctx context.Context, owner string) error {
 	ctx, cancel := context.WithTimeout(ctx, r.opTimeout)
 	defer cancel()
-	return r.client.Publish(ctx, r.channel, owner).Err()
+	return r.client.Publish(ctx, r.channel, r.id+" "+owner).Err()
 }
 
 // Run implements Invalidations: it subscribes, reports Up on the
@@ -91,7 +100,11 @@ func (r *RedisInvalidations) session(ctx context.Context, l Listener) {
 				l.Up()
 			}
 		case *redis.Message:
-			l.Invalidate(m.Payload)
+			if sender, owner, ok := strings.Cut(m.Payload, " "); !ok {
+				l.Invalidate(m.Payload) // not ours: as if it named an owner
+			} else if sender != r.id {
+				l.Invalidate(owner)
+			}
 		}
 	}
 }

@@ -533,7 +533,8 @@ func (r *runner) runCacheOff(ctx context.Context, cfg string, env []string, mock
 	rowS := Row{Scenario: scCachedOff, Config: cfg, Conns: n}
 	rowB := Row{Scenario: scBearerOff, Config: cfg, Conns: n}
 	r.logf("[%s] starting a service with the session cache off", cfg)
-	svc, err := r.startService(ctx, cfg+"-nocache", append(slices.Clone(env), "ONESTROKE_SESSION_CACHE_SIZE=0"))
+	svc, err := r.startService(ctx, cfg+"-nocache", append(slices.Clone(env), "ONESTROKE_SESSION_CACHE_SIZE=0",
+		"ONESTROKE_DATA_DIR="+filepath.Join(r.workdir, cfg, "data-nocache"))) // the running service holds the other's lock
 	if err != nil {
 		r.fail(rowS, err)
 		r.fail(rowB, err)

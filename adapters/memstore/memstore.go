@@ -62,6 +62,28 @@ func (s *SessionStore) Get(ctx context.Context, code string) (domain.Session, er
 	return e.sess, nil
 }
 
+// GetTTL is Get, and how long the code has left: for a cache in front of
+// the store (sessioncache.ExpiringSessionStore).
+func (s *SessionStore) GetTTL(ctx context.Context, code string) (domain.Session, time.Duration, error) {
+	if err := ctx.Err(); err != nil {
+		return domain.Session{}, 0, domain.Wrap(domain.EUNAVAILABLE, err, "Session lookup was cancelled.")
+	}
+	s.mu.RLock()
+	e, ok := s.byCode[code]
+	s.mu.RUnlock()
+	left := e.expires.Sub(s.now())
+	if !ok || left <= 0 {
+		return domain.Session{}, 0, domain.SessionExpired(nil)
+	}
+	return e.sess, left, nil
+}
+
+// UserTTL is User, and how long the code has left.
+func (s *SessionStore) UserTTL(ctx context.Context, code string) (domain.UserInfo, time.Duration, error) {
+	sess, left, err := s.GetTTL(ctx, code)
+	return sess.User, left, err
+}
+
 // User implements ports.SessionStore.
 func (s *SessionStore) User(ctx context.Context, code string) (domain.UserInfo, error) {
 	sess, err := s.Get(ctx, code)

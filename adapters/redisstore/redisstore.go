@@ -265,6 +265,87 @@ func (s *Store) User(ctx context.Context, code string) (domain.UserInfo, error) 
 	return domain.UserInfoFromJSON(userJSON)
 }
 
+// GetTTL is Get, and how long the code has left (its key's PTTL, read in
+// the same pipeline): for a cache in front of the store
+// (sessioncache.ExpiringSessionStore), on its misses only.
+func (s *Store) GetTTL(ctx context.Context, code string) (domain.Session, time.Duration, error) {
+	if strings.ContainsAny(code, "{}") {
+		return domain.Session{}, 0, domain.SessionExpired(nil)
+	}
+	var vals *redis.SliceCmd
+	var pttl *redis.DurationCmd
+	_, err := s.client.Pipelined(ctx, func(p redis.Pipeliner) error {
+		vals = p.MGet(ctx, s.codeKey(code), s.proofKey(code))
+		pttl = p.PTTL(ctx, s.codeKey(code))
+		return nil
+	})
+	if err != nil {
+		return domain.Session{}, 0, unavailable(err)
+	}
+	userJSON, ok := vals.Val()[0].(string)
+	if !ok {
+		return domain.Session{}, 0, domain.SessionExpired(nil)
+	}
+	user, err := domain.UserInfoFromJSON([]byte(userJSON))
+	if err != nil {
+		return domain.Session{}, 0, err
+	}
+	left, err := keyLeft(pttl.Val())
+	if err != nil {
+		return domain.Session{}, 0, err
+	}
+	proof, _ := vals.Val()[1].(string)
+	return domain.Session{Code: code, User: user, Proof: proof}, left, nil
+}
+
+// UserTTL is User, and how long the code has left, in one pipeline.
+func (s *Store) UserTTL(ctx context.Context, code string) (domain.UserInfo, time.Duration, error) {
+	if strings.ContainsAny(code, "{}") {
+		return domain.UserInfo{}, 0, domain.SessionExpired(nil)
+	}
+	var get *redis.StringCmd
+	var pttl *redis.DurationCmd
+	// Each command carries its own error (a pipeline's is its first
+	// failure), and GET's decides.
+	_, _ = s.client.Pipelined(ctx, func(p redis.Pipeliner) error {
+		get = p.Get(ctx, s.codeKey(code))
+		pttl = p.PTTL(ctx, s.codeKey(code))
+		return nil
+	})
+	err := get.Err()
+	if errors.Is(err, redis.Nil) {
+		return domain.UserInfo{}, 0, domain.SessionExpired(nil)
+	} else if redis.HasErrorPrefix(err, "WRONGTYPE") {
+		return domain.UserInfo{}, 0, domain.SessionExpired(err)
+	} else if err != nil {
+		return domain.UserInfo{}, 0, unavailable(err)
+	} else if err := pttl.Err(); err != nil {
+		return domain.UserInfo{}, 0, unavailable(err)
+	}
+	user, err := domain.UserInfoFromJSON([]byte(get.Val()))
+	if err != nil {
+		return domain.UserInfo{}, 0, err
+	}
+	left, err := keyLeft(pttl.Val())
+	if err != nil {
+		return domain.UserInfo{}, 0, err
+	}
+	return user, left, nil
+}
+
+// keyLeft reads a PTTL answer: go-redis gives -1 (no expiry: never written
+// by Login, which always sets one, so it counts as an hour) and -2 (gone
+// since the value was read) as such, not in milliseconds.
+func keyLeft(d time.Duration) (time.Duration, error) {
+	switch {
+	case d == -1:
+		return time.Hour, nil
+	case d <= 0:
+		return 0, domain.SessionExpired(nil)
+	}
+	return d, nil
+}
+
 // reloginScript records a login and revokes the user's previous code in one
 // atomic step on one node (and a Sentinel master). It touches the previous
 // code's keys, which it learns only inside the script, so it cannot run on

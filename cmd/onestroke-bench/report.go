@@ -15,8 +15,12 @@ const (
 	scFirst   = "first-login"
 	// The modern sessions (issue 10): a Bearer request on the cached path,
 	// and POST /v2/login with a new code.
-	scBearer    = "cached bearer (GET /v2/me)"
-	scV2Login   = "v2 login (POST /v2/login)"
+	scBearer  = "cached bearer (GET /v2/me)"
+	scV2Login = "v2 login (POST /v2/login)"
+	// The same cached paths on a service started with the session cache
+	// off (issue 12: the figure with the cache off beside the one on).
+	scCachedOff = "cached-session, session cache off"
+	scBearerOff = "cached bearer (GET /v2/me), session cache off"
 	scSave      = "save 2,000 actions"
 	scList10    = "list, 10 drawings"
 	scList100   = "list, 100 drawings"
@@ -38,6 +42,7 @@ const (
 	goalCachedRatio = 0.9    // cached path ≥ 0.9 × ceiling
 	nodeFirstLogin  = 3900.0 // the original Node service's first-login rate
 	goalFirstLogin  = 3 * nodeFirstLogin
+	goalCacheRatio  = 1.5     // issue 12: cached path with the session cache on ≥ 1.5 × ceiling
 	goalListRatio   = 1.5     // list at 10,000 drawings ≤ 1.5 × the time at 10
 	goalPeakRSSMiB  = 64.0    // peak RSS at 256 connections
 	goalSlowListMiB = 256.0   // peak RSS of the slow readers of a page of big drawings
@@ -201,6 +206,53 @@ func judge(ok bool, rows ...*Row) string {
 	return v
 }
 
+// evaluateSessionCache judges the cached paths of both protocols with the
+// session cache on (the service's default with Redis) against the ceiling
+// (issue 12: ≥ 1.5 ×), the figure with the cache off beside it. Only the
+// configuration the ceiling was measured next to is judged.
+func (rep *Report) evaluateSessionCache(conns int) []Verdict {
+	var out []Verdict
+	ceil, ceilRows, whyC := rep.ceilingRate(conns)
+	for _, sc := range [][2]string{{scCached, scCachedOff}, {scBearer, scBearerOff}} {
+		for _, cfg := range rep.configs() {
+			if cfg == cfgEmbedded {
+				continue // no session cache: the stores are in-process already
+			}
+			v := Verdict{
+				Target: fmt.Sprintf("%s with the session cache / ceiling, %d conns, %s", sc[0], conns, cfg),
+				Goal:   fmt.Sprintf("≥ %.2f", goalCacheRatio),
+			}
+			on, off := rep.find(sc[0], cfg, conns), rep.find(sc[1], cfg, conns)
+			okOn, whyOn := usable(on)
+			switch {
+			case !okOn:
+				v.Measured, v.Verdict = whyOn, verdictNA
+			case ceilRows == nil:
+				v.Measured, v.Verdict = "ceiling "+whyC, verdictNA
+			default:
+				ratio := on.Res.ReqPerSec() / ceil
+				v.Measured = fmt.Sprintf("%.2f on (%s req/s)", ratio, fmtRate(on.Res.ReqPerSec()))
+				if okOff, whyOff := usable(off); okOff {
+					v.Measured += fmt.Sprintf(", %.2f off (%s req/s)", off.Res.ReqPerSec()/ceil, fmtRate(off.Res.ReqPerSec()))
+				} else {
+					v.Measured += ", off: " + whyOff
+				}
+				v.Measured += fmt.Sprintf(" / %s req/s", fmtRate(ceil))
+				v.Verdict = judge(ratio >= goalCacheRatio, append([]*Row{on}, ceilRows...)...)
+				if rep.CeilingConfig != "" && cfg != rep.CeilingConfig {
+					v.Verdict = verdictInfo
+				}
+				if on.Partial != "" {
+					v.Measured += "; " + on.Partial
+					v.Verdict = verdictNA
+				}
+			}
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
 // Evaluate checks the issue's targets: cached path against the ceiling at
 // conns, first-login rate, list time at 10,000 vs 10 drawings, and the
 // peak RSS of a fresh service at connsHigh.
@@ -286,6 +338,7 @@ func (rep *Report) Evaluate(conns, connsHigh int) []Verdict {
 			out = append(out, v)
 		}
 	}
+	out = append(out, rep.evaluateSessionCache(conns)...)
 	for _, cfg := range rep.configs() {
 		v := Verdict{Target: fmt.Sprintf("v2 login rate beside the legacy first login, %d conns, %s", conns, cfg), Goal: "—"}
 		r, legacy := rep.find(scV2Login, cfg, conns), rep.find(scFirst, cfg, conns)

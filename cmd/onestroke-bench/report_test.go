@@ -240,3 +240,24 @@ func TestEvaluate_ModernSessions(t *testing.T) {
 	v = verdictOf(t, vs, "v2 login rate beside the legacy first login, 64 conns, embedded")
 	check(v.Verdict == verdictNA, "not run: %+v", v)
 }
+
+func TestEvaluate_SessionCacheOnJudgedAgainstTheCeilingWithOffBesideIt(t *testing.T) {
+	rep := sampleReport()
+	rep.Rows = append(rep.Rows,
+		row(scBearer, cfgRedis, 64, result(300000, 0, 2*time.Millisecond)),
+		row(scBearerOff, cfgRedis, 64, result(150000, 0, 3*time.Millisecond)))
+	vs := rep.Evaluate(64, 256)
+	v := verdictOf(t, vs, "cached bearer (GET /v2/me) with the session cache / ceiling, 64 conns, redis")
+	if v.Verdict != verdictPass || !strings.Contains(v.Measured, "1.50 on") || !strings.Contains(v.Measured, "0.75 off") {
+		t.Errorf("on judged at 1.5 ×, off beside it: %+v", v)
+	}
+	v = verdictOf(t, vs, "cached-session with the session cache / ceiling, 64 conns, redis")
+	if v.Verdict != verdictMiss || !strings.Contains(v.Measured, "off: not run") {
+		t.Errorf("the sample's 0.90 misses 1.5, and the missing off row is said: %+v", v)
+	}
+	for _, x := range vs {
+		if strings.Contains(x.Target, "session cache") && strings.Contains(x.Target, cfgEmbedded) {
+			t.Errorf("embedded has no session cache: %+v", x)
+		}
+	}
+}

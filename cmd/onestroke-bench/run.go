@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -410,6 +411,9 @@ func (r *runner) runConfig(ctx context.Context, cfg string) {
 	if ctx.Err() == nil {
 		r.runBearer(ctx, cfg, svc, mock, deps)
 	}
+	if ctx.Err() == nil && cfg != cfgEmbedded {
+		r.runCacheOff(ctx, cfg, env, mock, deps)
+	}
 
 	if ctx.Err() == nil {
 		r.runFirstLogin(ctx, cfg, svc, mock, deps)
@@ -519,6 +523,39 @@ func (r *runner) runBearer(ctx context.Context, cfg string, svc *service, mock *
 		return
 	}
 	r.measure(ctx, row, svc.p.pid(), deps, svc.addr, bearerSources(svc.addr, basePath+"/v2/me", tokens))
+}
+
+// runCacheOff measures both cached paths again on a service of their own
+// started with the session cache off (ONESTROKE_SESSION_CACHE_SIZE=0), the
+// figures the report prints beside the ones with the cache on.
+func (r *runner) runCacheOff(ctx context.Context, cfg string, env []string, mock *wechattest.Server, deps []int) {
+	n := r.opt.conns
+	rowS := Row{Scenario: scCachedOff, Config: cfg, Conns: n}
+	rowB := Row{Scenario: scBearerOff, Config: cfg, Conns: n}
+	r.logf("[%s] starting a service with the session cache off", cfg)
+	svc, err := r.startService(ctx, cfg+"-nocache", append(slices.Clone(env), "ONESTROKE_SESSION_CACHE_SIZE=0",
+		"ONESTROKE_DATA_DIR="+filepath.Join(r.workdir, cfg, "data-nocache"))) // the running service holds the other's lock
+	if err != nil {
+		r.fail(rowS, err)
+		r.fail(rowB, err)
+		return
+	}
+	defer svc.p.stop(10 * time.Second)
+	codes, err := r.loginUsers(svc, mock, "nocache", n)
+	if err != nil {
+		r.fail(rowS, err)
+	} else {
+		r.measure(ctx, rowS, svc.p.pid(), deps, svc.addr, cachedSources(svc.addr, basePath+"/session", codes))
+	}
+	if ctx.Err() != nil {
+		return
+	}
+	tokens, err := r.loginTokens(svc, mock, "nocache-bearer", n)
+	if err != nil {
+		r.fail(rowB, err)
+		return
+	}
+	r.measure(ctx, rowB, svc.p.pid(), deps, svc.addr, bearerSources(svc.addr, basePath+"/v2/me", tokens))
 }
 
 // runV2Login measures POST /v2/login with a new code each, against the

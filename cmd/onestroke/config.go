@@ -17,6 +17,7 @@ import (
 	"github.com/onestroke/onestroke/adapters/httpapi"
 	"github.com/onestroke/onestroke/adapters/mongostore"
 	"github.com/onestroke/onestroke/adapters/redisstore"
+	"github.com/onestroke/onestroke/adapters/sessioncache"
 	"github.com/onestroke/onestroke/adapters/wechat"
 	"github.com/onestroke/onestroke/app"
 	"github.com/onestroke/onestroke/domain"
@@ -38,12 +39,18 @@ type Config struct {
 	SessionTTL        time.Duration
 	// TokenPolicy is the modern sessions' lifetime and device cap
 	// (PROTOCOL §6).
-	TokenPolicy     domain.SessionPolicy
-	SessionSkip     []string
-	DataDir         string
-	RedisURL        string
-	RedisPrefix     string
-	RedisTimeout    time.Duration
+	TokenPolicy  domain.SessionPolicy
+	SessionSkip  []string
+	DataDir      string
+	RedisURL     string
+	RedisPrefix  string
+	RedisTimeout time.Duration
+	// SessionCacheSize bounds the in-process session cache (entries of
+	// both protocols); 0 turns it off. It works with Redis only.
+	SessionCacheSize int
+	// SessionCacheTTL is how long a cached session is served without
+	// asking Redis.
+	SessionCacheTTL time.Duration
 	MongoURI        string
 	MongoDB         string
 	MongoTimeout    time.Duration
@@ -201,6 +208,8 @@ var settings = []setting{
 		return nil
 	}},
 	{"ONESTROKE_REDIS_TIMEOUT", "redis-timeout", redisstore.DefaultOpTimeout.String(), "timeout of one Redis call", durationSetter(func(c *Config) *time.Duration { return &c.RedisTimeout }, 10*time.Millisecond)},
+	{"ONESTROKE_SESSION_CACHE_SIZE", "session-cache-size", strconv.Itoa(sessioncache.DefaultSize), "sessions kept in memory in front of Redis, both protocols (0: off)", intSetter(func(c *Config) *int { return &c.SessionCacheSize }, 0)},
+	{"ONESTROKE_SESSION_CACHE_TTL", "session-cache-ttl", sessioncache.DefaultTTL.String(), "how long a cached session is served without asking Redis", durationSetter(func(c *Config) *time.Duration { return &c.SessionCacheTTL }, 10*time.Millisecond)},
 	{"ONESTROKE_MONGO_URI", "mongo-uri", "", "MongoDB URI for drawings (empty: embedded file)", func(c *Config, v string) error {
 		if v != "" && !strings.HasPrefix(v, "mongodb://") && !strings.HasPrefix(v, "mongodb+srv://") {
 			return errors.New("must start with mongodb:// or mongodb+srv://")

@@ -27,6 +27,7 @@ import (
 	"github.com/onestroke/onestroke/adapters/memstore"
 	"github.com/onestroke/onestroke/adapters/mongostore"
 	"github.com/onestroke/onestroke/adapters/redisstore"
+	"github.com/onestroke/onestroke/adapters/sessioncache"
 	"github.com/onestroke/onestroke/adapters/wechat"
 	"github.com/onestroke/onestroke/adapters/wechat/wechattest"
 	"github.com/onestroke/onestroke/app"
@@ -189,14 +190,18 @@ func (m *Main) Open(ctx context.Context) (err error) {
 		Observe:       httpapi.ExchangeCounter(registry),
 		Logger:        m.logger,
 	}
+	// The token stores and the access_token share the Redis store's client
+	// (they look for it on sessionStore); the use cases get the cache in
+	// front of the stores.
+	tokenSessions, loginCodes, tokensDesc := m.openTokenSessions(sessionStore)
+	cachedSessions, cachedTokens, cacheDesc := m.openSessionCache(bg, sessionStore, tokenSessions)
 	sessions := &app.SessionService{
-		Store:     sessionStore,
+		Store:     cachedSessions,
 		Exchanger: exchanger,
 		TTL:       cfg.SessionTTL,
 		Logger:    m.logger,
 		Gate:      gate,
 	}
-	tokenSessions, loginCodes, tokensDesc := m.openTokenSessions(sessionStore)
 	profiles, profilesDesc := m.openProfiles(repo)
 	sealer, err := domain.NewSessionKeySealer(exchanger.AppSecret)
 	if err != nil {
@@ -208,7 +213,7 @@ func (m *Main) Open(ctx context.Context) (err error) {
 	}
 	platform := wechat.NewPlatform(exchanger, accessTokens)
 	tokens := &app.TokenService{
-		Sessions:        tokenSessions,
+		Sessions:        cachedTokens,
 		Codes:           loginCodes,
 		Profiles:        profiles,
 		Exchanger:       exchanger,
@@ -273,6 +278,7 @@ func (m *Main) Open(ctx context.Context) (err error) {
 		slog.String("base_path", cfg.BasePath),
 		slog.String("sessions", sessionsDesc),
 		slog.String("token_sessions", tokensDesc),
+		slog.String("session_cache", cacheDesc),
 		slog.String("profiles", profilesDesc),
 		slog.String("access_token", accessTokensDesc),
 		slog.String("drawings", drawingsDesc),
@@ -338,6 +344,27 @@ func (m *Main) openTokenSessions(legacy ports.SessionStore) (ports.TokenSessionS
 		return redisstore.NewTokenSessions(store.Client(), opts), redisstore.NewLoginCodes(store.Client(), opts), "redis"
 	}
 	return memstore.NewTokenSessions(), memstore.NewLoginCodes(time.Now), "memory"
+}
+
+// openSessionCache puts the in-process session cache in front of both
+// session stores when they are on Redis and ONESTROKE_SESSION_CACHE_SIZE
+// is not 0; its invalidations travel on the stores' own Redis client, and
+// it listens until the service closes. In memory (one instance) the stores
+// are in-process already and go undecorated.
+func (m *Main) openSessionCache(bg context.Context, legacy ports.SessionStore, tokens ports.TokenSessionStore) (ports.SessionStore, ports.TokenSessionStore, string) {
+	store, ok := legacy.(*redisstore.Store)
+	if !ok || m.cfg.SessionCacheSize == 0 {
+		return legacy, tokens, "off"
+	}
+	cache := sessioncache.New(sessioncache.NewRedisInvalidations(store.Client(), "", 0, m.cfg.RedisTimeout),
+		sessioncache.Options{Size: m.cfg.SessionCacheSize, TTL: m.cfg.SessionCacheTTL})
+	ctx, cancel := context.WithCancel(bg)
+	done := make(chan struct{})
+	go func() { defer close(done); cache.Run(ctx) }()
+	// Before the store's client closes (closers run in reverse).
+	m.closers = append(m.closers, func(context.Context) error { cancel(); <-done; return nil })
+	return cache.Sessions(store), cache.Tokens(tokens),
+		fmt.Sprintf("%d entries, %v (Redis pub/sub invalidation)", m.cfg.SessionCacheSize, m.cfg.SessionCacheTTL)
 }
 
 // openAccessTokens returns the deployment's one WeChat access_token

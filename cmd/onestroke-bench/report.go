@@ -112,6 +112,9 @@ type Report struct {
 	Method  []string
 	Rows    []Row
 	Notes   []string
+	// Revocations are the revocation-propagation measurements, one per
+	// configuration with Redis sessions.
+	Revocations []Revocation
 	// CeilingConfig is the configuration whose cached-session the ceiling
 	// was measured around; only its ratio is judged.
 	CeilingConfig string
@@ -339,6 +342,7 @@ func (rep *Report) Evaluate(conns, connsHigh int) []Verdict {
 		}
 	}
 	out = append(out, rep.evaluateSessionCache(conns)...)
+	out = append(out, rep.evaluateRevocations()...)
 	for _, cfg := range rep.configs() {
 		v := Verdict{Target: fmt.Sprintf("v2 login rate beside the legacy first login, %d conns, %s", conns, cfg), Goal: "—"}
 		r, legacy := rep.find(scV2Login, cfg, conns), rep.find(scFirst, cfg, conns)

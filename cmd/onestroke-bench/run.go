@@ -414,6 +414,9 @@ func (r *runner) runConfig(ctx context.Context, cfg string) {
 	if ctx.Err() == nil && cfg != cfgEmbedded {
 		r.runCacheOff(ctx, cfg, env, mock, deps)
 	}
+	if ctx.Err() == nil && cfg != cfgEmbedded {
+		r.runRevocation(ctx, cfg, svc, env, mock)
+	}
 
 	if ctx.Err() == nil {
 		r.runFirstLogin(ctx, cfg, svc, mock, deps)

@@ -135,3 +135,49 @@ func TestE2E_V2TokensAndLoginCodesAreSharedByInstancesOnOneRedis(t *testing.T) {
 	assert.Equal(t, http.StatusUnauthorized, status)
 	assert.Equal(t, "ERR_SESSION_EXPIRED", body["error"].(map[string]any)["reason"], "the logout on one instance holds on the other")
 }
+
+// TestE2E_LegacyFirstRequestsOnTwoInstancesShareOneExchange starts two
+// production instances on one Redis and one slow WeChat: concurrent first
+// requests of the legacy protocol with one code, split between them, cost
+// one code2Session call and all are answered with the user, the same bytes
+// on both; later requests with the code alone work on either.
+func TestE2E_LegacyFirstRequestsOnTwoInstancesShareOneExchange(t *testing.T) {
+	redis := testenv.StartRedis(t, testenv.Options{})
+	wx := wechattest.New("wxSHARED", "shared-secret", nil)
+	wxSrv := httptest.NewServer(wx)
+	t.Cleanup(wxSrv.Close)
+	wx.SetDelay(200 * time.Millisecond) // every first request arrives while the exchange runs
+	env := map[string]string{"ONESTROKE_REDIS_URL": redis.RedisURL(), "ONESTROKE_LOGIN_RATE": "off",
+		"ONESTROKE_WX_APPID": "wxSHARED", "ONESTROKE_WX_SECRET": "shared-secret", "ONESTROKE_WX_API_URL": wxSrv.URL}
+	a, b := start(t, testConfig(t, env)), start(t, testConfig(t, env))
+	d, err := wx.Mint("alice", wechattest.Profile{})
+	require.NoError(t, err)
+	first := map[string]string{}
+	for k, v := range d.Headers() {
+		first[k] = v[0]
+	}
+
+	answers := make([]string, 10)
+	var wg sync.WaitGroup
+	for i := range answers {
+		s := []*service{a, b}[i%2]
+		wg.Go(func() {
+			status, _, raw := s.call("GET", "/applet/session", first, "")
+			if assert.Equal(t, http.StatusOK, status, raw) {
+				answers[i] = raw
+			}
+		})
+	}
+	wg.Wait()
+	assert.Equal(t, 1, wx.Exchanges(), "one code2Session call for the code, across both instances")
+	want := `{"wxUserInfo":` + strings.TrimSuffix(d.RawData, "}") + `,"openId":"` + d.OpenID + `"}}`
+	for i, raw := range answers {
+		assert.JSONEq(t, want, raw, "request %d (instance %d) answered with the user", i, i%2)
+		assert.Equal(t, answers[0], raw, "the same bytes from both instances")
+	}
+	for _, s := range []*service{a, b} {
+		status, _, raw := s.call("GET", "/applet/session", map[string]string{"X-WX-Code": d.Code}, "")
+		assert.Equal(t, http.StatusOK, status, raw)
+		assert.Equal(t, answers[0], raw, "the code alone works on either instance")
+	}
+}

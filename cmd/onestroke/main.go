@@ -168,14 +168,17 @@ func (m *Main) Open(ctx context.Context) (err error) {
 		Observe:       httpapi.ExchangeCounter(registry),
 		Logger:        m.logger,
 	}
+	tokenSessions, loginCodes, tokensDesc := m.openTokenSessions(sessionStore)
+	// Both protocols claim their codes in one LoginCodes: one exchange per
+	// code across every instance, whichever protocol sent it.
 	sessions := &app.SessionService{
 		Store:     sessionStore,
 		Exchanger: exchanger,
+		Codes:     loginCodes,
 		TTL:       cfg.SessionTTL,
 		Logger:    m.logger,
 		Gate:      gate,
 	}
-	tokenSessions, loginCodes, tokensDesc := m.openTokenSessions(sessionStore)
 	profiles, profilesDesc := m.openProfiles(repo)
 	sealer, err := domain.NewSessionKeySealer(exchanger.AppSecret)
 	if err != nil {
@@ -307,7 +310,8 @@ func (m *Main) openSessions(bg context.Context) (ports.SessionStore, ports.RateL
 }
 
 // openTokenSessions returns the stores of the modern sessions (PROTOCOL §6):
-// the token sessions and the login codes that make one exchange per code.
+// the token sessions and the login codes that make one exchange per code
+// (of both protocols).
 // With Redis they share the legacy store's client, so every instance sees
 // every token and each code's lease.
 func (m *Main) openTokenSessions(legacy ports.SessionStore) (ports.TokenSessionStore, ports.LoginCodes, string) {

@@ -55,8 +55,15 @@ var ExchangeOutcomes = []ExchangeOutcome{ExchangeOK, ExchangeRefused, ExchangeUn
 type SessionService struct {
 	Store     ports.SessionStore
 	Exchanger ports.CodeExchanger
-	TTL       time.Duration
-	Logger    *slog.Logger
+	// Codes makes one exchange per code across every instance that shares
+	// it (the TokenService's, on Redis when configured): a first request
+	// claims its code there before it asks WeChat, and a first request
+	// with the same code on another instance waits for that login and
+	// answers from the session it stored. Nil means the claim is this
+	// process's alone, enough for one instance.
+	Codes  ports.LoginCodes
+	TTL    time.Duration
+	Logger *slog.Logger
 
 	// Gate is what every login that reaches WeChat passes: the login
 	// budget per client address (Credentials.Client; repeats of verified
@@ -156,9 +163,84 @@ func (s *SessionService) Authenticate(ctx context.Context, c domain.Credentials)
 	return &user, nil
 }
 
-// login runs once per code among concurrent requests: it exchanges the
-// code, verifies the leader's signature and records the session.
+// login runs once per code among this instance's concurrent requests: it
+// claims the code in Codes, then exchanges it, verifies the leader's
+// signature and records the session; or, when another instance holds the
+// code, waits for that login and answers from the store.
 func (s *SessionService) login(ctx context.Context, c domain.Credentials, raw domain.RawData, proof string) (*loginResult, error) {
+	if s.Codes == nil {
+		return s.exchange(ctx, c, raw, proof)
+	}
+	for {
+		claimed, done, err := s.Codes.Claim(ctx, c.Code, exchangeTimeout)
+		if err != nil {
+			return nil, err
+		}
+		if claimed {
+			res, err := s.exchange(ctx, c, raw, proof)
+			if err != nil || res.err != nil {
+				// Nothing was stored for the code: let go, so that a retry
+				// is not kept waiting for the lease.
+				s.release(ctx, c.Code)
+				return res, err
+			}
+			if err := s.Codes.Complete(ctx, c.Code, ports.LoginResult{Owner: res.user.OpenID(), SessionID: ports.LegacyLogin}, LoginCodeTTL); err != nil {
+				// The login stands; first requests with this code on other
+				// instances wait for the lease, then meet WeChat's "code
+				// been used" and find the session in the store.
+				s.logger().LogAttrs(ctx, slog.LevelWarn, "legacy login: recording the code's login failed",
+					slog.String("code", domain.ErrorCode(err)), slog.String("error", domain.ErrorMessage(err)))
+			}
+			return res, nil
+		}
+		if done != (ports.LoginResult{}) {
+			return s.joined(ctx, c.Code, done)
+		}
+		// Another instance is exchanging the code: wait for its login.
+		t := time.NewTimer(claimPoll)
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			t.Stop()
+			return nil, domain.Wrap(domain.EEXCHANGEUNAVAILABLE, ctx.Err(), "The login of this code did not finish in time; try again.")
+		}
+	}
+}
+
+// joined answers a first request whose code another instance's login
+// finished: the session that login stored. Its proof tells each request
+// of this instance that waited whether it sent the same headers (only the
+// exchanged session_key could verify others, and it never leaves the
+// instance that exchanged it).
+// Errors: EEXCHANGEREFUSED when the code made a modern session or its
+// legacy one has ended; EUNAVAILABLE when the store is down.
+func (s *SessionService) joined(ctx context.Context, code string, done ports.LoginResult) (*loginResult, error) {
+	if done.SessionID == ports.LegacyLogin {
+		sess, err := s.Store.Get(ctx, code)
+		if err == nil {
+			return &loginResult{user: sess.User, proof: sess.Proof}, nil
+		}
+		if domain.ErrorCode(err) != domain.ESESSIONEXPIRED {
+			return nil, err
+		}
+	}
+	return nil, domain.Errorf(domain.EEXCHANGEREFUSED, "The login code was already used.")
+}
+
+// release gives up a claim after a login that stored nothing, on a
+// context of its own, since the login's may be what ran out.
+func (s *SessionService) release(ctx context.Context, code string) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Second)
+	defer cancel()
+	if err := s.Codes.Release(ctx, code); err != nil {
+		s.logger().LogAttrs(ctx, slog.LevelWarn, "legacy login: releasing the code's claim failed; a retry waits for its lease",
+			slog.String("code", domain.ErrorCode(err)), slog.String("error", domain.ErrorMessage(err)))
+	}
+}
+
+// exchange exchanges the code, verifies the leader's signature and
+// records the session.
+func (s *SessionService) exchange(ctx context.Context, c domain.Credentials, raw domain.RawData, proof string) (*loginResult, error) {
 	code, signature := c.Code, c.Signature
 	wx, err := s.gate().Exchange(ctx, s.Exchanger, code, c.Client)
 	switch domain.ErrorCode(err) {

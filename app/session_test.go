@@ -62,7 +62,7 @@ func firstHeaders(code string) domain.Credentials {
 }
 
 func newService(store *memstore.SessionStore, wx *wechat) *app.SessionService {
-	return &app.SessionService{Store: store, Exchanger: wx, TTL: time.Hour}
+	return &app.SessionService{Store: store, Exchanger: wx, TTL: time.Hour, Codes: memstore.NewLoginCodes(nil)}
 }
 
 func TestAuthenticate_NoCodeIsAnonymous(t *testing.T) {
@@ -518,4 +518,95 @@ func TestAuthenticate_ObservesEveryExchangeOutcome(t *testing.T) {
 		app.ExchangeRateLimited: 1, app.ExchangeBusy: 1,
 	}, seen, "the repeat answered from the store is no exchange")
 	assert.ElementsMatch(t, []app.ExchangeOutcome{app.ExchangeOK, app.ExchangeRefused, app.ExchangeUnavailable, app.ExchangeBusy, app.ExchangeRateLimited}, app.ExchangeOutcomes)
+}
+
+// instances returns n SessionServices on one shared session store and one
+// shared LoginCodes, as n instances of the service on one Redis are.
+func instances(n int, store *memstore.SessionStore, codes ports.LoginCodes, wx ports.CodeExchanger) []*app.SessionService {
+	out := make([]*app.SessionService, n)
+	for i := range out {
+		out[i] = &app.SessionService{Store: store, Exchanger: wx, TTL: time.Hour, Codes: codes}
+	}
+	return out
+}
+
+func TestAuthenticate_ConcurrentFirstRequestsOnThreeInstancesShareOneExchange(t *testing.T) {
+	store, wx := memstore.NewSessionStore(nil), newWeChat()
+	wx.delay = 200 * time.Millisecond // the race is certain: every request arrives while the first exchange runs
+	services := instances(3, store, memstore.NewLoginCodes(nil), wx)
+	const n = 30
+	var wg sync.WaitGroup
+	users := make([]*domain.UserInfo, n)
+	errs := make([]error, n)
+	for i := 0; i < n; i++ {
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			users[i], errs[i] = services[i%len(services)].Authenticate(context.Background(), firstHeaders("c1"))
+		}(i)
+	}
+	wg.Wait()
+	for i := range errs {
+		require.NoError(t, errs[i], "request %d (instance %d)", i, i%len(services))
+		assert.Equal(t, "oALICE", users[i].OpenID(), "request %d", i)
+		assert.Contains(t, string(users[i].JSON()), "一笔到底🎨", "request %d", i)
+	}
+	assert.EqualValues(t, 1, wx.calls.Load(), "one code2Session call across the instances")
+	for i, s := range services {
+		user, err := s.Authenticate(context.Background(), domain.Credentials{Code: "c1"})
+		require.NoError(t, err, "instance %d knows the session", i)
+		assert.Equal(t, "oALICE", user.OpenID())
+	}
+}
+
+func TestAuthenticate_OtherHeadersOnAnotherInstanceAreRefusedWithoutAnExchange(t *testing.T) {
+	store, wx := memstore.NewSessionStore(nil), newWeChat()
+	wx.delay = 100 * time.Millisecond
+	services := instances(2, store, memstore.NewLoginCodes(nil), wx)
+	leader := make(chan error, 1)
+	go func() { _, err := services[0].Authenticate(context.Background(), firstHeaders("c1")); leader <- err }()
+	time.Sleep(20 * time.Millisecond)
+	// Only the instance that exchanged holds the session_key that could
+	// verify other headers; this one cannot, and must not ask WeChat again.
+	other := firstHeaders("c1")
+	other.RawData = wechattest.EncodeURIComponent(`{"nickName":"mallory"}`)
+	_, err := services[1].Authenticate(context.Background(), other)
+	assert.Equal(t, domain.EEXCHANGEREFUSED, domain.ErrorCode(err))
+	require.NoError(t, <-leader)
+	assert.EqualValues(t, 1, wx.calls.Load())
+}
+
+func TestAuthenticate_FailedExchangeReleasesTheCodeForAnotherInstance(t *testing.T) {
+	store := memstore.NewSessionStore(nil)
+	wx := newWeChat()
+	var calls atomic.Int32
+	exchange := wx.ExchangeFn
+	wx.ExchangeFn = func(ctx context.Context, code string) (domain.WxSession, error) {
+		if calls.Add(1) == 1 {
+			return domain.WxSession{}, domain.Errorf(domain.EEXCHANGEUNAVAILABLE, "WeChat unreachable")
+		}
+		return exchange(ctx, code)
+	}
+	services := instances(2, store, memstore.NewLoginCodes(nil), wx)
+	_, err := services[0].Authenticate(context.Background(), firstHeaders("c1"))
+	require.Equal(t, domain.EEXCHANGEUNAVAILABLE, domain.ErrorCode(err))
+	start := time.Now()
+	user, err := services[1].Authenticate(context.Background(), firstHeaders("c1"))
+	require.NoError(t, err, "the retry claims the code at once, not after the failed login's lease")
+	assert.Less(t, time.Since(start), time.Second)
+	assert.Equal(t, "oALICE", user.OpenID())
+}
+
+func TestAuthenticate_LegacyAndTokenLoginsOfOneCodeCostOneExchange(t *testing.T) {
+	store, wx := memstore.NewSessionStore(nil), newWeChat()
+	codes := memstore.NewLoginCodes(nil)
+	s := &app.SessionService{Store: store, Exchanger: wx, TTL: time.Hour, Codes: codes}
+	_, err := s.Authenticate(context.Background(), firstHeaders("c1"))
+	require.NoError(t, err)
+	sealer, err := domain.NewSessionKeySealer("app-secret-of-the-test")
+	require.NoError(t, err)
+	tokens := &app.TokenService{Sessions: memstore.NewTokenSessions(), Codes: codes, Exchanger: wx, Sealer: sealer}
+	_, err = tokens.Login(context.Background(), app.LoginRequest{Code: "c1"})
+	assert.Equal(t, domain.EEXCHANGEREFUSED, domain.ErrorCode(err), "the code was spent by the legacy login")
+	assert.EqualValues(t, 1, wx.calls.Load())
 }

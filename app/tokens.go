@@ -248,6 +248,9 @@ func (s *TokenService) Wait() { s.completing.Wait() }
 // again answers a retry of a code whose login finished: a new token of
 // the same session, without WeChat.
 func (s *TokenService) again(ctx context.Context, done ports.LoginResult) (*Login, error) {
+	if done.SessionID == ports.LegacyLogin {
+		return nil, domain.Errorf(domain.EEXCHANGEREFUSED, "This login code was spent by a login of the legacy protocol; call wx.login again.")
+	}
 	tok, digest, err := domain.MintToken(done.Owner)
 	if err != nil {
 		return nil, err

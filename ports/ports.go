@@ -133,9 +133,16 @@ type LoginResult struct {
 	SessionID string
 }
 
+// LegacyLogin is the SessionID a login of the legacy protocol (PROTOCOL §1)
+// records: its session is the code's own entry in the SessionStore, so a
+// modern retry of that code has no token session to join.
+const LegacyLogin = "legacy"
+
 // LoginCodes makes one code2Session exchange per login code across every
 // instance that shares the store, and remembers, for a code's lifetime,
-// the session its exchange made. Codes are kept by digest only.
+// the session its exchange made. Codes are kept by digest only. Both
+// protocols claim their codes here: a code is single-use at WeChat
+// whichever protocol sent it.
 type LoginCodes interface {
 	// Claim takes the code for an exchange, for at most lease. It reports
 	// claimed when the caller must now exchange it and then Complete or

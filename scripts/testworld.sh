@@ -8,7 +8,8 @@
 #        ONESTROKE_TEST_REDIS_IMAGE (default redis:7) and ONESTROKE_TEST_MONGO_IMAGE (default mongo:7)
 #      are used when present or pullable; otherwise local stand-ins are built and used:
 #        onestroke-test/redis:7-local         Debian's redis-server binary + its libraries
-#        onestroke-test/ferretdb:1.24.2-local FerretDB v1.24.2 (SQLite backend), docker/ferretdb/
+#        onestroke-test/ferretdb:1.24.2-pg15-local FerretDB v1.24.2 on Debian's PostgreSQL 15
+#                                             (a throwaway cluster per container), docker/ferretdb/
 #      A stand-in is always reported as a stand-in, never as the real image (see docker/README.md);
 #   3. the redis-server binary is on the host too (a suite runs a Redis Cluster from local processes).
 # It is idempotent: a second run reuses the engine and images and takes a few seconds.
@@ -54,10 +55,11 @@
 #   ONESTROKE_TESTWORLD_STATE_DIR    state folder (dockerd.log, env.sh, build folders)
 #
 # Only host changes it makes, and only as root on Debian: apt packages docker.io (+ ca-certificates,
-# and apparmor where the kernel enforces AppArmor) and redis-server; a dockerd it starts itself
+# and apparmor where the kernel enforces AppArmor), redis-server and, when the MongoDB stand-in
+# must be built, postgresql-15 (its binaries go into the image); a dockerd it starts itself
 # (`tini -s -- dockerd --storage-driver=overlay2`, left running, log in $STATE_DIR/dockerd.log);
-# the redis-server systemd service that the package starts is stopped and disabled when this
-# script installed the package (suites start their own redis-server processes).
+# the redis-server and postgresql services that the packages start are stopped and disabled when
+# this script installed the package (suites start their own servers).
 set -euo pipefail
 
 # ---------------------------------------------------------------------------------------------
@@ -77,7 +79,7 @@ ENV_FILE="$STATE_DIR/env.sh"
 REDIS_WANTED="${ONESTROKE_TEST_REDIS_IMAGE:-redis:7}"
 MONGO_WANTED="${ONESTROKE_TEST_MONGO_IMAGE:-mongo:7}"
 REDIS_STANDIN="onestroke-test/redis:7-local"
-MONGO_STANDIN="onestroke-test/ferretdb:1.24.2-local"
+MONGO_STANDIN="onestroke-test/ferretdb:1.24.2-pg15-local"
 ALLOW_STANDIN="${ONESTROKE_TEST_ALLOW_STANDIN:-1}"
 PULL_MODE="${ONESTROKE_TESTWORLD_PULL:-auto}"
 PULL_TIMEOUT="${ONESTROKE_TESTWORLD_PULL_TIMEOUT:-20}"
@@ -500,7 +502,7 @@ build_redis_standin() {
 }
 
 # ---------------------------------------------------------------------------------------------
-# Stand-in: MongoDB wire protocol (FerretDB v1.24.2, SQLite backend, static Go binary)
+# Stand-in: MongoDB wire protocol (FerretDB v1.24.2, static Go binary, on Debian's PostgreSQL 15)
 # ---------------------------------------------------------------------------------------------
 find_go() {
 	if command -v go >/dev/null 2>&1; then
@@ -512,14 +514,57 @@ find_go() {
 	fi
 }
 
+# A postgresql-15 package install makes a cluster "15 main" and starts it (under systemd, or
+# through its init script). The stand-in makes its own cluster inside the container, so stop the
+# one we caused and keep it from starting again.
+quiet_postgres_service() {
+	log "stopping and disabling the postgresql service that the package started"
+	if [ -d /run/systemd/system ] && command -v systemctl >/dev/null 2>&1; then
+		run_timeout 60 systemctl disable --now postgresql >/dev/null 2>&1 || true
+	fi
+	if command -v pg_ctlcluster >/dev/null 2>&1; then
+		run_timeout 60 pg_ctlcluster 15 main stop >/dev/null 2>&1 || true
+	fi
+	if [ -f /etc/postgresql/15/main/start.conf ]; then
+		echo manual >/etc/postgresql/15/main/start.conf
+	fi
+}
+
+# stage_postgres ROOT: Debian's PostgreSQL 15 server as the stand-in needs it: initdb, postgres
+# and pg_isready with their libraries, the server's modules (not the JIT, which would pull in
+# LLVM, nor sepgsql), its share folder and the time zones; and the postgres user, since initdb
+# and postgres refuse to run as root.
+stage_postgres() {
+	local root="$1" bin=/usr/lib/postgresql/15/bin lib=/usr/lib/postgresql/15/lib f
+	for f in initdb postgres pg_isready; do
+		copy_with_libs "$root" "$bin/$f"
+	done
+	for f in "$lib"/*.so; do
+		case "${f##*/}" in llvmjit.so | sepgsql.so) continue ;; esac
+		copy_with_libs "$root" "$f"
+	done
+	mkdir -p "$root/usr/share"
+	cp -a /usr/share/postgresql "$root/usr/share/"
+	cp -a /usr/share/zoneinfo "$root/usr/share/"
+	printf 'postgres:x:101:104:PostgreSQL administrator:/tmp:/bin/sh\n' >>"$root/etc/passwd"
+	printf 'postgres:x:104:\n' >>"$root/etc/group"
+}
+
 build_mongo_standin() {
-	local root="$STATE_DIR/build/ferretdb-rootfs" gobin gover hash desc t0
+	local root="$STATE_DIR/build/ferretdb-pg-rootfs" gobin gover hash desc t0 pgver
 	gobin="$(find_go)" || die 1 "building $MONGO_STANDIN needs Go (/usr/local/go/bin/go)"
 	gover="$("$gobin" env GOVERSION)"
+	if [ ! -x /usr/lib/postgresql/15/bin/postgres ] || [ ! -x /usr/lib/postgresql/15/bin/pg_isready ]; then
+		may_provision || die 1 "building $MONGO_STANDIN needs Debian's PostgreSQL 15 server (apt-get install postgresql-15)"
+		apt_install postgresql-15
+		quiet_postgres_service
+	fi
+	pgver="$(dpkg-query -W -f '${Version}' postgresql-15 2>/dev/null || /usr/lib/postgresql/15/bin/postgres --version)"
 
 	stage_base "$root"
 	mkdir -p "$root/data/db"
-	desc="local stand-in: FerretDB v1.24.2 with the SQLite backend (MongoDB wire protocol), not MongoDB"
+	stage_postgres "$root"
+	desc="local stand-in: FerretDB v1.24.2 with the PostgreSQL backend (Debian postgresql-15 $pgver; MongoDB wire protocol), not MongoDB"
 	# The Go inputs are hashed before building, so an unchanged image costs no build.
 	hash="$(tree_hash "$root" "$desc" "go=$gover" \
 		"$(cd "$FERRETDB_SRC" && cat go.mod go.sum main.go | sha256sum)")"
@@ -539,6 +584,7 @@ build_mongo_standin() {
 
 	import_rootfs "$root" "$MONGO_STANDIN" \
 		'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
+		'ENV FERRETDB_HANDLER=postgresql' \
 		'WORKDIR /data/db' \
 		'EXPOSE 27017' \
 		'CMD ["/usr/local/bin/ferretdb-local"]' \
@@ -546,7 +592,8 @@ build_mongo_standin() {
 	rm -rf "$root"
 
 	# Verify: start it and run real driver calls against it (docker/ferretdb/smoke), remove it.
-	start_verify_container "$MONGO_STANDIN" 27017 'Waiting for connections'
+	# The line names the backend: an image that silently fell back to SQLite fails here.
+	start_verify_container "$MONGO_STANDIN" 27017 'PostgreSQL 15 backend.*Waiting for connections'
 	if ! (cd "$FERRETDB_SRC" && GOWORK=off GOFLAGS="-mod=readonly -buildvcs=false" \
 		run_timeout 600 "$gobin" run ./smoke -uri "mongodb://127.0.0.1:$VERIFY_PORT/"); then
 		run_timeout 10 docker logs "$VERIFY_CID" 2>&1 | tail -n 20 >&2 || true
@@ -555,7 +602,7 @@ build_mongo_standin() {
 		die 1 "$MONGO_STANDIN failed its smoke test; image removed"
 	fi
 	stop_verify_container
-	log "$MONGO_STANDIN: built and verified (ping, insert, find, delete with the Go driver)"
+	log "$MONGO_STANDIN: built and verified (several clients at once, indexes one per command, a unique index, with the Go driver)"
 }
 
 # ---------------------------------------------------------------------------------------------

@@ -58,7 +58,7 @@ const (
 	benchAppID    = "wxbench0000000000"
 	ceilingKey    = "onestroke-bench:ceiling"
 	mongoPort     = "27017/tcp"
-	defaultFerret = "onestroke-test/ferretdb:1.24.2-local"
+	defaultFerret = "onestroke-test/ferretdb:1.24.2-pg15-local"
 )
 
 // cmdRun is `onestroke-bench run`: it starts Redis, the ceiling, the mock
@@ -350,7 +350,7 @@ func (r *runner) runConfig(ctx context.Context, cfg string) {
 			// restarted service gets a database of its own.
 			freshEnv = []string{"ONESTROKE_MONGO_DB=qcloud-applet-session-restart"}
 			r.rep.Notes = append(r.rep.Notes, "redis+mongo ran with ONESTROKE_MONGO_TIMEOUT=60s (default 5s) because its MongoDB is the FerretDB stand-in: "+
-				"its drawing figures (list, save, seeding) measure FerretDB on SQLite, which indexes only _id, not MongoDB. Its session figures (cached-session, first-login, peak RSS) do not touch it. "+
+				"its drawing figures (list, save, seeding) measure FerretDB on PostgreSQL, not MongoDB. Its session figures (cached-session, first-login, peak RSS) do not touch it. "+
 				"The restarted service (peak RSS, then save) uses a second database: FerretDB 1.24.2 panics on every new connection once a service starts against a database whose indexes it already created.")
 		}
 	}

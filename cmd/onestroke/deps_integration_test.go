@@ -135,3 +135,128 @@ func TestE2E_V2TokensAndLoginCodesAreSharedByInstancesOnOneRedis(t *testing.T) {
 	assert.Equal(t, http.StatusUnauthorized, status)
 	assert.Equal(t, "ERR_SESSION_EXPIRED", body["error"].(map[string]any)["reason"], "the logout on one instance holds on the other")
 }
+
+// TestE2E_LegacyFirstRequestsOnTwoInstancesShareOneExchange starts two
+// production instances on one Redis and one slow WeChat: concurrent first
+// requests of the legacy protocol with one code, split between them, cost
+// one code2Session call and all are answered with the user, the same bytes
+// on both; later requests with the code alone work on either.
+func TestE2E_LegacyFirstRequestsOnTwoInstancesShareOneExchange(t *testing.T) {
+	redis := testenv.StartRedis(t, testenv.Options{})
+	wx := wechattest.New("wxSHARED", "shared-secret", nil)
+	wxSrv := httptest.NewServer(wx)
+	t.Cleanup(wxSrv.Close)
+	wx.SetDelay(200 * time.Millisecond) // every first request arrives while the exchange runs
+	env := map[string]string{"ONESTROKE_REDIS_URL": redis.RedisURL(), "ONESTROKE_LOGIN_RATE": "off",
+		"ONESTROKE_WX_APPID": "wxSHARED", "ONESTROKE_WX_SECRET": "shared-secret", "ONESTROKE_WX_API_URL": wxSrv.URL}
+	a, b := start(t, testConfig(t, env)), start(t, testConfig(t, env))
+	d, err := wx.Mint("alice", wechattest.Profile{})
+	require.NoError(t, err)
+	first := map[string]string{}
+	for k, v := range d.Headers() {
+		first[k] = v[0]
+	}
+
+	answers := make([]string, 10)
+	var wg sync.WaitGroup
+	for i := range answers {
+		s := []*service{a, b}[i%2]
+		wg.Go(func() {
+			status, _, raw := s.call("GET", "/applet/session", first, "")
+			if assert.Equal(t, http.StatusOK, status, raw) {
+				answers[i] = raw
+			}
+		})
+	}
+	wg.Wait()
+	assert.Equal(t, 1, wx.Exchanges(), "one code2Session call for the code, across both instances")
+	want := `{"wxUserInfo":` + strings.TrimSuffix(d.RawData, "}") + `,"openId":"` + d.OpenID + `"}}`
+	for i, raw := range answers {
+		assert.JSONEq(t, want, raw, "request %d (instance %d) answered with the user", i, i%2)
+		assert.Equal(t, answers[0], raw, "the same bytes from both instances")
+	}
+	for _, s := range []*service{a, b} {
+		status, _, raw := s.call("GET", "/applet/session", map[string]string{"X-WX-Code": d.Code}, "")
+		assert.Equal(t, http.StatusOK, status, raw)
+		assert.Equal(t, answers[0], raw, "the code alone works on either instance")
+	}
+}
+
+// TestE2E_TwoInstancesOnOneRedisAndOneMongoBothServeTheDrawings starts two
+// production instances on one Redis and one MongoDB (here the stand-in on
+// PostgreSQL, which serves several clients): both get their drawing store,
+// the second creating indexes the first made already, and each serves the
+// drawings the other saved, to a legacy session and to a token; a third instance, a
+// restart against the same database, becomes ready too. (Before, the second
+// never got its drawing store: "creating its indexes failed" forever.)
+func TestE2E_TwoInstancesOnOneRedisAndOneMongoBothServeTheDrawings(t *testing.T) {
+	redis := testenv.StartRedis(t, testenv.Options{})
+	mongo := testenv.StartMongo(t, testenv.Options{})
+	wx := wechattest.New("wxSHARED", "shared-secret", nil)
+	wxSrv := httptest.NewServer(wx)
+	t.Cleanup(wxSrv.Close)
+	env := map[string]string{"ONESTROKE_REDIS_URL": redis.RedisURL(), "ONESTROKE_LOGIN_RATE": "off",
+		"ONESTROKE_MONGO_URI": mongo.MongoURI(), "ONESTROKE_MONGO_DB": "shared",
+		"ONESTROKE_WX_APPID": "wxSHARED", "ONESTROKE_WX_SECRET": "shared-secret", "ONESTROKE_WX_API_URL": wxSrv.URL}
+	a, b := start(t, testConfig(t, env)), start(t, testConfig(t, env))
+	ready := func(s *service, name string) {
+		t.Helper()
+		require.Eventually(t, func() bool {
+			status, body, _ := s.call("GET", "/readyz", nil, "")
+			return status == http.StatusOK && fmt.Sprint(body["checks"]) == "map[mongodb:ok redis:ok]"
+		}, 30*time.Second, 100*time.Millisecond, "instance %s gets its drawing store", name)
+	}
+	ready(a, "a")
+	ready(b, "b")
+
+	d, err := wx.Mint("alice", wechattest.Profile{})
+	require.NoError(t, err)
+	first := map[string]string{}
+	for k, v := range d.Headers() {
+		first[k] = v[0]
+	}
+	status, _, raw := a.call("GET", "/applet/session", first, "")
+	require.Equal(t, http.StatusOK, status, raw)
+	cached := map[string]string{"X-WX-Code": d.Code}
+
+	ok := `{"code":0,"msg":"success","data":{}}`
+	_, _, raw = a.call("POST", "/applet/session/paints/save", cached, `{"id":"fromA","actions":"[{\"method\":\"save\",\"data\":[]}]"}`)
+	require.Equal(t, ok, raw)
+	_, _, raw = b.call("POST", "/applet/session/paints/save", cached, `{"id":"fromB","actions":"[2]"}`)
+	require.Equal(t, ok, raw)
+	for name, s := range map[string]*service{"a": a, "b": b} {
+		_, body, raw := s.call("GET", "/applet/session/paints/list", cached, "")
+		require.Equal(t, float64(0), body["code"], raw)
+		got := map[string]string{}
+		for _, item := range body["data"].([]any) {
+			m := item.(map[string]any)
+			got[m["id"].(string)] = m["actions"].(string)
+		}
+		assert.Equal(t, map[string]string{"fromA": `[{"method":"save","data":[]}]`, "fromB": `[2]`}, got, "instance %s lists both instances' drawings", name)
+	}
+
+	// A token of the modern protocol reaches the same store from either
+	// instance (the legacy routes take it in place of X-WX-Code).
+	tok := bearerOf(b.v2Login(mustMint(t, wx, "alice").Code, ""))
+	_, _, raw = b.call("POST", "/applet/session/paints/save", tok, `{"id":"tokenB","actions":"[3]"}`)
+	require.Equal(t, ok, raw)
+	_, body, raw := a.call("GET", "/applet/session/paints/list", tok, "")
+	require.Equal(t, float64(0), body["code"], raw)
+	assert.Len(t, body["data"], 3, "the token's list on a has the drawings saved on a and b")
+
+	c := start(t, testConfig(t, env)) // a restart: every index exists already
+	ready(c, "c")
+	_, body, raw = c.call("GET", "/applet/session/paints/list", cached, "")
+	require.Equal(t, float64(0), body["code"], raw)
+	assert.Len(t, body["data"], 3, "the restarted instance serves every drawing")
+	for name, s := range map[string]*service{"a": a, "b": b, "c": c} {
+		assert.NotContains(t, s.logs.String(), "creating its indexes failed", "instance %s", name)
+	}
+}
+
+func mustMint(t *testing.T, wx *wechattest.Server, user string) wechattest.Device {
+	t.Helper()
+	d, err := wx.Mint(user, wechattest.Profile{})
+	require.NoError(t, err)
+	return d
+}

@@ -192,12 +192,15 @@ func (m *Main) Open(ctx context.Context) (err error) {
 	}
 	// The token stores and the access_token share the Redis store's client
 	// (they look for it on sessionStore); the use cases get the cache in
-	// front of the stores.
+	// front of the stores. Both protocols claim their codes in one
+	// LoginCodes: one exchange per code across every instance, whichever
+	// protocol sent it.
 	tokenSessions, loginCodes, tokensDesc := m.openTokenSessions(sessionStore)
 	cachedSessions, cachedTokens, cacheDesc := m.openSessionCache(bg, sessionStore, tokenSessions)
 	sessions := &app.SessionService{
 		Store:     cachedSessions,
 		Exchanger: exchanger,
+		Codes:     loginCodes,
 		TTL:       cfg.SessionTTL,
 		Logger:    m.logger,
 		Gate:      gate,
@@ -335,7 +338,8 @@ func (m *Main) openSessions(bg context.Context) (ports.SessionStore, ports.RateL
 }
 
 // openTokenSessions returns the stores of the modern sessions (PROTOCOL §6):
-// the token sessions and the login codes that make one exchange per code.
+// the token sessions and the login codes that make one exchange per code
+// (of both protocols).
 // With Redis they share the legacy store's client, so every instance sees
 // every token and each code's lease.
 func (m *Main) openTokenSessions(legacy ports.SessionStore) (ports.TokenSessionStore, ports.LoginCodes, string) {

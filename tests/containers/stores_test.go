@@ -42,7 +42,7 @@ func redisStore(t *testing.T, url string, opts redisstore.Options) *redisstore.S
 }
 
 // mongoRepo opens a repository for the correctness suites. Their bound on
-// a call is generous: on a loaded machine the stand-in (FerretDB on SQLite)
+// a call is generous: on a loaded machine the stand-in (FerretDB on PostgreSQL)
 // can take over the default 5 s to write a 1 MiB drawing, and after a
 // driver timeout FerretDB 1.24.2 stops answering new connections, failing
 // every test after it. The fault suites keep the default.

@@ -91,11 +91,12 @@ func newWorld(t *testing.T) *world {
 		Now:    w.clock.Now,
 	}
 	platform := wechat.NewPlatform(exchanger, w.access)
+	codes := memstore.NewLoginCodes(w.clock.Now) // both protocols' codes, as cmd/onestroke shares them
 	w.handler = httpapi.New(httpapi.Config{
-		Sessions: &app.SessionService{Store: w.sessions, TTL: providerTTL, Exchanger: exchanger, Gate: gate},
+		Sessions: &app.SessionService{Store: w.sessions, Codes: codes, TTL: providerTTL, Exchanger: exchanger, Gate: gate},
 		Tokens: &app.TokenService{
 			Sessions:  w.tokens,
-			Codes:     memstore.NewLoginCodes(w.clock.Now),
+			Codes:     codes,
 			Profiles:  w.profiles,
 			Exchanger: exchanger,
 			Sealer:    w.sealer,

@@ -27,6 +27,7 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"testing"
@@ -497,5 +498,59 @@ func TestScaleOut_TwoInstancesBehindNginxWithTLS(t *testing.T) {
 		data(t, p.must(t, http.MethodPost, "/applet/v2/logout", "v2-logout", bearer(l.Token), ""), &none)
 		requireBusinessError(t, p.must(t, http.MethodGet, "/applet/v2/me", "v2-after", bearer(l.Token), ""),
 			http.StatusUnauthorized, "ERR_SESSION_EXPIRED")
+	})
+
+	t.Run("concurrent v2 logins with one code on both instances cost one exchange", func(t *testing.T) {
+		const n = 6
+		p := s.phone(t)
+		s.wx.SetDelay(200 * time.Millisecond) // every request arrives while the exchange is under way
+		defer s.wx.SetDelay(0)
+		d := s.mint(t, "v2-concurrent")
+		before := s.wx.Exchanges()
+		logins := make([]v2Login, n)
+		var wg sync.WaitGroup
+		for i := range n {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				logins[i] = p.login(t, fmt.Sprintf("concurrent-%d", i), d.Code)
+			}()
+		}
+		wg.Wait()
+		assert.Equal(t, 1, s.wx.Exchanges()-before, "one code2Session call for the code")
+		for _, l := range logins {
+			assert.Equal(t, d.OpenID, l.OpenID)
+		}
+		assert.Len(t, s.nginx.landedOn(t, "concurrent-", n), 2, "the logins reached both instances")
+	})
+
+	t.Run("a v2 session revoked through one instance is refused on the other", func(t *testing.T) {
+		p := s.phone(t)
+		l := p.login(t, "revoke-login", s.mint(t, "v2-revoked").Code)
+		for i := range 4 { // cached on both instances
+			var me struct{ OpenID string }
+			data(t, p.must(t, http.MethodGet, "/applet/v2/me", fmt.Sprintf("revoke-warm-%d", i), bearer(l.Token), ""), &me)
+		}
+		require.Len(t, s.nginx.landedOn(t, "revoke-warm-", 4), 2, "the token was used on both instances")
+		var none struct{}
+		data(t, p.must(t, http.MethodPost, "/applet/v2/logout", "revoke-logout", bearer(l.Token), ""), &none)
+		// At once, well within the caches' 2 s TTL: only the invalidation can refuse it on the other instance.
+		for i := range 4 {
+			requireBusinessError(t, p.must(t, http.MethodGet, "/applet/v2/me", fmt.Sprintf("revoke-after-%d", i), bearer(l.Token), ""),
+				http.StatusUnauthorized, "ERR_SESSION_EXPIRED")
+		}
+		assert.Len(t, s.nginx.landedOn(t, "revoke-after-", 4), 2, "refused by both instances")
+	})
+
+	t.Run("the login budget counts the client's address, not nginx's", func(t *testing.T) {
+		p, q := s.phone(t), s.phone(t)
+		for i := range scaleLoginBurst {
+			p.login(t, fmt.Sprintf("budget-p-%d", i), s.mint(t, fmt.Sprintf("budget-p%d", i)).Code)
+		}
+		over := p.must(t, http.MethodPost, "/applet/v2/login", "budget-p-over", nil, fmt.Sprintf(`{"code":%q}`, s.mint(t, "budget-p-over").Code))
+		requireBusinessError(t, over, http.StatusTooManyRequests, "ERR_RATE_LIMITED")
+		// Another phone behind the same nginx still has its own budget.
+		q.login(t, "budget-q", s.mint(t, "budget-q").Code)
+		assert.Len(t, s.nginx.landedOn(t, "budget-p-", scaleLoginBurst+1), 2, "p's logins reached both instances: the budget is shared")
 	})
 }

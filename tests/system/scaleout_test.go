@@ -553,4 +553,131 @@ func TestScaleOut_TwoInstancesBehindNginxWithTLS(t *testing.T) {
 		q.login(t, "budget-q", s.mint(t, "budget-q").Code)
 		assert.Len(t, s.nginx.landedOn(t, "budget-p-", scaleLoginBurst+1), 2, "p's logins reached both instances: the budget is shared")
 	})
+
+	// The fault scenarios share a load: keep-alive phones reading their
+	// cached session through nginx while one instance goes away.
+	var readers []*reader
+	for i := range 6 {
+		p := s.phone(t)
+		d := s.mint(t, fmt.Sprintf("reader%d", i))
+		r := p.must(t, http.MethodGet, "/applet/session", fmt.Sprintf("reader-login-%d", i), d.Headers(), "")
+		require.Equal(t, http.StatusOK, r.status, "%s", r.body)
+		readers = append(readers, &reader{p: p, code: d.Code, id: i})
+	}
+
+	t.Run("one instance SIGKILLed under load: no failed read, nginx retries on the other", func(t *testing.T) {
+		st := s.underLoad(t, readers, "kill", func() {
+			err := s.b.signal(syscall.SIGKILL)
+			assert.Error(t, err, "B was killed")
+		})
+		assert.Zero(t, st.failed, "failed reads: %q", st.errs)
+		t.Logf("SIGKILL: %d reads, %d failed, %d retried by nginx on the other instance", st.total, st.failed, s.nginx.retried(t, "kill-"))
+		s.b.start()
+		s.rejoined(t, s.b, "rejoin-b")
+	})
+
+	t.Run("one instance restarted with SIGTERM under load: zero failed requests", func(t *testing.T) {
+		var exitErr error
+		var took time.Duration
+		st := s.underLoad(t, readers, "term", func() {
+			signalled := time.Now()
+			exitErr = s.a.signal(syscall.SIGTERM)
+			took = time.Since(signalled)
+			s.a.start()
+		})
+		require.NoError(t, exitErr, "A exits 0 on SIGTERM\n%s", s.a.logs)
+		assert.GreaterOrEqual(t, took, scaleDrain, "A drained before it stopped")
+		assert.Zero(t, st.failed, "failed requests: %q", st.errs)
+		t.Logf("SIGTERM: %d reads, %d failed, %d retried by nginx; A exited %s after the signal and started again",
+			st.total, st.failed, s.nginx.retried(t, "term-"), took.Round(time.Millisecond))
+		s.rejoined(t, s.a, "rejoin-a")
+	})
+}
+
+// reader is one phone of the steady load, with its legacy session.
+type reader struct {
+	p    *phone
+	code string
+	id   int
+}
+
+type loadStats struct {
+	total, failed int64
+	errs          []string // the first failures
+}
+
+// underLoad runs the readers (each a loop of cached reads on its own
+// keep-alive connection) until both instances have answered a steady
+// stream, then calls fault, then keeps the load on for two more seconds.
+// Any error or any status but 200 is a failed read.
+func (s *scaleout) underLoad(t *testing.T, readers []*reader, prefix string, fault func()) *loadStats {
+	t.Helper()
+	var (
+		st   loadStats
+		mu   sync.Mutex
+		stop = make(chan struct{})
+		wg   sync.WaitGroup
+	)
+	for _, r := range readers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for n := 0; ; n++ {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				rep, err := r.p.do(http.MethodGet, "/applet/session", fmt.Sprintf("%s-%d-%d", prefix, r.id, n), codeOnly(r.code), "")
+				mu.Lock()
+				st.total++
+				if err != nil || rep.status != http.StatusOK {
+					st.failed++
+					if len(st.errs) < 10 {
+						st.errs = append(st.errs, fmt.Sprintf("reader %d read %d: %v %d %s", r.id, n, err, rep.status, rep.body))
+					}
+				}
+				mu.Unlock()
+			}
+		}()
+	}
+	count := func() int64 { mu.Lock(); defer mu.Unlock(); return st.total }
+	require.Eventually(t, func() bool { return count() >= 300 }, 10*time.Second, 10*time.Millisecond, "the load runs")
+	fault()
+	time.Sleep(2 * time.Second)
+	close(stop)
+	wg.Wait()
+	require.Positive(t, st.total)
+	return &st
+}
+
+// retried counts the requests tagged prefix* that nginx sent to a second
+// instance after the first failed.
+func (p *proxy) retried(t *testing.T, prefix string) int {
+	t.Helper()
+	raw, err := os.ReadFile(p.accessLog)
+	require.NoError(t, err)
+	n := 0
+	for _, line := range strings.Split(string(raw), "\n") {
+		f := strings.Split(line, "|")
+		if len(f) == 4 && strings.HasPrefix(f[0], prefix) && strings.Contains(f[2], ",") {
+			n++
+		}
+	}
+	return n
+}
+
+// rejoined waits until nginx sends requests to in again (after its
+// fail_timeout), so that the next scenario starts with both instances in.
+func (s *scaleout) rejoined(t *testing.T, in *instance, prefix string) {
+	t.Helper()
+	p := s.phone(t)
+	n := 0
+	require.Eventually(t, func() bool {
+		n++
+		r, err := p.do(http.MethodGet, "/applet/session", fmt.Sprintf("%s-%d", prefix, n), nil, "")
+		require.NoError(t, err)
+		require.Equal(t, http.StatusOK, r.status, "%s", r.body)
+		return s.nginx.landedOn(t, prefix+"-", n)[in.addr] > 0
+	}, 15*time.Second, 100*time.Millisecond, "nginx sends requests to %s again", in.name)
 }

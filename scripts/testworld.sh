@@ -303,6 +303,8 @@ ensure_engine_and_host_redis() {
 		pkgs+=(apparmor)
 	fi
 	[ "$need_redis" = 0 ] || pkgs+=(redis-server)
+	# nginx in front of two replicas in the scale-out system test (tests/system/scaleout_test.go).
+	command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || pkgs+=(nginx-light)
 	if [ "${#pkgs[@]}" -gt 0 ]; then
 		apt_install "${pkgs[@]}"
 		[ "$need_redis" = 0 ] || quiet_redis_service

@@ -224,8 +224,16 @@ quiet_redis_service() {
 	fi
 }
 
+# Likewise the nginx package's own service (port 80): the system test runs its own nginx.
+quiet_nginx_service() {
+	if [ -d /run/systemd/system ] && command -v systemctl >/dev/null 2>&1; then
+		log "stopping and disabling the nginx service that the package started"
+		run_timeout 60 systemctl disable --now nginx >/dev/null 2>&1 || true
+	fi
+}
+
 # ---------------------------------------------------------------------------------------------
-# Step 1: Docker engine (+ the host redis-server, installed in the same apt call when needed)
+# Step 1: Docker engine (+ the host redis-server and nginx, installed in the same apt call when needed)
 # ---------------------------------------------------------------------------------------------
 docker_ok() { command -v docker >/dev/null 2>&1 && run_timeout 20 docker info >/dev/null 2>&1; }
 
@@ -262,17 +270,22 @@ start_dockerd() {
 
 ensure_engine_and_host_redis() {
 	local pkgs=() deadline
-	local need_redis=0
+	local need_redis=0 need_nginx=0
 	[ -x /usr/bin/redis-server ] || need_redis=1
+	# nginx in front of two replicas in the scale-out system test (tests/system/scaleout_test.go).
+	command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || need_nginx=1
 
 	if docker_ok; then
 		log "docker engine: running already ($(docker version -f '{{.Server.Version}}' 2>/dev/null || echo '?')), using it"
-		if [ "$need_redis" = 1 ]; then
+		if [ "$need_redis" = 1 ] || [ "$need_nginx" = 1 ]; then
 			if may_provision; then
-				apt_install redis-server
-				quiet_redis_service
+				[ "$need_redis" = 0 ] || pkgs+=(redis-server)
+				[ "$need_nginx" = 0 ] || pkgs+=(nginx-light)
+				apt_install "${pkgs[@]}"
+				[ "$need_redis" = 0 ] || quiet_redis_service
+				[ "$need_nginx" = 0 ] || quiet_nginx_service
 			else
-				log "NOTE: no redis-server binary on this host; the local Redis Cluster suite needs one (Debian: apt-get install redis-server)"
+				log "NOTE: no redis-server or nginx binary on this host; the local Redis Cluster suite and the scale-out system test need them (Debian: apt-get install redis-server nginx-light)"
 			fi
 		fi
 		return 0
@@ -303,11 +316,11 @@ ensure_engine_and_host_redis() {
 		pkgs+=(apparmor)
 	fi
 	[ "$need_redis" = 0 ] || pkgs+=(redis-server)
-	# nginx in front of two replicas in the scale-out system test (tests/system/scaleout_test.go).
-	command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || pkgs+=(nginx-light)
+	[ "$need_nginx" = 0 ] || pkgs+=(nginx-light)
 	if [ "${#pkgs[@]}" -gt 0 ]; then
 		apt_install "${pkgs[@]}"
 		[ "$need_redis" = 0 ] || quiet_redis_service
+		[ "$need_nginx" = 0 ] || quiet_nginx_service
 		step_done "apt install"
 	fi
 

@@ -283,7 +283,10 @@ func TestBinary_SIGTERMUnderSteadyKeepAliveLoadFailsNoRequest(t *testing.T) {
 	assert.GreaterOrEqual(t, took, drain, "A drained before it stopped")
 	assert.LessOrEqual(t, took, drain+shutdown, "A exits within drain + shutdown timeout")
 	assert.Zero(t, bal.failures.Load(), "failed requests: %q", bal.errs)
-	assert.Positive(t, a.closed.Load(), "A's answers during the drain closed their connections")
+	// How many of A's answers carried Connection: close depends on how soon
+	// the balancer's probe saw /readyz turn 503 (it may move every client
+	// away before A answers again); cmd/onestroke's drain tests hold the
+	// header itself. What must hold here is that nothing failed.
 	assert.False(t, b.out.Load(), "B stayed in")
 	logs := a.p.Logs()
 	for _, phase := range []string{`"msg":"drain started`, `"msg":"drained"`, `"msg":"onestroke stopped"`} {

@@ -196,6 +196,11 @@ func New(client redis.UniversalClient, mode Mode, opts Options) *Store {
 	return s
 }
 
+// Batch returns what the store's single commands go through (the client's
+// automatic pipeliner, see batched), for an adapter on the same client
+// that sends single commands per request (the session cache's publish).
+func (s *Store) Batch() redis.Cmdable { return s.batch }
+
 // Client returns the store's go-redis client, for the rate limiter that
 // shares it (one pool, one topology).
 func (s *Store) Client() redis.UniversalClient { return s.client }
@@ -272,17 +277,14 @@ func (s *Store) GetTTL(ctx context.Context, code string) (domain.Session, time.D
 	if strings.ContainsAny(code, "{}") {
 		return domain.Session{}, 0, domain.SessionExpired(nil)
 	}
-	var vals *redis.SliceCmd
-	var pttl *redis.DurationCmd
-	_, err := s.client.Pipelined(ctx, func(p redis.Pipeliner) error {
-		vals = p.MGet(ctx, s.codeKey(code), s.proofKey(code))
-		pttl = p.PTTL(ctx, s.codeKey(code))
-		return nil
-	})
+	// Two commands of the automatic pipeline, the second only for a code
+	// that is there: a first login asks for a code the store does not
+	// know, and a miss is then one batched read, as Get's.
+	vals, err := s.batch.MGet(ctx, s.codeKey(code), s.proofKey(code)).Result()
 	if err != nil {
 		return domain.Session{}, 0, unavailable(err)
 	}
-	userJSON, ok := vals.Val()[0].(string)
+	userJSON, ok := vals[0].(string)
 	if !ok {
 		return domain.Session{}, 0, domain.SessionExpired(nil)
 	}
@@ -290,43 +292,41 @@ func (s *Store) GetTTL(ctx context.Context, code string) (domain.Session, time.D
 	if err != nil {
 		return domain.Session{}, 0, err
 	}
-	left, err := keyLeft(pttl.Val())
+	pttl, err := s.batch.PTTL(ctx, s.codeKey(code)).Result()
+	if err != nil {
+		return domain.Session{}, 0, unavailable(err)
+	}
+	left, err := keyLeft(pttl)
 	if err != nil {
 		return domain.Session{}, 0, err
 	}
-	proof, _ := vals.Val()[1].(string)
+	proof, _ := vals[1].(string)
 	return domain.Session{Code: code, User: user, Proof: proof}, left, nil
 }
 
-// UserTTL is User, and how long the code has left, in one pipeline.
+// UserTTL is User, and how long the code has left.
 func (s *Store) UserTTL(ctx context.Context, code string) (domain.UserInfo, time.Duration, error) {
 	if strings.ContainsAny(code, "{}") {
 		return domain.UserInfo{}, 0, domain.SessionExpired(nil)
 	}
-	var get *redis.StringCmd
-	var pttl *redis.DurationCmd
-	// Each command carries its own error (a pipeline's is its first
-	// failure), and GET's decides.
-	_, _ = s.client.Pipelined(ctx, func(p redis.Pipeliner) error {
-		get = p.Get(ctx, s.codeKey(code))
-		pttl = p.PTTL(ctx, s.codeKey(code))
-		return nil
-	})
-	err := get.Err()
+	// As GetTTL: the PTTL only for a code that is there.
+	raw, err := s.batch.Get(ctx, s.codeKey(code)).Bytes()
 	if errors.Is(err, redis.Nil) {
 		return domain.UserInfo{}, 0, domain.SessionExpired(nil)
 	} else if redis.HasErrorPrefix(err, "WRONGTYPE") {
 		return domain.UserInfo{}, 0, domain.SessionExpired(err)
 	} else if err != nil {
 		return domain.UserInfo{}, 0, unavailable(err)
-	} else if err := pttl.Err(); err != nil {
-		return domain.UserInfo{}, 0, unavailable(err)
 	}
-	user, err := domain.UserInfoFromJSON([]byte(get.Val()))
+	user, err := domain.UserInfoFromJSON(raw)
 	if err != nil {
 		return domain.UserInfo{}, 0, err
 	}
-	left, err := keyLeft(pttl.Val())
+	pttl, err := s.batch.PTTL(ctx, s.codeKey(code)).Result()
+	if err != nil {
+		return domain.UserInfo{}, 0, unavailable(err)
+	}
+	left, err := keyLeft(pttl)
 	if err != nil {
 		return domain.UserInfo{}, 0, err
 	}

@@ -28,6 +28,7 @@ const DefaultPingEvery = 500 * time.Millisecond
 type RedisInvalidations struct {
 	id        string
 	client    redis.UniversalClient
+	publisher redis.Cmdable // what Publish sends through: client, or PublishThrough's
 	channel   string
 	pingEvery time.Duration
 	opTimeout time.Duration
@@ -48,14 +49,23 @@ func NewRedisInvalidations(client redis.UniversalClient, channel string, pingEve
 	}
 	var id [8]byte
 	_, _ = rand.Read(id[:]) // never fails (crypto/rand)
-	return &RedisInvalidations{id: hex.EncodeToString(id[:]), client: client, channel: channel, pingEvery: pingEvery, opTimeout: opTimeout}
+	return &RedisInvalidations{id: hex.EncodeToString(id[:]), client: client, publisher: client, channel: channel, pingEvery: pingEvery, opTimeout: opTimeout}
+}
+
+// PublishThrough makes Publish send its PUBLISH through c (the same
+// client's automatic pipeliner: every re-login, logout and revoke
+// publishes, and alone each would cost a round trip's system calls) and
+// returns r.
+func (r *RedisInvalidations) PublishThrough(c redis.Cmdable) *RedisInvalidations {
+	r.publisher = c
+	return r
 }
 
 // Publish implements Invalidations with one PUBLISH.
 func (r *RedisInvalidations) Publish(ctx context.Context, owner string) error {
 	ctx, cancel := context.WithTimeout(ctx, r.opTimeout)
 	defer cancel()
-	return r.client.Publish(ctx, r.channel, r.id+" "+owner).Err()
+	return r.publisher.Publish(ctx, r.channel, r.id+" "+owner).Err()
 }
 
 // Run implements Invalidations: it subscribes, reports Up on the

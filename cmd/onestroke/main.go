@@ -360,7 +360,7 @@ func (m *Main) openSessionCache(bg context.Context, legacy ports.SessionStore, t
 	if !ok || m.cfg.SessionCacheSize == 0 {
 		return legacy, tokens, "off"
 	}
-	cache := sessioncache.New(sessioncache.NewRedisInvalidations(store.Client(), "", 0, m.cfg.RedisTimeout),
+	cache := sessioncache.New(sessioncache.NewRedisInvalidations(store.Client(), "", 0, m.cfg.RedisTimeout).PublishThrough(store.Batch()),
 		sessioncache.Options{Size: m.cfg.SessionCacheSize, TTL: m.cfg.SessionCacheTTL})
 	ctx, cancel := context.WithCancel(bg)
 	done := make(chan struct{})

@@ -79,7 +79,14 @@ type SessionService struct {
 	// logins makes concurrent first requests with one code share a single
 	// exchange: a code is single-use at WeChat.
 	logins singleflight.Group
+	// completing counts the codes' login records still being written
+	// (see login); Wait waits for them.
+	completing sync.WaitGroup
 }
+
+// Wait waits for the codes' login records still being written; call it
+// after the last Authenticate has returned (on shutdown, and in tests).
+func (s *SessionService) Wait() { s.completing.Wait() }
 
 // loginResult is what a shared login hands to every request that waited
 // for it.
@@ -184,13 +191,23 @@ func (s *SessionService) login(ctx context.Context, c domain.Credentials, raw do
 				s.release(ctx, c.Code)
 				return res, err
 			}
-			if err := s.Codes.Complete(ctx, c.Code, ports.LoginResult{Owner: res.user.OpenID(), SessionID: ports.LegacyLogin}, LoginCodeTTL); err != nil {
-				// The login stands; first requests with this code on other
-				// instances wait for the lease, then meet WeChat's "code
-				// been used" and find the session in the store.
-				s.logger().LogAttrs(ctx, slog.LevelWarn, "legacy login: recording the code's login failed",
-					slog.String("code", domain.ErrorCode(err)), slog.String("error", domain.ErrorMessage(err)))
-			}
+			// The record is written while the answer goes back, as the v2
+			// login's: first requests with this code on other instances
+			// wait for it through the claim.
+			owner := res.user.OpenID()
+			s.completing.Add(1)
+			go func() {
+				defer s.completing.Done()
+				ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), completeTimeout)
+				defer cancel()
+				if err := s.Codes.Complete(ctx, c.Code, ports.LoginResult{Owner: owner, SessionID: ports.LegacyLogin}, LoginCodeTTL); err != nil {
+					// The login stands; first requests with this code on other
+					// instances wait for the lease, then meet WeChat's "code
+					// been used" and find the session in the store.
+					s.logger().LogAttrs(ctx, slog.LevelWarn, "legacy login: recording the code's login failed",
+						slog.String("code", domain.ErrorCode(err)), slog.String("error", domain.ErrorMessage(err)))
+				}
+			}()
 			return res, nil
 		}
 		if done != (ports.LoginResult{}) {

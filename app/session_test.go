@@ -610,3 +610,25 @@ func TestAuthenticate_LegacyAndTokenLoginsOfOneCodeCostOneExchange(t *testing.T)
 	assert.Equal(t, domain.EEXCHANGEREFUSED, domain.ErrorCode(err), "the code was spent by the legacy login")
 	assert.EqualValues(t, 1, wx.calls.Load())
 }
+
+func TestAuthenticate_TheAnswerDoesNotWaitForTheCodesRecord(t *testing.T) {
+	store, wx := memstore.NewSessionStore(nil), newWeChat()
+	writing, release := make(chan struct{}), make(chan struct{})
+	var once sync.Once
+	codes := &spyCodes{LoginCodes: memstore.NewLoginCodes(nil), onComplete: func() { once.Do(func() { close(writing) }); <-release }}
+	services := instances(2, store, codes, wx)
+	user, err := services[0].Authenticate(context.Background(), firstHeaders("c9"))
+	require.NoError(t, err, "answered while the code's record is still being written")
+	assert.Equal(t, "oALICE", user.OpenID())
+	<-writing
+
+	again, err := services[1].Authenticate(context.Background(), firstHeaders("c9"))
+	require.NoError(t, err, "another instance answers the same first request from the store")
+	assert.Equal(t, user.JSON(), again.JSON())
+	assert.EqualValues(t, 1, wx.calls.Load(), "no second exchange")
+	close(release)
+	services[0].Wait()
+	_, done, err := codes.Claim(context.Background(), "c9", time.Minute)
+	require.NoError(t, err)
+	assert.Equal(t, ports.LegacyLogin, done.SessionID, "the record landed")
+}

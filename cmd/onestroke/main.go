@@ -205,6 +205,8 @@ func (m *Main) Open(ctx context.Context) (err error) {
 		Logger:    m.logger,
 		Gate:      gate,
 	}
+	// Closed before the stores: the codes' login records still being written land.
+	m.closers = append(m.closers, func(context.Context) error { sessions.Wait(); return nil })
 	profiles, profilesDesc := m.openProfiles(repo)
 	sealer, err := domain.NewSessionKeySealer(exchanger.AppSecret)
 	if err != nil {

@@ -106,6 +106,42 @@ func AccessTokenMetrics(reg prometheus.Registerer) func(app.AccessTokenEvent) {
 	}
 }
 
+// CacheStats is what SessionCacheMetrics reads at each scrape: the session
+// cache's counts since start, its size, and whether its invalidation
+// channel is up.
+type CacheStats struct {
+	Hits, Misses, Fills, Refused, Entries int
+	Up                                    bool
+}
+
+// SessionCacheMetrics registers the session cache's series on reg, read
+// from stats at scrape time: onestroke_session_cache_hits_total,
+// ..._misses_total, ..._fills_total, ..._refused_fills_total (reads that
+// raced an invalidation and were not kept), ..._entries and ..._up (1
+// while the invalidation channel is up; 0 means the cache is dropped and
+// bypassed).
+func SessionCacheMetrics(reg prometheus.Registerer, stats func() CacheStats) {
+	counter := func(name, help string, v func(CacheStats) int) prometheus.Collector {
+		return prometheus.NewCounterFunc(prometheus.CounterOpts{Name: name, Help: help}, func() float64 { return float64(v(stats())) })
+	}
+	gauge := func(name, help string, v func(CacheStats) float64) prometheus.Collector {
+		return prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: name, Help: help}, func() float64 { return v(stats()) })
+	}
+	reg.MustRegister(
+		counter("onestroke_session_cache_hits_total", "Session reads (legacy codes and tokens) answered from this instance's cache.", func(s CacheStats) int { return s.Hits }),
+		counter("onestroke_session_cache_misses_total", "Session reads that went to the store.", func(s CacheStats) int { return s.Misses }),
+		counter("onestroke_session_cache_fills_total", "Sessions put into the cache after a read of the store.", func(s CacheStats) int { return s.Fills }),
+		counter("onestroke_session_cache_refused_fills_total", "Reads of the store not kept: an invalidation of their user passed meanwhile, or the channel was down.", func(s CacheStats) int { return s.Refused }),
+		gauge("onestroke_session_cache_entries", "Sessions in this instance's cache.", func(s CacheStats) float64 { return float64(s.Entries) }),
+		gauge("onestroke_session_cache_up", "1 while the cache's invalidation channel is up; 0: the cache is dropped and bypassed.", func(s CacheStats) float64 {
+			if s.Up {
+				return 1
+			}
+			return 0
+		}),
+	)
+}
+
 // NewRegistry returns a registry with the Go runtime and process collectors,
 // for the service's /metrics.
 func NewRegistry() *prometheus.Registry {

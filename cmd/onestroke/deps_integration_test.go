@@ -123,6 +123,12 @@ func TestE2E_V2TokensAndLoginCodesAreSharedByInstancesOnOneRedis(t *testing.T) {
 		}
 	}
 
+	for _, s := range []*service{a, b} {
+		m := s.metrics()
+		assert.Contains(t, m, "onestroke_session_cache_up 1", "the cache's channel is up")
+		assert.Regexp(t, `onestroke_session_cache_hits_total [1-9]`, m, "the second read of each token was a hit")
+	}
+
 	retry := b.v2Login(d.Code, "")
 	assert.Equal(t, 1, wx.Exchanges(), "a retry of the code is answered without WeChat")
 	assert.Equal(t, session, retry["sessionId"])

@@ -22,6 +22,8 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/onestroke/onestroke/adapters/boltstore"
 	"github.com/onestroke/onestroke/adapters/httpapi"
 	"github.com/onestroke/onestroke/adapters/memstore"
@@ -196,7 +198,7 @@ func (m *Main) Open(ctx context.Context) (err error) {
 	// LoginCodes: one exchange per code across every instance, whichever
 	// protocol sent it.
 	tokenSessions, loginCodes, tokensDesc := m.openTokenSessions(sessionStore)
-	cachedSessions, cachedTokens, cacheDesc := m.openSessionCache(bg, sessionStore, tokenSessions)
+	cachedSessions, cachedTokens, cacheDesc := m.openSessionCache(bg, sessionStore, tokenSessions, registry)
 	sessions := &app.SessionService{
 		Store:     cachedSessions,
 		Exchanger: exchanger,
@@ -357,13 +359,17 @@ func (m *Main) openTokenSessions(legacy ports.SessionStore) (ports.TokenSessionS
 // is not 0; its invalidations travel on the stores' own Redis client, and
 // it listens until the service closes. In memory (one instance) the stores
 // are in-process already and go undecorated.
-func (m *Main) openSessionCache(bg context.Context, legacy ports.SessionStore, tokens ports.TokenSessionStore) (ports.SessionStore, ports.TokenSessionStore, string) {
+func (m *Main) openSessionCache(bg context.Context, legacy ports.SessionStore, tokens ports.TokenSessionStore, reg prometheus.Registerer) (ports.SessionStore, ports.TokenSessionStore, string) {
 	store, ok := legacy.(*redisstore.Store)
 	if !ok || m.cfg.SessionCacheSize == 0 {
 		return legacy, tokens, "off"
 	}
 	cache := sessioncache.New(sessioncache.NewRedisInvalidations(store.Client(), "", 0, m.cfg.RedisTimeout).PublishThrough(store.Batch()),
 		sessioncache.Options{Size: m.cfg.SessionCacheSize, TTL: m.cfg.SessionCacheTTL})
+	httpapi.SessionCacheMetrics(reg, func() httpapi.CacheStats {
+		st := cache.Stats()
+		return httpapi.CacheStats{Hits: st.Hits, Misses: st.Misses, Fills: st.Fills, Refused: st.Refused, Entries: st.Entries, Up: st.Up}
+	})
 	ctx, cancel := context.WithCancel(bg)
 	done := make(chan struct{})
 	go func() { defer close(done); cache.Run(ctx) }()

@@ -163,7 +163,12 @@ func ParseURL(raw string, opTimeout time.Duration) (redis.UniversalClient, Mode,
 		if o.Protocol == 0 {
 			o.Protocol = resp2
 		}
-		o.MaxRetries = 1 // a MOVED redirect after a failover is worth one retry
+		// One retry of a command whose connection broke (an old master
+		// closing it as it steps down). A MOVED after a failover is not a
+		// retry: go-redis follows it (MaxRedirects, default 3) and reloads
+		// its slot map, which TestE2E_RedisClusterMasterFailedOverUnderLoad
+		// shows is enough to recover within milliseconds.
+		o.MaxRetries = 1
 		return redis.NewClusterClient(o), ModeCluster, nil
 	}
 	return nil, "", fmt.Errorf("ONESTROKE_REDIS_URL scheme %q: want redis, rediss, redis+sentinel or redis+cluster", u.Scheme+"+"+kind)

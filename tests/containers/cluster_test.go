@@ -4,11 +4,6 @@ package containers
 
 import (
 	"context"
-	"fmt"
-	"os"
-	"os/exec"
-	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 
@@ -26,41 +21,7 @@ import (
 // processes on loopback ports and returns its redis+cluster URL.
 func startCluster(t *testing.T) string {
 	t.Helper()
-	for _, bin := range []string{"redis-server", "redis-cli"} {
-		if _, err := exec.LookPath(bin); err != nil {
-			if os.Getenv("CI") == "true" {
-				t.Fatalf("CI=true and %s is missing: `make test` installs it with scripts/testworld.sh", bin)
-			}
-			t.Skipf("SKIPPING the Redis Cluster suite: %s is not installed (apt-get install redis-server)", bin)
-		}
-	}
-	dir := t.TempDir()
-	var addrs []string
-	for i := 0; i < 3; i++ {
-		port := testenv.FreePort(t)
-		addr := fmt.Sprintf("127.0.0.1:%d", port)
-		cmd := exec.Command("redis-server",
-			"--bind", "127.0.0.1", "--port", fmt.Sprint(port), "--cluster-enabled", "yes",
-			"--cluster-config-file", filepath.Join(dir, fmt.Sprintf("nodes-%d.conf", port)),
-			"--dir", dir, "--save", "", "--appendonly", "no", "--protected-mode", "no")
-		require.NoError(t, cmd.Start())
-		t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-		addrs = append(addrs, addr)
-	}
-	for _, a := range addrs {
-		require.Eventually(t, func() bool {
-			return exec.Command("redis-cli", "-h", "127.0.0.1", "-p", strings.Split(a, ":")[1], "ping").Run() == nil
-		}, 10*time.Second, 50*time.Millisecond)
-	}
-	out, err := exec.Command("redis-cli", append(append([]string{"--cluster", "create"}, addrs...), "--cluster-replicas", "0", "--cluster-yes")...).CombinedOutput()
-	require.NoError(t, err, "%s", out)
-	c := redis.NewClusterClient(&redis.ClusterOptions{Addrs: addrs})
-	defer c.Close()
-	require.Eventually(t, func() bool {
-		info, err := c.ClusterInfo(context.Background()).Result()
-		return err == nil && strings.Contains(info, "cluster_state:ok")
-	}, 20*time.Second, 100*time.Millisecond, "cluster_state:ok")
-	return "redis+cluster://" + addrs[0] + "?addr=" + addrs[1] + "&addr=" + addrs[2]
+	return testenv.StartRedisCluster(t, 3, 0).URL()
 }
 
 func TestRedisCluster_SessionStoreContract(t *testing.T) {

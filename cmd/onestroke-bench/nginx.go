@@ -139,9 +139,13 @@ func (r *runner) startNginx(ctx context.Context, bin, name string, upstreams [2]
 		deadline := time.Now().Add(10 * time.Second)
 		for {
 			c, err := net.DialTimeout("tcp", addr, 100*time.Millisecond)
+			// The master listens before it forks its worker: wait for
+			// both, so that the worker's CPU is counted.
 			if err == nil {
 				c.Close()
-				return &nginxProxy{p: p, addr: addr}, nil
+				if len(workerPIDs(p.pid())) > 0 {
+					return &nginxProxy{p: p, addr: addr}, nil
+				}
 			}
 			if p.exited() || time.Now().After(deadline) {
 				errLog, _ := os.ReadFile(filepath.Join(dir, "error.log"))

@@ -292,12 +292,8 @@ func (rep *Report) evaluateNginx(conns int) []Verdict {
 					v.Measured += fmt.Sprintf("; direct to one instance %s req/s", fmtRate(d))
 				}
 				v.Measured += ")"
-				v.Verdict = verdictInfo
-				for _, r := range []*Row{one, two} {
-					if r.Res.Errors > 0 {
-						v.Verdict = verdictMiss + " (errors)"
-					}
-				}
+				// judge's flags (errors, a busy machine) on an info verdict.
+				v.Verdict = strings.Replace(judge(true, one, two), verdictPass, verdictInfo, 1)
 			}
 			out = append(out, v)
 		}

@@ -271,6 +271,12 @@ func TestEvaluate_NginxTwoInstancesBesideOne(t *testing.T) {
 		row(scCachedNginx2, cfgRedis, 64, result(130000, 0, 5*time.Millisecond)),
 		row(scBearerNginx2, cfgRedis, 64, result(99000, 3, 6*time.Millisecond)))
 	vs := rep.Evaluate(64, 256)
+	busy := rep.find(scCachedNginx1, cfgRedis, 64)
+	busy.CPUOther = 1
+	if v := verdictOf(t, rep.Evaluate(64, 256), "cached-session via nginx, 2 instances / 1 instance, 64 conns, redis"); v.Verdict != verdictInfo+" (machine busy: repeat)" {
+		t.Errorf("a ratio taken while something else used the machine says so: %+v", v)
+	}
+	busy.CPUOther = 0
 	v := verdictOf(t, vs, "cached-session via nginx, 2 instances / 1 instance, 64 conns, redis")
 	if v.Verdict != verdictInfo || v.Measured != "1.30 (13,000 / 10,000 req/s; direct to one instance 19,000 req/s)" {
 		t.Errorf("the ratio 2/1, the direct figure beside it, for information: %+v", v)

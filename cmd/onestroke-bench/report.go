@@ -21,11 +21,17 @@ const (
 	// off (issue 12: the figure with the cache off beside the one on).
 	scCachedOff = "cached-session, session cache off"
 	scBearerOff = "cached bearer (GET /v2/me), session cache off"
-	scSave      = "save 2,000 actions"
-	scList10    = "list, 10 drawings"
-	scList100   = "list, 100 drawings"
-	scList10000 = "list, 10,000 drawings"
-	scSlowList  = "slow readers of a list of 100 × 1 MiB"
+	// The same cached paths through nginx (the production template, plain
+	// HTTP) in front of one instance, then two on the same Redis (issue 12).
+	scCachedNginx1 = "cached-session via nginx, 1 instance"
+	scCachedNginx2 = "cached-session via nginx, 2 instances"
+	scBearerNginx1 = "cached bearer (GET /v2/me) via nginx, 1 instance"
+	scBearerNginx2 = "cached bearer (GET /v2/me) via nginx, 2 instances"
+	scSave         = "save 2,000 actions"
+	scList10       = "list, 10 drawings"
+	scList100      = "list, 100 drawings"
+	scList10000    = "list, 10,000 drawings"
+	scSlowList     = "slow readers of a list of 100 × 1 MiB"
 	// The floor: the service's list answers served by a bare server.
 	scFloor10    = "list answer of 10 drawings"
 	scFloor10000 = "list answer of 10,000 drawings"
@@ -66,6 +72,7 @@ type Machine struct {
 	Git       string
 	Redis     string // redis-server version, or why there is none
 	Mongo     string // the MongoDB image and what it is, or why there is none
+	Nginx     string // nginx's version, when the rows through nginx ran
 }
 
 // Row is one scenario against one configuration.
@@ -256,6 +263,44 @@ func (rep *Report) evaluateSessionCache(conns int) []Verdict {
 	return out
 }
 
+// evaluateNginx prints, for information, each cached path through nginx
+// to two instances beside the same through nginx to one: the ratio 2/1 is
+// what the second instance adds on this machine (issue 12 sets no goal).
+func (rep *Report) evaluateNginx(conns int) []Verdict {
+	var out []Verdict
+	for _, sc := range [][3]string{{scCached, scCachedNginx1, scCachedNginx2}, {scBearer, scBearerNginx1, scBearerNginx2}} {
+		for _, cfg := range rep.configs() {
+			one, two := rep.find(sc[1], cfg, conns), rep.find(sc[2], cfg, conns)
+			if one == nil && two == nil {
+				continue // not a configuration that runs them
+			}
+			v := Verdict{
+				Target: fmt.Sprintf("%s via nginx, 2 instances / 1 instance, %d conns, %s", sc[0], conns, cfg),
+				Goal:   "—",
+			}
+			okOne, whyOne := usable(one)
+			okTwo, whyTwo := usable(two)
+			switch {
+			case !okOne:
+				v.Measured, v.Verdict = "1 instance: "+whyOne, verdictNA
+			case !okTwo:
+				v.Measured, v.Verdict = "2 instances: "+whyTwo, verdictNA
+			default:
+				v.Measured = fmt.Sprintf("%.2f (%s / %s req/s", two.Res.ReqPerSec()/one.Res.ReqPerSec(), fmtRate(two.Res.ReqPerSec()), fmtRate(one.Res.ReqPerSec()))
+				if direct, _ := usable(rep.find(sc[0], cfg, conns)); direct {
+					d := rep.find(sc[0], cfg, conns).Res.ReqPerSec()
+					v.Measured += fmt.Sprintf("; direct to one instance %s req/s", fmtRate(d))
+				}
+				v.Measured += ")"
+				// judge's flags (errors, a busy machine) on an info verdict.
+				v.Verdict = strings.Replace(judge(true, one, two), verdictPass, verdictInfo, 1)
+			}
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
 // Evaluate checks the issue's targets: cached path against the ceiling at
 // conns, first-login rate, list time at 10,000 vs 10 drawings, and the
 // peak RSS of a fresh service at connsHigh.
@@ -342,6 +387,7 @@ func (rep *Report) Evaluate(conns, connsHigh int) []Verdict {
 		}
 	}
 	out = append(out, rep.evaluateSessionCache(conns)...)
+	out = append(out, rep.evaluateNginx(conns)...)
 	out = append(out, rep.evaluateRevocations()...)
 	for _, cfg := range rep.configs() {
 		v := Verdict{Target: fmt.Sprintf("v2 login rate beside the legacy first login, %d conns, %s", conns, cfg), Goal: "—"}
@@ -471,8 +517,8 @@ func (rep *Report) Write(w io.Writer, conns, connsHigh int) {
 	fmt.Fprintf(w, " with `%s`.\n\n", rep.Command)
 
 	fmt.Fprintf(w, "## Machine\n\n| | |\n|---|---|\n")
-	fmt.Fprintf(w, "| CPUs (nproc) | %d |\n| CPU model | %s |\n| memory | %s |\n| kernel | %s |\n| Go | %s |\n| redis-server | %s |\n| MongoDB | %s |\n\n",
-		m.NProc, cell(m.CPUModel), cell(m.Memory), cell(m.Kernel), cell(m.GoVersion), cell(orNotRun(m.Redis)), cell(orNotRun(m.Mongo)))
+	fmt.Fprintf(w, "| CPUs (nproc) | %d |\n| CPU model | %s |\n| memory | %s |\n| kernel | %s |\n| Go | %s |\n| redis-server | %s |\n| MongoDB | %s |\n| nginx | %s |\n\n",
+		m.NProc, cell(m.CPUModel), cell(m.Memory), cell(m.Kernel), cell(m.GoVersion), cell(orNotRun(m.Redis)), cell(orNotRun(m.Mongo)), cell(orNotRun(m.Nginx)))
 
 	if len(rep.Method) > 0 {
 		fmt.Fprintf(w, "## Method\n\n")

@@ -261,3 +261,64 @@ func TestEvaluate_SessionCacheOnJudgedAgainstTheCeilingWithOffBesideIt(t *testin
 		}
 	}
 }
+
+func TestEvaluate_NginxTwoInstancesBesideOne(t *testing.T) {
+	rep := sampleReport()
+	rep.Rows = append(rep.Rows,
+		row(scBearer, cfgRedis, 64, result(180000, 0, 3*time.Millisecond)),
+		row(scCachedNginx1, cfgRedis, 64, result(100000, 0, 6*time.Millisecond)),
+		row(scBearerNginx1, cfgRedis, 64, result(90000, 0, 7*time.Millisecond)),
+		row(scCachedNginx2, cfgRedis, 64, result(130000, 0, 5*time.Millisecond)),
+		row(scBearerNginx2, cfgRedis, 64, result(99000, 3, 6*time.Millisecond)))
+	vs := rep.Evaluate(64, 256)
+	busy := rep.find(scCachedNginx1, cfgRedis, 64)
+	busy.CPUOther = 1
+	if v := verdictOf(t, rep.Evaluate(64, 256), "cached-session via nginx, 2 instances / 1 instance, 64 conns, redis"); v.Verdict != verdictInfo+" (machine busy: repeat)" {
+		t.Errorf("a ratio taken while something else used the machine says so: %+v", v)
+	}
+	busy.CPUOther = 0
+	v := verdictOf(t, vs, "cached-session via nginx, 2 instances / 1 instance, 64 conns, redis")
+	if v.Verdict != verdictInfo || v.Measured != "1.30 (13,000 / 10,000 req/s; direct to one instance 19,000 req/s)" {
+		t.Errorf("the ratio 2/1, the direct figure beside it, for information: %+v", v)
+	}
+	v = verdictOf(t, vs, "cached bearer (GET /v2/me) via nginx, 2 instances / 1 instance, 64 conns, redis")
+	if v.Verdict != verdictMiss+" (errors)" || !strings.HasPrefix(v.Measured, "1.10 (9,900 / 9,000 req/s") {
+		t.Errorf("a row with errors is no figure to quote: %+v", v)
+	}
+	for _, x := range vs {
+		if strings.Contains(x.Target, "via nginx") && strings.Contains(x.Target, cfgEmbedded) {
+			t.Errorf("embedded runs no rows through nginx, so no verdict: %+v", x)
+		}
+	}
+
+	var buf bytes.Buffer
+	rep.Write(&buf, 64, 256)
+	for _, want := range []string{
+		"| cached-session via nginx, 1 instance | redis | 64 | 10,000 |",
+		"| cached-session via nginx, 2 instances | redis | 64 | 13,000 |",
+		"| cached bearer (GET /v2/me) via nginx, 1 instance | redis | 64 | 9,000 |",
+		"| cached bearer (GET /v2/me) via nginx, 2 instances | redis | 64 | 9,900 |",
+		"| cached-session via nginx, 2 instances / 1 instance, 64 conns, redis | 1.30 (13,000 / 10,000 req/s; direct to one instance 19,000 req/s) | — | **info** |",
+	} {
+		if !strings.Contains(buf.String(), want) {
+			t.Errorf("the report lacks %q:\n%s", want, buf.String())
+		}
+	}
+}
+
+func TestEvaluate_NginxMissingIsSaidNotFailed(t *testing.T) {
+	rep := sampleReport()
+	why := "skipped: nginx not found (scripts/testworld.sh installs nginx-light)"
+	for _, sc := range []string{scCachedNginx1, scBearerNginx1, scCachedNginx2, scBearerNginx2} {
+		rep.Rows = append(rep.Rows, Row{Scenario: sc, Config: cfgRedis, Conns: 64, Note: why})
+	}
+	v := verdictOf(t, rep.Evaluate(64, 256), "cached-session via nginx, 2 instances / 1 instance, 64 conns, redis")
+	if v.Verdict != verdictNA || v.Measured != "1 instance: "+why {
+		t.Errorf("the reason, not a verdict: %+v", v)
+	}
+	var buf bytes.Buffer
+	rep.Write(&buf, 64, 256)
+	if !strings.Contains(buf.String(), "- cached-session via nginx, 1 instance, redis, 64 conns: "+why) {
+		t.Errorf("the notes say why:\n%s", buf.String())
+	}
+}

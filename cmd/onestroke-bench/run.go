@@ -43,6 +43,9 @@ type runOptions struct {
 	keep         bool
 	profileDir   string
 
+	nginx         string
+	nginxTemplate string
+
 	slowReaders      int
 	slowOnly         bool
 	slowDuration     time.Duration
@@ -97,6 +100,8 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	fs.IntVar(&o.slowChunk, "slow-chunk", 16<<10, "slow-list: bytes a reader reads at a time")
 	fs.DurationVar(&o.slowPause, "slow-pause", 20*time.Millisecond, "slow-list: a reader's pause between reads")
 	fs.IntVar(&o.slowRecvBuf, "slow-rcvbuf", 4096, "slow-list: a reader's socket receive buffer")
+	fs.StringVar(&o.nginx, "nginx", "nginx", "the nginx binary of the redis configuration's rows through nginx (missing: those rows are skipped, with the reason)")
+	fs.StringVar(&o.nginxTemplate, "nginx-template", "docker/nginx/onestroke.conf.template", "the production nginx template those rows render (its TLS server made plain HTTP)")
 	fs.BoolVar(&o.keep, "keep", false, "keep the work folder (service logs, data) instead of deleting it")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -414,6 +419,9 @@ func (r *runner) runConfig(ctx context.Context, cfg string) {
 	if ctx.Err() == nil && cfg != cfgEmbedded {
 		r.runCacheOff(ctx, cfg, env, mock, deps)
 	}
+	if ctx.Err() == nil && cfg == cfgRedis {
+		r.runNginx(ctx, cfg, svc, env, mock, deps)
+	}
 	if ctx.Err() == nil && cfg != cfgEmbedded {
 		r.runRevocation(ctx, cfg, svc, env, mock)
 	}
@@ -666,6 +674,14 @@ func (r *runner) runLists(ctx context.Context, cfg string, svc *service, mock *w
 
 // measure runs one scenario and appends its row.
 func (r *runner) measure(ctx context.Context, row Row, svcPID int, deps []int, addr string, sources func(int) Source) {
+	r.measureN(ctx, row, []int{svcPID}, deps, addr, sources)
+}
+
+// measureN is measure for a scenario served by several instances (behind
+// nginx): their CPU is the server's, their VmHWM the largest of theirs;
+// the profile, with -profile, is the first one's.
+func (r *runner) measureN(ctx context.Context, row Row, svcPIDs []int, deps []int, addr string, sources func(int) Source) {
+	svcPID := svcPIDs[0]
 	dial, err := loopbackDialer(addr)
 	if err != nil {
 		r.fail(row, err)
@@ -675,7 +691,10 @@ func (r *runner) measure(ctx context.Context, row Row, svcPID int, deps []int, a
 	var before [4]time.Duration
 	var beforeOnce sync.Once
 	snapshot := func() (s [4]time.Duration) {
-		s[0], _ = procCPU(svcPID)
+		for _, p := range svcPIDs {
+			d, _ := procCPU(p)
+			s[0] += d
+		}
 		s[1], _ = procCPU(self)
 		for _, p := range deps {
 			d, _ := procCPU(p)
@@ -708,7 +727,11 @@ func (r *runner) measure(ctx context.Context, row Row, svcPID int, deps []int, a
 		row.CPUDeps = (after[2] - before[2]).Seconds() / secs
 		row.CPUOther = max(0, (after[3]-before[3]).Seconds()/secs-row.CPUSvc-row.CPUBench-row.CPUDeps)
 	}
-	row.HWMKB, _ = procStatusKB(svcPID, "VmHWM")
+	for _, p := range svcPIDs {
+		if kb, err := procStatusKB(p, "VmHWM"); err == nil {
+			row.HWMKB = max(row.HWMKB, kb)
+		}
+	}
 	row.Res, row.Ran = res, true
 	if row.CPUOther > otherLoadWarn {
 		row.Note = strings.TrimPrefix(row.Note+fmt.Sprintf("; other processes used %.2f cores during the window: the figures are low", row.CPUOther), "; ")

@@ -37,10 +37,8 @@ type ExchangeGate struct {
 	Observe func(ExchangeOutcome)
 	Logger  *slog.Logger
 
-	// limiterWarned is when the limiter's failure was last logged (unix
-	// nanoseconds), and limiterFailures how many went unlogged since.
-	limiterWarned   atomic.Int64
-	limiterFailures atomic.Int64
+	// limits logs the limiters' failures (see failOpen).
+	limits failOpen
 
 	// slots holds one token per exchange in flight.
 	slots     chan struct{}
@@ -75,16 +73,34 @@ func (g *ExchangeGate) AllowUser(ctx context.Context, openID string) error {
 }
 
 func (g *ExchangeGate) allow(ctx context.Context, limiter ports.RateLimiter, key, refusal string) error {
+	return g.limits.allow(ctx, g.logger(), limiter, key, refusal,
+		"login rate limiter unavailable; letting logins through, bounded by the exchange slots")
+}
+
+// failOpen is the rule of every rate limit of the service when its
+// limiter cannot answer (its store down or slow): the request goes ahead,
+// and a warning with the count of failures since the last one is logged
+// at most every limiterWarnEvery (once per request would flood the log
+// exactly when Redis is in trouble).
+type failOpen struct {
+	warned   atomic.Int64 // unix nanoseconds of the last warning
+	failures atomic.Int64 // failures not logged yet
+}
+
+// allow takes one event of key from limiter (nil: no limit): nil when it
+// is allowed or the limiter failed (logged as unavailable), ERATELIMITED
+// with refusal and the limiter's Retry-After otherwise.
+func (f *failOpen) allow(ctx context.Context, logger *slog.Logger, limiter ports.RateLimiter, key, refusal, unavailable string) error {
 	if limiter == nil {
 		return nil
 	}
 	ok, retryAfter, err := limiter.Allow(ctx, key)
 	if err != nil {
-		failures := g.limiterFailures.Add(1)
-		now, last := time.Now().UnixNano(), g.limiterWarned.Load()
-		if now-last >= int64(limiterWarnEvery) && g.limiterWarned.CompareAndSwap(last, now) {
-			g.limiterFailures.Add(-failures)
-			g.logger().LogAttrs(ctx, slog.LevelWarn, "login rate limiter unavailable; letting logins through, bounded by the exchange slots",
+		failures := f.failures.Add(1)
+		now, last := time.Now().UnixNano(), f.warned.Load()
+		if now-last >= int64(limiterWarnEvery) && f.warned.CompareAndSwap(last, now) {
+			f.failures.Add(-failures)
+			logger.LogAttrs(ctx, slog.LevelWarn, unavailable,
 				slog.Int64("failures", failures), slog.String("error", err.Error()))
 		}
 		return nil

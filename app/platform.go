@@ -126,22 +126,9 @@ func (s *TokenService) UpdateProfile(ctx context.Context, sess *domain.TokenSess
 // into an outage of the feature, and the per-user request slots of the
 // HTTP adapter still bound each user's calls in flight.
 func (s *TokenService) platformAllow(ctx context.Context, openID string) error {
-	if s.PlatformLimiter == nil {
-		return nil
-	}
-	ok, retryAfter, err := s.PlatformLimiter.Allow(ctx, openID)
-	if err != nil {
-		now, last := time.Now().UnixNano(), s.limiterWarned.Load()
-		if now-last >= int64(limiterWarnEvery) && s.limiterWarned.CompareAndSwap(last, now) {
-			s.logger().LogAttrs(ctx, slog.LevelWarn, "platform rate limiter unavailable; letting WeChat calls through",
-				slog.String("code", domain.ErrorCode(err)), slog.String("error", domain.ErrorMessage(err)))
-		}
-		return nil
-	}
-	if !ok {
-		return &domain.Error{Code: domain.ERATELIMITED, Message: "Too many requests to WeChat for this user; try again later.", RetryAfter: retryAfter}
-	}
-	return nil
+	return s.platformLimits.allow(ctx, s.logger(), s.PlatformLimiter, openID,
+		"Too many requests to WeChat for this user; try again later.",
+		"platform rate limiter unavailable; letting WeChat calls through")
 }
 
 // platformError turns a failed platform call into the protocol's terms:

@@ -4,7 +4,6 @@ import (
 	"context"
 	"log/slog"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"golang.org/x/sync/singleflight"
@@ -81,9 +80,8 @@ type TokenService struct {
 	completing sync.WaitGroup
 	gateOnce   sync.Once
 	ownGate    *ExchangeGate
-	// limiterWarned is when a failing PlatformLimiter was last logged
-	// (unix nanoseconds).
-	limiterWarned atomic.Int64
+	// platformLimits logs PlatformLimiter's failures (see failOpen).
+	platformLimits failOpen
 }
 
 // LoginRequest is a login of the modern protocol: the wx.login code, the

@@ -410,19 +410,10 @@ func TestRedisPaused_TokenSessionsAndLoginCodesFailCleanlyAndRecover(t *testing.
 	_, err := st.Create(ctx, d, s, porttest.Start, policy)
 	require.NoError(t, err)
 
-	cli := dockerClient(t)
-	id := srv.Container.GetContainerID()
-	_, err = cli.ContainerPause(ctx, id, client.ContainerPauseOptions{})
-	require.NoError(t, err)
-	paused := true
-	defer func() {
-		if paused {
-			cli.ContainerUnpause(ctx, id, client.ContainerUnpauseOptions{})
-		}
-	}()
+	unpause := pauseRedis(t, srv)
 
 	_, _, d2 := porttest.NewTokenSession(t, "oALICE", "", porttest.Start)
-	for name, call := range map[string]func() error{
+	assertEachUnavailable(t, password, map[string]func() error{
 		"Authenticate": func() error { _, err := st.Authenticate(ctx, d, porttest.Start, policy); return err },
 		"Touch":        func() error { _, err := st.Authenticate(ctx, d, porttest.Start.Add(time.Hour), policy); return err },
 		"Create":       func() error { _, err := st.Create(ctx, d2, s, porttest.Start, policy); return err },
@@ -434,20 +425,9 @@ func TestRedisPaused_TokenSessionsAndLoginCodesFailCleanlyAndRecover(t *testing.
 		"Complete": func() error {
 			return codes.Complete(ctx, "code-1", ports.LoginResult{Owner: "oALICE", SessionID: s.ID()}, time.Minute)
 		},
-	} {
-		start := time.Now()
-		err := call()
-		elapsed := time.Since(start)
-		assert.Equal(t, domain.EUNAVAILABLE, domain.ErrorCode(err), "%s: %v", name, err)
-		if err != nil {
-			assert.NotContains(t, err.Error(), password, name)
-		}
-		assert.Less(t, elapsed, 1500*time.Millisecond, "%s answers without hanging", name)
-	}
+	})
 
-	_, err = cli.ContainerUnpause(ctx, id, client.ContainerUnpauseOptions{})
-	require.NoError(t, err)
-	paused = false
+	unpause()
 	require.Eventually(t, func() bool {
 		_, err := st.Authenticate(ctx, d, porttest.Start, policy)
 		return err == nil
@@ -479,4 +459,41 @@ func TestRedis_TokenCreateUnderTheCapIsOneRoundTrip(t *testing.T) {
 	cmds := hook.take()
 	assert.Equal(t, "evalsha", cmds[0])
 	assert.Contains(t, cmds, "exec", "a full house goes through the transaction: %v", cmds)
+}
+
+// pauseRedis pauses srv's container and returns what unpauses it; the
+// test's cleanup unpauses it too if the test ends first.
+func pauseRedis(t *testing.T, srv *testenv.Server) (unpause func()) {
+	t.Helper()
+	cli := dockerClient(t)
+	id := srv.Container.GetContainerID()
+	_, err := cli.ContainerPause(context.Background(), id, client.ContainerPauseOptions{})
+	require.NoError(t, err)
+	paused := true
+	t.Cleanup(func() {
+		if paused {
+			cli.ContainerUnpause(context.Background(), id, client.ContainerUnpauseOptions{})
+		}
+	})
+	return func() {
+		_, err := cli.ContainerUnpause(context.Background(), id, client.ContainerUnpauseOptions{})
+		require.NoError(t, err)
+		paused = false
+	}
+}
+
+// assertEachUnavailable calls each store call while Redis is paused: each
+// answers EUNAVAILABLE, without the password in its error, within 1.5 s.
+func assertEachUnavailable(t *testing.T, password string, calls map[string]func() error) {
+	t.Helper()
+	for name, call := range calls {
+		start := time.Now()
+		err := call()
+		elapsed := time.Since(start)
+		assert.Equal(t, domain.EUNAVAILABLE, domain.ErrorCode(err), "%s: %v", name, err)
+		if err != nil {
+			assert.NotContains(t, err.Error(), password, name)
+		}
+		assert.Less(t, elapsed, 1500*time.Millisecond, "%s answers without hanging", name)
+	}
 }

@@ -5,7 +5,7 @@ PKGS    := ./...
 # Packages with suites behind the integration tag (real servers in containers).
 INTEGRATION_PKGS := ./tests/... ./cmd/...
 
-.PHONY: run build test test-go test-integration pact vet fmt-check check-tracked clean bench bench-profile
+.PHONY: run build test test-go test-integration pact test-browser vet fmt-check check-tracked clean bench bench-profile
 
 ## run: start the service on :5757 in development mode (embedded stores, mock WeChat)
 run:
@@ -16,7 +16,7 @@ build:
 	CGO_ENABLED=0 $(GO) build -trimpath -o $(BIN) ./cmd/onestroke
 
 ## test: every test suite
-test: check-tracked fmt-check vet test-go test-integration pact
+test: check-tracked fmt-check vet test-go test-integration pact test-browser
 
 ## test-go: unit, contract and end-to-end tests, with the race detector; no Docker needed
 test-go:
@@ -37,6 +37,12 @@ test-integration:
 ## consumer pact, then the provider verification (scripts/pact.sh)
 pact:
 	GO=$(GO) scripts/pact.sh
+
+## test-browser: the browser tests (tests/browser): Debian's Chromium driven by playwright-core
+## against the built service in development mode (scripts/browser.sh installs Chromium as root
+## on Debian); without Chromium or npm: a loud skip on a laptop, a failure under CI=true.
+test-browser:
+	GO=$(GO) scripts/browser.sh
 
 ## bench: the load benchmark of issue 5 (cmd/onestroke-bench): the built service in three
 ## configurations (embedded; Redis sessions; Redis + MongoDB) against a bare net/http + Redis GET

@@ -31,12 +31,89 @@ const (
 	MaxAnisotropy = 1000
 )
 
-// rawAction is one element of an action list or of a sub-path. Data stays
-// undecoded until the method says what it must hold; a data that is not
-// an array leaves it nil.
+// rawAction is one element of an action list. Data stays undecoded until
+// the method says what it must hold.
 type rawAction struct {
-	Method string            `json:"method"`
-	Data   []json.RawMessage `json:"data"`
+	Method string          `json:"method"`
+	Data   json.RawMessage `json:"data"`
+}
+
+// rawElement is one element of a sub-path (strokePath, fillPath). Its
+// data is at most six numbers and arc's flag, decoded in place: a data
+// that is not an array leaves them zero (not numbers), as a shorter one
+// leaves the rest; what follows the eighth is never needed.
+type rawElement struct {
+	Method elementMethod `json:"method"`
+	Data   [8]jsValue    `json:"data"`
+}
+
+// jsValue is one element of a sub-path element's data as JavaScript sees
+// it: a finite number, true, or anything else.
+type jsValue struct {
+	v      float64
+	num    bool
+	isTrue bool
+}
+
+// UnmarshalJSON reads one JSON value (any kind: encoding/json hands over
+// its text, already validated).
+func (j *jsValue) UnmarshalJSON(b []byte) error {
+	j.v, j.num = jsonNumber(b)
+	j.isTrue = string(b) == "true"
+	return nil
+}
+
+// elementMethod names the sub-path methods; the zero value is any other.
+type elementMethod uint8
+
+const (
+	elUnknown elementMethod = iota
+	elMoveTo
+	elLineTo
+	elClosePath
+	elQuadraticCurveTo
+	elBezierCurveTo
+	elArc
+	elRect
+)
+
+// methodName returns the JSON string b unquoted; without escapes in it,
+// the conversion in the caller's switch costs no allocation.
+func methodName(b []byte) string {
+	if bytes.IndexByte(b, '\\') < 0 {
+		return string(b[1 : len(b)-1])
+	}
+	var name string
+	if json.Unmarshal(b, &name) != nil {
+		return ""
+	}
+	return name
+}
+
+// UnmarshalJSON reads a JSON string naming a sub-path method; anything
+// else is elUnknown, as JavaScript's === would have it.
+func (m *elementMethod) UnmarshalJSON(b []byte) error {
+	*m = elUnknown
+	if len(b) < 2 || b[0] != '"' {
+		return nil
+	}
+	switch methodName(b) {
+	case "moveTo":
+		*m = elMoveTo
+	case "lineTo":
+		*m = elLineTo
+	case "closePath":
+		*m = elClosePath
+	case "quadraticCurveTo":
+		*m = elQuadraticCurveTo
+	case "bezierCurveTo":
+		*m = elBezierCurveTo
+	case "arc":
+		*m = elArc
+	case "rect":
+		*m = elRect
+	}
+	return nil
 }
 
 // InterpretActions replays the JSON text of a canvas action list (PROTOCOL
@@ -81,17 +158,25 @@ func InterpretActions(text string) (*Scene, error) {
 
 // checkActionShape reads text once before it is decoded: it refuses
 // nesting deeper than MaxActionDepth before encoding/json descends into
-// it, and a key of an action or sub-path element (objects at depth 2 and 4)
+// it, more sub-path elements than MaxPathVerbs before they are decoded
+// (decoded, each takes a few times its text's size), and a key of an action or sub-path element (objects at depth 2 and 4)
 // that is "method" or "data" in another letter case: encoding/json matches
 // keys without regard to case, JavaScript does not, and the renderer must
 // read what the browser reads.
 func checkActionShape(text string) error {
-	depth := 0
+	depth, elements := 0, 0
 	for i := 0; i < len(text); i++ {
 		switch text[i] {
 		case '[', '{':
 			if depth++; depth > MaxActionDepth {
 				return Errorf(EINVALID, "Actions nest deeper than %d levels.", MaxActionDepth)
+			}
+			// Sub-path elements are objects at depth 4; each adds at least
+			// one path command, so too many are refused before decoding.
+			if depth == 4 && text[i] == '{' {
+				if elements++; elements > MaxPathVerbs {
+					return Errorf(EINVALID, "The drawing has more than %d path commands.", MaxPathVerbs)
+				}
 			}
 		case ']', '}':
 			depth--
@@ -114,9 +199,11 @@ func checkActionShape(text string) error {
 				if k < len(text) && text[k] == ':' {
 					key := text[i+1 : j]
 					if escaped {
-						if err := json.Unmarshal([]byte(text[i:j+1]), &key); err != nil {
+						var unescaped string
+						if err := json.Unmarshal([]byte(text[i:j+1]), &unescaped); err != nil {
 							return Errorf(EINVALID, "Actions are not valid JSON text.")
 						}
+						key = unescaped
 					}
 					for _, want := range [...]string{"method", "data"} {
 						if key != want && strings.EqualFold(key, want) {
@@ -150,10 +237,11 @@ type interpreter struct {
 	// paths cost a few growing allocations, not two per stroke.
 	arena     Path
 	pathStart [2]int
-	start     Point // the current sub-path's first point
-	cur       Point // the current point
-	hasCur    bool  // a sub-path exists
-	needMove  bool  // its MoveTo is not in path yet (a sub-path of one point paints nothing)
+	elements  []rawElement // reused: zeroed after each sub-path
+	start     Point        // the current sub-path's first point
+	cur       Point        // the current point
+	hasCur    bool         // a sub-path exists
+	needMove  bool         // its MoveTo is not in path yet (a sub-path of one point paints nothing)
 }
 
 func (in *interpreter) action(i int, a *rawAction) error {
@@ -186,7 +274,7 @@ func (in *interpreter) action(i int, a *rawAction) error {
 			in.st.width = v[0]
 		}
 	case "setLineCap":
-		switch jsonString(a.Data, 0) {
+		switch jsonString(a.Data) {
 		case "butt":
 			in.st.cap = CapButt
 		case "round":
@@ -197,7 +285,7 @@ func (in *interpreter) action(i int, a *rawAction) error {
 			ok = false
 		}
 	case "setLineJoin":
-		switch jsonString(a.Data, 0) {
+		switch jsonString(a.Data) {
 		case "miter":
 			in.st.join = JoinMiter
 		case "round":
@@ -255,7 +343,7 @@ func (in *interpreter) action(i int, a *rawAction) error {
 }
 
 // paint builds a strokePath's or fillPath's sub-path and records the paint.
-func (in *interpreter) paint(i int, method string, kind OpKind, data []json.RawMessage) error {
+func (in *interpreter) paint(i int, method string, kind OpKind, data json.RawMessage) error {
 	in.pathStart = [2]int{len(in.arena.Verbs), len(in.arena.Points)}
 	in.hasCur, in.needMove = false, false
 	keep := false
@@ -264,22 +352,20 @@ func (in *interpreter) paint(i int, method string, kind OpKind, data []json.RawM
 			in.arena.Verbs, in.arena.Points = in.arena.Verbs[:in.pathStart[0]], in.arena.Points[:in.pathStart[1]]
 		}
 	}()
-	if data == nil { // not an array: the browser skips the sub-path as one element
+	if len(data) == 0 || data[0] != '[' { // not an array: the browser skips the sub-path as one element
 		in.scene.Skipped++
 		return nil
 	}
-	var el rawAction
+	// One decoding for the whole sub-path. An element that is not an
+	// object, or a member of the wrong type, is left zero: skipped, as the
+	// browser skips it.
 	var typeErr *json.UnmarshalTypeError
-	for _, raw := range data {
-		el = rawAction{}
-		// A member of the wrong type leaves its field zero (skipped, as the
-		// browser skips it); anything but an object is skipped whole.
-		if len(raw) > 0 && raw[0] == '{' {
-			if err := json.Unmarshal(raw, &el); err != nil && !errors.As(err, &typeErr) {
-				el = rawAction{}
-			}
-		}
-		if !in.element(&el) {
+	if err := json.Unmarshal(data, &in.elements); err != nil && !errors.As(err, &typeErr) {
+		return Errorf(EINVALID, "Actions are not valid JSON text.")
+	}
+	defer func() { clear(in.elements); in.elements = in.elements[:0] }()
+	for k := range in.elements {
+		if !in.element(&in.elements[k]) {
 			in.scene.Skipped++
 		}
 		if len(in.arena.Verbs) > MaxPathVerbs {
@@ -319,71 +405,73 @@ func (in *interpreter) paint(i int, method string, kind OpKind, data []json.RawM
 // element adds one sub-path element to the path, as the canvas method of
 // its name would (HTML's "ensure there is a subpath" rules included); it
 // reports false for an element the browser skips.
-func (in *interpreter) element(el *rawAction) bool {
-	switch el.Method {
-	case "moveTo":
-		v, ok := numbers(el.Data, 2)
-		if ok {
-			in.moveTo(Point{v[0], v[1]})
-		}
-		return ok
-	case "lineTo":
-		v, ok := numbers(el.Data, 2)
-		if ok {
-			p := Point{v[0], v[1]}
-			if !in.hasCur {
-				in.moveTo(p)
-			} else {
-				in.segment(LineTo, p)
+func (in *interpreter) element(el *rawElement) bool {
+	d := &el.Data
+	nums := func(n int) bool {
+		for k := 0; k < n; k++ {
+			if !d[k].num {
+				return false
 			}
 		}
-		return ok
-	case "closePath":
+		return true
+	}
+	switch el.Method {
+	case elMoveTo:
+		if !nums(2) {
+			return false
+		}
+		in.moveTo(Point{d[0].v, d[1].v})
+	case elLineTo:
+		if !nums(2) {
+			return false
+		}
+		p := Point{d[0].v, d[1].v}
+		if !in.hasCur {
+			in.moveTo(p)
+		} else {
+			in.segment(LineTo, p)
+		}
+	case elClosePath:
 		if in.hasCur && !in.needMove {
 			in.arena.Verbs = append(in.arena.Verbs, Close)
 			in.cur, in.needMove = in.start, true
 		}
-		return true
-	case "quadraticCurveTo":
-		v, ok := numbers(el.Data, 4)
-		if ok {
-			if !in.hasCur {
-				in.moveTo(Point{v[0], v[1]})
-			}
-			in.segment(QuadTo, Point{v[0], v[1]}, Point{v[2], v[3]})
-		}
-		return ok
-	case "bezierCurveTo":
-		v, ok := numbers(el.Data, 6)
-		if ok {
-			if !in.hasCur {
-				in.moveTo(Point{v[0], v[1]})
-			}
-			in.segment(CubicTo, Point{v[0], v[1]}, Point{v[2], v[3]}, Point{v[4], v[5]})
-		}
-		return ok
-	case "arc":
-		v, ok := numbers(el.Data, 5)
-		if !ok || v[2] < 0 { // a negative radius throws in the browser
+	case elQuadraticCurveTo:
+		if !nums(4) {
 			return false
 		}
-		ccw := len(el.Data) > 5 && bytes.Equal(el.Data[5], []byte("true"))
-		in.arc(Point{v[0], v[1]}, v[2], v[3], v[4], ccw)
-		return true
-	case "rect":
-		v, ok := numbers(el.Data, 4)
-		if ok {
-			x, y, w, h := v[0], v[1], v[2], v[3]
-			in.moveTo(Point{x, y})
-			in.segment(LineTo, Point{x + w, y})
-			in.segment(LineTo, Point{x + w, y + h})
-			in.segment(LineTo, Point{x, y + h})
-			in.arena.Verbs = append(in.arena.Verbs, Close)
-			in.moveTo(Point{x, y})
+		if !in.hasCur {
+			in.moveTo(Point{d[0].v, d[1].v})
 		}
-		return ok
+		in.segment(QuadTo, Point{d[0].v, d[1].v}, Point{d[2].v, d[3].v})
+	case elBezierCurveTo:
+		if !nums(6) {
+			return false
+		}
+		if !in.hasCur {
+			in.moveTo(Point{d[0].v, d[1].v})
+		}
+		in.segment(CubicTo, Point{d[0].v, d[1].v}, Point{d[2].v, d[3].v}, Point{d[4].v, d[5].v})
+	case elArc:
+		if !nums(5) || d[2].v < 0 { // a negative radius throws in the browser
+			return false
+		}
+		in.arc(Point{d[0].v, d[1].v}, d[2].v, d[3].v, d[4].v, d[5].isTrue)
+	case elRect:
+		if !nums(4) {
+			return false
+		}
+		x, y, w, h := d[0].v, d[1].v, d[2].v, d[3].v
+		in.moveTo(Point{x, y})
+		in.segment(LineTo, Point{x + w, y})
+		in.segment(LineTo, Point{x + w, y + h})
+		in.segment(LineTo, Point{x, y + h})
+		in.arena.Verbs = append(in.arena.Verbs, Close)
+		in.moveTo(Point{x, y})
+	default:
+		return false
 	}
-	return false
+	return true
 }
 
 func (in *interpreter) moveTo(p Point) {
@@ -515,17 +603,24 @@ func finiteMatrix(m Matrix) bool {
 	return true
 }
 
-// numbers returns the first n elements of data when they are all finite
-// JSON numbers (what wxcanvas.js's nums accepts), with room for more.
-// A number beyond float64's range is Infinity in JavaScript: not finite.
-func numbers(data []json.RawMessage, n int) (v [6]float64, ok bool) {
-	if len(data) < n {
+// numbers returns the first n (at most 6) elements of data when data is an
+// array and they are all finite JSON numbers (what wxcanvas.js's nums
+// accepts). A number beyond float64's range is Infinity in JavaScript: not
+// finite.
+func numbers(data json.RawMessage, n int) (v [6]float64, ok bool) {
+	if len(data) == 0 || data[0] != '[' {
 		return v, false
 	}
-	for i, raw := range data[:n] {
-		if v[i], ok = jsonNumber(raw); !ok {
+	var vals [8]jsValue
+	var typeErr *json.UnmarshalTypeError
+	if err := json.Unmarshal(data, &vals); err != nil && !errors.As(err, &typeErr) {
+		return v, false
+	}
+	for k := 0; k < n; k++ {
+		if !vals[k].num {
 			return v, false
 		}
+		v[k] = vals[k].v
 	}
 	return v, true
 }
@@ -538,13 +633,31 @@ func jsonNumber(raw json.RawMessage) (float64, bool) {
 	return f, err == nil // an underflow is 0 without an error, as in JavaScript
 }
 
-// jsonString returns data[i] when it is a JSON string, or "".
-func jsonString(data []json.RawMessage, i int) string {
-	if i >= len(data) || len(data[i]) == 0 || data[i][0] != '"' {
+// elements returns data's elements when it is an array.
+func elements(data json.RawMessage) ([]json.RawMessage, bool) {
+	var els []json.RawMessage
+	if len(data) == 0 || data[0] != '[' || json.Unmarshal(data, &els) != nil {
+		return nil, false
+	}
+	return els, true
+}
+
+// jsonString returns the first element of data when data is an array and
+// that element is a JSON string, or "".
+func jsonString(data json.RawMessage) string {
+	els, ok := elements(data)
+	if !ok || len(els) == 0 {
+		return ""
+	}
+	return stringValue(els[0])
+}
+
+func stringValue(raw json.RawMessage) string {
+	if len(raw) == 0 || raw[0] != '"' {
 		return ""
 	}
 	var s string
-	if json.Unmarshal(data[i], &s) != nil {
+	if json.Unmarshal(raw, &s) != nil {
 		return ""
 	}
 	return s
@@ -555,30 +668,30 @@ func jsonString(data []json.RawMessage, i int) string {
 // wxcanvas.js skips the action (any other shape, e.g. a gradient); valid
 // is false for a colour string that the canvas would not parse, which
 // leaves the style unchanged.
-func style(data []json.RawMessage) (c Color, valid, known bool) {
+func style(data json.RawMessage) (c Color, valid, known bool) {
+	els, ok := elements(data)
+	if !ok {
+		return Color{}, false, false
+	}
 	var raw json.RawMessage
 	switch {
-	case len(data) >= 2 && jsonString(data, 0) == "normal":
-		raw = data[1]
-	case len(data) == 1:
-		raw = data[0]
+	case len(els) >= 2 && stringValue(els[0]) == "normal":
+		raw = els[1]
+	case len(els) == 1:
+		raw = els[0]
 	default:
 		return Color{}, false, false
 	}
 	if len(raw) > 0 && raw[0] == '"' {
-		var s string
-		if json.Unmarshal(raw, &s) != nil {
-			return Color{}, false, false
-		}
-		c, valid = ParseCSSColor(s)
+		c, valid = ParseCSSColor(stringValue(raw))
 		return c, valid, true
 	}
 	// [r, g, b] or [r, g, b, a], 0–255 each.
-	var arr []json.RawMessage
-	if len(raw) == 0 || raw[0] != '[' || json.Unmarshal(raw, &arr) != nil || len(arr) < 3 {
+	arr, ok := elements(raw)
+	if !ok || len(arr) < 3 {
 		return Color{}, false, false
 	}
-	v, ok := numbers(arr, min(len(arr), 4))
+	v, ok := numbers(raw, min(len(arr), 4))
 	if !ok {
 		return Color{}, false, false
 	}

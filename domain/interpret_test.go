@@ -282,7 +282,8 @@ func TestInterpretActions_Refused(t *testing.T) {
 		{"a point beyond the canvas after the transform", `[{"method":"scale","data":[1e10,1e10]},` + line("1e10")[1:], "beyond ±10000000"},
 		{"a huge line width", `[{"method":"setLineWidth","data":[1e308]},` + line("10")[1:], "line width"},
 		{"a stroke under a needle-thin transform", `[{"method":"scale","data":[1,1e-5]},` + line("10")[1:], "stretches"},
-		{"too many path commands", many(domain.MaxPathVerbs+1, `{"method":"lineTo","data":[1,1]}`), "more than 250000 path commands"},
+		{"too many path elements", many(domain.MaxPathVerbs+1, `{"method":"closePath"}`), "more than 250000 path commands"},
+		{"too many path commands", many(domain.MaxPathVerbs/5+1, `{"method":"arc","data":[0,0,1,0,7]}`), "more than 250000 path commands"},
 		{"too many saves", "[" + strings.Repeat(`{"method":"save","data":[]},`, domain.MaxSaveDepth) + `{"method":"save","data":[]}]`, "saves nest deeper"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -296,14 +297,10 @@ func TestInterpretActions_Refused(t *testing.T) {
 
 func TestInterpretActions_AMillionPointsAreRefusedEarly(t *testing.T) {
 	// 1,000,000 points: more than any action list of 1 MiB holds; refused
-	// at the path-command limit, never stroked.
-	var b strings.Builder
-	b.WriteString(`[{"method":"strokePath","data":[{"method":"moveTo","data":[0,0]}`)
-	for i := 0; i < 1_000_000; i++ {
-		fmt.Fprintf(&b, `,{"method":"lineTo","data":[%d,%d]}`, i%500, i%377)
-	}
-	b.WriteString(`]}]`)
-	_, err := domain.InterpretActions(b.String())
+	// at the path-command limit before they are decoded.
+	text := `[{"method":"strokePath","data":[{"method":"moveTo","data":[0,0]}` +
+		strings.Repeat(`,{"method":"lineTo","data":[375,600]},{"method":"lineTo","data":[0,0]}`, 500_000) + `]}]`
+	_, err := domain.InterpretActions(text)
 	require.Error(t, err)
 	assert.Contains(t, domain.ErrorMessage(err), "path commands")
 }

@@ -177,9 +177,9 @@ const (
 	// FrameMargin is the white border around what was drawn, as a fraction
 	// of the larger side of its bounding box, on each side.
 	FrameMargin = 0.02
-	// MaxRasterCost bounds the work of one PNG (see rasterCost): about a
-	// second of one core at worst.
-	MaxRasterCost = 256 << 20
+	// MaxRasterCost bounds the work of one PNG (see rasterCost), in
+	// nanoseconds of one core as estimated: half a second.
+	MaxRasterCost = 500e6
 )
 
 // View is the frame of a render in canvas pixels: the bounding box of what
@@ -232,32 +232,47 @@ func (s *Scene) Raster(w int) (Raster, error) {
 	}
 	r.Width, r.Height = max(r.Width, 1), max(r.Height, 1)
 	if c := s.rasterCost(r); c > MaxRasterCost {
-		return Raster{}, Errorf(ETOOLARGE, "The drawing is too complex to render %d pixels wide (cost %.0f, at most %d); a smaller w may do.", w, c, MaxRasterCost)
+		return Raster{}, Errorf(ETOOLARGE, "The drawing is too complex to render %d pixels wide (about %.1f s of work, at most %.1f s); a smaller w may do.", w, c/1e9, MaxRasterCost/1e9)
 	}
 	return r, nil
 }
 
-// rasterCost estimates the work of rasterizing s into r, in units of about
-// a nanosecond: each operation accumulates coverage over its bounding box
-// in the image and then blends it, and every segment is flattened, stroked
-// into a few edges and scanned along its length.
+// rasterCost estimates the time of rasterizing s into r, in nanoseconds of
+// one core (coefficients measured with adapters/render's rasterizer):
+// each operation accumulates coverage over its bounding box in the image
+// and blends it; every segment is flattened into pieces (a curve into more
+// the more it bends), which are stroked into edges and scanned along their
+// length; a round join is an arc of flattened pieces the longer the wider
+// the line.
 func (s *Scene) rasterCost(r Raster) float64 {
+	const (
+		perOp        = 2000
+		perPixel     = 9  // accumulating and blending one pixel of an operation's box
+		perPiece     = 60 // one flattened piece through the stroker or filler
+		perEdgePixel = 1  // scanning an edge one pixel along
+	)
 	img := Rect{0, 0, float64(r.Width), float64(r.Height)}
 	var c float64
 	for i := range s.Ops {
 		op := &s.Ops[i]
 		b := r.View.Intersect(op.Bounds)
 		box := Rect{(b.MinX - r.View.MinX) * r.Scale, (b.MinY - r.View.MinY) * r.Scale, (b.MaxX - r.View.MinX) * r.Scale, (b.MaxY - r.View.MinY) * r.Scale}.Intersect(img)
-		c += 64 + 4*(box.Width()+2)*(box.Height()+2)
-		flattened := float64(op.segments) + 10.5*math.Sqrt(r.Scale)*op.curviness
-		edges := 1.0
-		if op.Kind == OpStroke {
-			// Each segment is a quad and a join; a round join is flattened
-			// into more segments the wider the line.
-			sMax, _ := op.Transform.SingularValues()
-			edges = 6 + 2*math.Sqrt(op.Width*sMax*r.Scale)
+		c += perOp + perPixel*(box.Width()+2)*(box.Height()+2)
+		pieces := float64(op.segments) + 10.5*math.Sqrt(r.Scale)*op.curviness
+		edges := op.length * r.Scale
+		if op.Kind != OpStroke {
+			c += perPiece*pieces + perEdgePixel*edges
+			continue
 		}
-		c += edges * (40*flattened + 2*op.length*r.Scale)
+		// Both sides of every piece, and a join after each segment.
+		c += 4*perPiece*pieces + 4*perEdgePixel*edges
+		if op.Join == JoinRound || op.Cap == CapRound {
+			sMax, _ := op.Transform.SingularValues()
+			halfWidth := op.Width / 2 * sMax * r.Scale
+			c += float64(op.segments+2) * 65 * math.Sqrt(halfWidth+1) * perPiece
+		} else {
+			c += float64(op.segments) * 10 * perPiece
+		}
 	}
 	return c
 }

@@ -88,3 +88,18 @@ func FuzzRender(f *testing.F) {
 		}
 	})
 }
+
+// TestPNG_ALargeSeedDrawingRendersAtEveryWidth: the raster cost bound
+// refuses hostile drawings, not what a phone records (the benchmark's
+// 2,000 actions, and five times as many).
+func TestPNG_ALargeSeedDrawingRendersAtEveryWidth(t *testing.T) {
+	for _, text := range []string{bench2000, seedDrawing(2000, 20)} {
+		s, err := domain.InterpretActions(text)
+		require.NoError(t, err)
+		for _, w := range []int{domain.MinRenderWidth, domain.DefaultRenderWidth, domain.MaxRenderWidth} {
+			r, err := s.Raster(w)
+			require.NoError(t, err, "w=%d", w)
+			require.NoError(t, render.New().PNG(io.Discard, s, r))
+		}
+	}
+}

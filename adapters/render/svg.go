@@ -23,10 +23,12 @@ func (rd *Renderer) SVG(w io.Writer, s *domain.Scene) error {
 	// render, short enough to read.
 	dec := decimalsFor(math.Max(v.Width(), v.Height()) / 1e5)
 	b := make([]byte, 0, 4<<10)
+	// width and height are the view's exact size: rounded, they would not
+	// keep its aspect, and a browser would centre it with a shift.
 	b = append(b, `<svg xmlns="http://www.w3.org/2000/svg" width="`...)
-	b = strconv.AppendInt(b, int64(math.Max(1, math.Ceil(v.Width()-1e-9))), 10)
+	b = num(b, v.Width(), dec, 0)
 	b = append(b, `" height="`...)
-	b = strconv.AppendInt(b, int64(math.Max(1, math.Ceil(v.Height()-1e-9))), 10)
+	b = num(b, v.Height(), dec, 0)
 	b = append(b, `" viewBox="`...)
 	b = num(b, v.MinX, dec, ' ')
 	b = num(b, v.MinY, dec, ' ')
@@ -87,7 +89,8 @@ func (rd *Renderer) SVG(w io.Writer, s *domain.Scene) error {
 				b = num(b, float64(op.Color.A)/255, 4, '"')
 			}
 		case domain.OpClear:
-			b = append(b, ` fill="#fff"`...) // cleared to the background
+			// Cleared to the background, without anti-aliasing as a canvas clears.
+			b = append(b, ` fill="#fff" shape-rendering="crispEdges"`...)
 		}
 		if op.Transform != domain.Identity {
 			m := op.Transform

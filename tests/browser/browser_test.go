@@ -126,7 +126,7 @@ const renderWidth = 256
 
 // renderFixtures renders every testdata/render/*.json as the service does
 // (domain.InterpretActions, Scene.Raster, adapters/render) into dir:
-// NAME.png, and NAME.json with the frame (image size, and the transform
+// NAME.png, NAME.svg, and NAME.json with the frame (image size, and the transform
 // from canvas pixels to image pixels) and the action counts, which
 // render.test.js reproduces in Chromium.
 func renderFixtures(t *testing.T, dir string) {
@@ -163,8 +163,17 @@ func renderFixtures(t *testing.T, dir string) {
 		if err := out.Close(); err != nil {
 			t.Fatal(err)
 		}
+		var svg strings.Builder
+		if err := rd.SVG(&svg, scene); err != nil {
+			t.Fatalf("%s: %v", f, err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, name+".svg"), []byte(svg.String()), 0o644); err != nil {
+			t.Fatal(err)
+		}
 		m := r.ToImage()
+		v := scene.View()
 		frame, _ := json.Marshal(map[string]any{
+			"svgWidth": v.Width() * r.Scale, "svgHeight": v.Height() * r.Scale,
 			"width": r.Width, "height": r.Height,
 			"transform": []float64{m.A, m.B, m.C, m.D, m.E, m.F},
 			"drawn":     scene.Drawn, "skipped": scene.Skipped,

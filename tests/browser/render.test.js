@@ -16,7 +16,9 @@
 // most MAX_DIFFERENT_INK (1 %) of the "ink" (pixels that are not white in
 // either image): a mostly white image would hide a missing cap in the
 // first figure (one did: 0.59 % of all pixels, 2.50 % of the ink).
-// The server also counts drawn and skipped actions as replay() does.
+// The server also counts drawn and skipped actions as replay() does. The
+// server's SVG, drawn by Chromium at the PNG's scale, is held to the same
+// bounds.
 const test = require('node:test');
 const assert = require('node:assert/strict');
 const fs = require('node:fs');
@@ -38,7 +40,7 @@ function rendersDir() {
 
 // compare runs in the page: it draws actions on a canvas under the frame,
 // decodes the server's PNG and counts the pixels that differ.
-async function compare({ actions, frame, png, tolerance }) {
+async function compare({ actions, frame, png, svg, tolerance }) {
   const { width: w, height: h, transform: m } = frame;
   const canvas = document.createElement('canvas');
   canvas.width = w; canvas.height = h;
@@ -61,7 +63,16 @@ async function compare({ actions, frame, png, tolerance }) {
   const other = document.createElement('canvas');
   other.width = w; other.height = h;
   const octx = other.getContext('2d');
-  octx.drawImage(img, 0, 0);
+  if (svg) { // the server's SVG instead: its view drawn at the PNG's scale
+    const vector = new Image();
+    vector.src = 'data:image/svg+xml;base64,' + svg;
+    await vector.decode();
+    octx.fillStyle = '#fff';
+    octx.fillRect(0, 0, w, h);
+    octx.drawImage(vector, 0, 0, frame.svgWidth, frame.svgHeight);
+  } else {
+    octx.drawImage(img, 0, 0);
+  }
   const b = octx.getImageData(0, 0, w, h).data;
 
   // near(p, q, x, y): some pixel of q within one pixel of (x, y) is within
@@ -118,6 +129,15 @@ test('the server renders every fixture as Chromium draws it', async (t) => {
       const png = fs.readFileSync(path.join(rendersDir(), `${name}.png`)).toString('base64');
       const r = await page.evaluate(compare, { actions, frame, png, tolerance: CHANNEL_TOLERANCE });
       assert.equal(r.error, undefined, r.error);
+      // The SVG, drawn by Chromium, is held to the same bound.
+      const svg = fs.readFileSync(path.join(rendersDir(), `${name}.svg`)).toString('base64');
+      const v = await page.evaluate(compare, { actions, frame, png, svg, tolerance: CHANNEL_TOLERANCE });
+      assert.equal(v.error, undefined, v.error);
+      fs.writeFileSync(screenshotPath(`render-${name}-svg-diff.png`), Buffer.from(v.diff.split(',')[1], 'base64'));
+      const svgShare = v.different / v.total;
+      const svgLine = `${name}.svg: ${v.different} of ${v.total} pixels differ (${(100 * svgShare).toFixed(2)} %)`;
+      figures.push(svgLine);
+      t.diagnostic(svgLine);
       for (const [kind, url] of [['browser', r.browser], ['diff', r.diff]]) {
         fs.writeFileSync(screenshotPath(`render-${name}-${kind}.png`), Buffer.from(url.split(',')[1], 'base64'));
       }
@@ -132,6 +152,7 @@ test('the server renders every fixture as Chromium draws it', async (t) => {
         'the server counts drawn and skipped actions as the browser does');
       assert.ok(share <= MAX_DIFFERENT, `${line}: more than ${100 * MAX_DIFFERENT} % of pixels differ`);
       assert.ok(inkShare <= MAX_DIFFERENT_INK, `${line}: more than ${100 * MAX_DIFFERENT_INK} % of inked pixels differ`);
+      assert.ok(svgShare <= MAX_DIFFERENT && (v.ink ? v.different / v.ink : 0) <= MAX_DIFFERENT_INK, `${svgLine}: beyond the bound`);
     });
   }
   console.log(`render comparison (tolerance ${CHANNEL_TOLERANCE} per channel within 1 px):\n  ` + figures.join('\n  '));

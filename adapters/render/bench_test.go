@@ -45,7 +45,7 @@ func seedDrawing(strokes, points int) string {
 }
 
 // The benchmark drawing: 2,000 actions (400 strokes of 20 points, about
-// 250 KiB of actions).
+// 400 kB of actions).
 var bench2000 = seedDrawing(400, 20)
 
 // BenchmarkSVG_2000Actions is the work of the SVG route for a drawing of

@@ -115,7 +115,7 @@ func (s *DrawingService) Delete(ctx context.Context, user *domain.UserInfo, id s
 	if err := domain.ValidateDrawingID(id); err != nil {
 		return err
 	}
-	return s.Repo.Delete(ctx, user.OpenID(), id)
+	return s.Repo.Delete(ctx, user.OpenID(), id, domain.Precondition{})
 }
 
 func requireUser(user *domain.UserInfo) error {

@@ -27,7 +27,12 @@ func untouchable(t *testing.T) *mock.DrawingRepository {
 			return nil
 		},
 		ListFn:   func(context.Context, string, int) ([]*domain.Drawing, error) { fail(); return nil, nil },
-		DeleteFn: func(context.Context, string, string) error { fail(); return nil },
+		DeleteFn: func(context.Context, string, string, domain.Precondition) error { fail(); return nil },
+		GetFn:    func(context.Context, string, string) (*domain.Drawing, error) { fail(); return nil, nil },
+		PageFn: func(context.Context, string, string, int) ([]domain.DrawingSummary, string, error) {
+			fail()
+			return nil, "", nil
+		},
 	}
 }
 

@@ -42,7 +42,7 @@ func TestDrawings_WithoutUserIsUnauthorized(t *testing.T) {
 	assert.Equal(t, domain.EUNAUTHORIZED, domain.ErrorCode(s.Save(ctx, nil, "d1", "[]")))
 	_, err := s.List(ctx, nil)
 	assert.Equal(t, domain.EUNAUTHORIZED, domain.ErrorCode(err))
-	assert.Equal(t, domain.EUNAUTHORIZED, domain.ErrorCode(s.Delete(ctx, &domain.UserInfo{}, "d1")))
+	assert.Equal(t, domain.EUNAUTHORIZED, domain.ErrorCode(s.Delete(ctx, &domain.UserInfo{}, "d1", domain.Precondition{})))
 }
 
 func TestDrawings_BadInputNeverReachesTheRepository(t *testing.T) {
@@ -58,7 +58,7 @@ func TestDrawings_BadInputNeverReachesTheRepository(t *testing.T) {
 	} {
 		assert.Equal(t, c.code, domain.ErrorCode(s.Save(ctx, &u, c.id, c.actions)), name)
 	}
-	assert.Equal(t, domain.EINVALID, domain.ErrorCode(s.Delete(ctx, &u, "../x")))
+	assert.Equal(t, domain.EINVALID, domain.ErrorCode(s.Delete(ctx, &u, "../x", domain.Precondition{})))
 }
 
 func TestDrawings_SaveTwiceReplacesAndListsNewestFirst(t *testing.T) {

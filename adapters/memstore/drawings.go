@@ -223,16 +223,16 @@ func (r *Drawings) Page(ctx context.Context, owner, cursor string, limit int) ([
 	}
 	r.mu.RLock()
 	defer r.mu.RUnlock()
-	items := []domain.DrawingSummary{}
 	o := r.owners[owner]
 	if o == nil {
-		return items, "", nil
+		return []domain.DrawingSummary{}, "", nil
 	}
 	i := 0
 	if from != nil {
 		i = following(o.byCreated, *from, byCreatedOrder)
 	}
-	end := min(i+limit, len(o.byCreated))
+	end := i + min(limit, len(o.byCreated)-i)
+	items := make([]domain.DrawingSummary, 0, end-i)
 	for _, p := range o.byCreated[i:end] {
 		items = append(items, o.byID[p.id].Summary())
 	}

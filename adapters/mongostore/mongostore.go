@@ -573,7 +573,7 @@ func (r *Repository) pageDocs(ctx context.Context, filter bson.D, limit int) ([]
 			SetSort(bson.D{{Key: "createdAt", Value: -1}, {Key: "id", Value: -1}}).
 			SetProjection(pageProjection).
 			SetLimit(int64(limit)+1). // one more tells whether any follows
-			SetBatchSize(int32(limit+1)))
+			SetBatchSize(int32(min(limit+1, maxPageBatch))))
 	if err != nil {
 		return nil, unavailable(err)
 	}
@@ -583,6 +583,10 @@ func (r *Repository) pageDocs(ctx context.Context, filter bson.D, limit int) ([]
 	}
 	return docs, nil
 }
+
+// maxPageBatch bounds one driver batch of a page's find: a page of the
+// v2 routes is at most 101 documents without their actions.
+const maxPageBatch = 128
 
 // pageAfter selects the drawings after a page position, in the order
 // (createdAt desc, id desc), where a missing createdAt sorts last.

@@ -103,11 +103,13 @@ func ParsePageCursor(owner, cursor string) (PagePosition, error) {
 }
 
 func cursorTag(owner string, body []byte) []byte {
-	h := sha256.New()
-	h.Write([]byte("onestroke page cursor\x00"))
-	var n [binary.MaxVarintLen64]byte
-	h.Write(n[:binary.PutUvarint(n[:], uint64(len(owner)))])
-	h.Write([]byte(owner))
-	h.Write(body)
-	return h.Sum(nil)[:cursorTagBytes]
+	// One buffer and sha256.Sum256: a page's cursor costs one small
+	// allocation, not a hasher's.
+	var stack [256]byte
+	b := append(stack[:0], "onestroke page cursor\x00"...)
+	b = binary.AppendUvarint(b, uint64(len(owner)))
+	b = append(b, owner...)
+	b = append(b, body...)
+	sum := sha256.Sum256(b)
+	return sum[:cursorTagBytes]
 }

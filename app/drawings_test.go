@@ -27,7 +27,12 @@ func untouchable(t *testing.T) *mock.DrawingRepository {
 			return nil
 		},
 		ListFn:   func(context.Context, string, int) ([]*domain.Drawing, error) { fail(); return nil, nil },
-		DeleteFn: func(context.Context, string, string) error { fail(); return nil },
+		DeleteFn: func(context.Context, string, string, domain.Precondition) error { fail(); return nil },
+		GetFn:    func(context.Context, string, string) (*domain.Drawing, error) { fail(); return nil, nil },
+		PageFn: func(context.Context, string, string, int) ([]domain.DrawingSummary, string, error) {
+			fail()
+			return nil, "", nil
+		},
 	}
 }
 
@@ -37,7 +42,7 @@ func TestDrawings_WithoutUserIsUnauthorized(t *testing.T) {
 	assert.Equal(t, domain.EUNAUTHORIZED, domain.ErrorCode(s.Save(ctx, nil, "d1", "[]")))
 	_, err := s.List(ctx, nil)
 	assert.Equal(t, domain.EUNAUTHORIZED, domain.ErrorCode(err))
-	assert.Equal(t, domain.EUNAUTHORIZED, domain.ErrorCode(s.Delete(ctx, &domain.UserInfo{}, "d1")))
+	assert.Equal(t, domain.EUNAUTHORIZED, domain.ErrorCode(s.Delete(ctx, &domain.UserInfo{}, "d1", domain.Precondition{})))
 }
 
 func TestDrawings_BadInputNeverReachesTheRepository(t *testing.T) {
@@ -53,7 +58,7 @@ func TestDrawings_BadInputNeverReachesTheRepository(t *testing.T) {
 	} {
 		assert.Equal(t, c.code, domain.ErrorCode(s.Save(ctx, &u, c.id, c.actions)), name)
 	}
-	assert.Equal(t, domain.EINVALID, domain.ErrorCode(s.Delete(ctx, &u, "../x")))
+	assert.Equal(t, domain.EINVALID, domain.ErrorCode(s.Delete(ctx, &u, "../x", domain.Precondition{})))
 }
 
 func TestDrawings_SaveTwiceReplacesAndListsNewestFirst(t *testing.T) {

@@ -99,25 +99,44 @@ func (s *TokenService) UpdateProfile(ctx context.Context, sess *domain.TokenSess
 	if _, err := (domain.Profile{}).Apply(u); err != nil {
 		return domain.Profile{}, err // refused before WeChat or the store is asked
 	}
-	if u.NickName != nil && s.Content != nil {
-		if err := s.platformAllow(ctx, sess.OpenID()); err != nil {
-			return domain.Profile{}, err
-		}
-		wctx, cancel := context.WithTimeout(ctx, s.platformTimeout())
-		verdict, err := s.Content.CheckText(wctx, sess.OpenID(), domain.SceneProfile, *u.NickName)
-		if err == nil {
-			err = wctx.Err()
-		}
-		cancel()
+	if u.NickName != nil {
+		verdict, err := s.CheckContent(ctx, sess.OpenID(), domain.SceneProfile, *u.NickName)
 		if err != nil {
-			return domain.Profile{}, s.platformError(ctx, "msg_sec_check", err)
-		}
-		if verdict != domain.ContentPass {
-			s.logger().LogAttrs(ctx, slog.LevelInfo, "msg_sec_check did not pass a nickName", slog.String("suggest", string(verdict)))
+			return domain.Profile{}, err
 		}
 		u.NickNameVerdict = verdict
 	}
 	return s.Profiles.UpdateProfile(ctx, sess.OpenID(), func(p domain.Profile) (domain.Profile, error) { return p.Apply(u) })
+}
+
+// CheckContent asks WeChat's content check (msg_sec_check, in scene) about
+// text written by openID that other users may see (a nickName, a drawing's
+// title), within the user's PlatformLimiter budget and PlatformTimeout, and
+// returns its verdict; without Content, "" (the text is stored unchecked:
+// development and tests). A verdict other than pass is logged, never the
+// text.
+// Errors: ERATELIMITED past the user's budget; EEXCHANGEUNAVAILABLE when
+// the check could not be made (never a silent pass); EUNAVAILABLE.
+func (s *TokenService) CheckContent(ctx context.Context, openID string, scene domain.ContentScene, text string) (domain.ContentSuggestion, error) {
+	if s.Content == nil {
+		return "", nil
+	}
+	if err := s.platformAllow(ctx, openID); err != nil {
+		return "", err
+	}
+	wctx, cancel := context.WithTimeout(ctx, s.platformTimeout())
+	verdict, err := s.Content.CheckText(wctx, openID, scene, text)
+	if err == nil {
+		err = wctx.Err()
+	}
+	cancel()
+	if err != nil {
+		return "", s.platformError(ctx, "msg_sec_check", err)
+	}
+	if verdict != domain.ContentPass {
+		s.logger().LogAttrs(ctx, slog.LevelInfo, "msg_sec_check did not pass a text", slog.String("suggest", string(verdict)), slog.Int("scene", int(scene)))
+	}
+	return verdict, nil
 }
 
 // platformAllow takes one call from the user's PlatformLimiter budget.

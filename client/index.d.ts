@@ -131,6 +131,9 @@ declare namespace onestroke {
       | 'ERR_SESSION_KEY_STALE'
       | 'ERR_CONTENT_RISKY'
       | 'ERR_PHONE_CODE_INVALID'
+      | 'ERR_CONFLICT'
+      | 'ERR_QUOTA_EXCEEDED'
+      | 'ERR_TOO_LARGE'
       | 'ERR_WX_LOGIN_FAILED'
       | 'ERR_REQUEST_FAILED'
       | 'ERR_BAD_RESPONSE'
@@ -194,6 +197,64 @@ declare namespace onestroke {
       current: boolean;
     }
 
+    /** A drawing as a page lists it, GET {base}/v2/drawings (no actions). */
+    interface DrawingItem {
+      /** [A-Za-z0-9_-], 1–64 characters, chosen by the client. */
+      id: string;
+      /** 0–64 characters; '' when untitled. */
+      title: string;
+      /** Present, true, while WeChat's content check has the title under review. */
+      titleInReview?: boolean;
+      /** RFC 3339 UTC. The pages are in this order, newest first. */
+      createdAt: string;
+      updatedAt: string;
+      /** Bytes of the actions' JSON text. */
+      bytes: number;
+      /** The strong ETag of the drawing's revision ("…", 16 hex digits); every save changes it. */
+      etag: string;
+    }
+
+    /** A page of drawings; next is the cursor of the following page, null after the last. */
+    interface DrawingPage {
+      items: DrawingItem[];
+      next: string | null;
+    }
+
+    /** GET {base}/v2/drawings/{id}: the drawing with its actions, and the ETag header as etag. */
+    interface Drawing {
+      id: string;
+      title: string;
+      titleInReview?: boolean;
+      /** The canvas action list (PROTOCOL §7.1), the JSON itself. */
+      actions: unknown;
+      createdAt: string;
+      updatedAt: string;
+      etag?: string;
+    }
+
+    interface DrawingPut {
+      /** The action list, or its JSON text (an array). */
+      actions: unknown[] | string;
+      /** 0–64 characters; undefined keeps the stored title ('' on create). */
+      title?: string;
+    }
+
+    /** Conditional requests: ifMatch the etag this device last saw (or several, or '*'); ifNoneMatch '*' creates only. */
+    interface Conditions {
+      ifMatch?: string | string[] | undefined;
+      ifNoneMatch?: '*' | undefined;
+    }
+
+    /** The v2 drawing routes (PROTOCOL §7); a precondition that fails rejects with ERR_CONFLICT (412). */
+    interface Drawings {
+      /** GET {base}/v2/drawings?limit&cursor: limit 1–100 (default 20); following next reaches every drawing once. */
+      page(options?: { limit?: number; cursor?: string | null }): Promise<DrawingPage>;
+      get(id: string): Promise<Drawing>;
+      /** PUT {base}/v2/drawings/{id}: the saved item, its etag, and created (201). */
+      put(id: string, drawing: DrawingPut, options?: Conditions): Promise<DrawingItem & { created: boolean }>;
+      delete(id: string, options?: Pick<Conditions, 'ifMatch'>): Promise<Empty>;
+    }
+
     /** wx.request options without the callbacks (the answer is the promise's); `url` absolute or a path under baseUrl. */
     interface RequestOptions extends WxRequestParams {
       success?: never;
@@ -235,7 +296,9 @@ declare namespace onestroke {
       decrypt<T = Record<string, unknown>>(encryptedData: string, iv: string): Promise<T>;
       /** The login data held, or null; no network. */
       current(): LoginData | null;
-      /** The legacy drawing routes with the token. */
+      /** The v2 drawing routes: pages, ETags, conditional saves. */
+      drawings: Drawings;
+      /** The legacy drawing routes with the token (the same drawings). */
       paints: Paints;
     }
 
@@ -244,6 +307,7 @@ declare namespace onestroke {
     const TOKEN_PATTERN: RegExp;
     const RELOGIN_REASONS: ReadonlyArray<'ERR_SESSION_EXPIRED' | 'ERR_NO_SESSION'>;
     const SESSION_KEY_STALE: 'ERR_SESSION_KEY_STALE';
+    const CONFLICT: 'ERR_CONFLICT';
   }
 }
 

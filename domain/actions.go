@@ -2,6 +2,7 @@ package domain
 
 import (
 	"encoding/json"
+	"strings"
 	"unicode/utf8"
 )
 
@@ -33,6 +34,20 @@ func ParseActions(text string, maxBytes int) (Actions, error) {
 		return Actions{}, Errorf(EINVALID, "Actions are not valid JSON text.")
 	}
 	return Actions{text: text}, nil
+}
+
+// ParseActionList validates the actions of a v2 save (PROTOCOL §7): the
+// JSON text of an array, the canvas action list, within maxBytes. Errors:
+// as ParseActions, and EINVALID for JSON text that is not an array.
+func ParseActionList(text string, maxBytes int) (Actions, error) {
+	a, err := ParseActions(text, maxBytes)
+	if err != nil {
+		return Actions{}, err
+	}
+	if t := strings.TrimLeft(text, " \t\r\n"); t == "" || t[0] != '[' {
+		return Actions{}, Errorf(EINVALID, "actions must be a JSON array.")
+	}
+	return a, nil
 }
 
 // ActionsFromStorage rebuilds actions text a repository read. It trusts the

@@ -233,7 +233,7 @@ func TestUnmarshalDrawingFromStorage(t *testing.T) {
 	updated := created.Add(time.Hour)
 
 	t.Run("rebuilds every field in UTC", func(t *testing.T) {
-		d, err := domain.UnmarshalDrawingFromStorage("oOwner", "id1", domain.ActionsFromStorage(sampleActions), created, updated)
+		d, err := domain.UnmarshalDrawingFromStorage(storedDrawing("oOwner", "id1", domain.ActionsFromStorage(sampleActions), created, updated))
 		require.NoError(t, err)
 		assert.Equal(t, "oOwner", d.Owner())
 		assert.Equal(t, "id1", d.ID())
@@ -246,13 +246,13 @@ func TestUnmarshalDrawingFromStorage(t *testing.T) {
 	t.Run("trusts stored actions the original service wrote", func(t *testing.T) {
 		// The original stored whatever it was sent; listing must not fail on it.
 		for _, actions := range []string{"", "not json", strings.Repeat("x", domain.DefaultMaxActionsBytes+1)} {
-			d, err := domain.UnmarshalDrawingFromStorage("oOwner", "id1", domain.ActionsFromStorage(actions), time.Time{}, time.Time{})
+			d, err := domain.UnmarshalDrawingFromStorage(storedDrawing("oOwner", "id1", domain.ActionsFromStorage(actions), time.Time{}, time.Time{}))
 			require.NoError(t, err)
 			assert.Equal(t, actions, d.Actions().Text())
 		}
 	})
 	t.Run("trusts a stored id the validator would refuse", func(t *testing.T) {
-		d, err := domain.UnmarshalDrawingFromStorage("oOwner", "legacy.id with spaces", domain.ActionsFromStorage(sampleActions), created, updated)
+		d, err := domain.UnmarshalDrawingFromStorage(storedDrawing("oOwner", "legacy.id with spaces", domain.ActionsFromStorage(sampleActions), created, updated))
 		require.NoError(t, err)
 		assert.Equal(t, "legacy.id with spaces", d.ID())
 	})
@@ -266,7 +266,7 @@ func TestUnmarshalDrawingFromStorage(t *testing.T) {
 	}
 	for _, tt := range missing {
 		t.Run(tt.name, func(t *testing.T) {
-			d, err := domain.UnmarshalDrawingFromStorage(tt.owner, tt.id, domain.ActionsFromStorage(sampleActions), created, updated)
+			d, err := domain.UnmarshalDrawingFromStorage(storedDrawing(tt.owner, tt.id, domain.ActionsFromStorage(sampleActions), created, updated))
 			require.Error(t, err)
 			assert.Nil(t, d)
 			assert.Equal(t, domain.EINTERNAL, domain.ErrorCode(err))
@@ -277,22 +277,27 @@ func TestUnmarshalDrawingFromStorage(t *testing.T) {
 func TestDrawing_RestoreFromStorage(t *testing.T) {
 	created := time.Date(2023, 1, 2, 3, 4, 5, 0, shanghai)
 	page := make([]domain.Drawing, 2)
-	require.NoError(t, page[0].RestoreFromStorage("oOwner", "id1", domain.ActionsFromStorage(sampleActions), created, created))
-	require.NoError(t, page[1].RestoreFromStorage("oOwner", "id2", domain.ActionsFromStorage(`[]`), created, created.Add(time.Hour)))
+	require.NoError(t, page[0].RestoreFromStorage(storedDrawing("oOwner", "id1", domain.ActionsFromStorage(sampleActions), created, created)))
+	require.NoError(t, page[1].RestoreFromStorage(storedDrawing("oOwner", "id2", domain.ActionsFromStorage(`[]`), created, created.Add(time.Hour))))
 	assert.Equal(t, "id1", page[0].ID())
 	assert.Equal(t, sampleActions, page[0].Actions().Text())
 	assert.Equal(t, time.UTC, page[1].UpdatedAt().Location())
 	assert.True(t, page[1].UpdatedAt().Equal(created.Add(time.Hour)))
 
 	t.Run("never edits a drawing that is not zero", func(t *testing.T) {
-		err := page[0].RestoreFromStorage("oOther", "id9", domain.ActionsFromStorage(`[1]`), created, created)
+		err := page[0].RestoreFromStorage(storedDrawing("oOther", "id9", domain.ActionsFromStorage(`[1]`), created, created))
 		assert.Equal(t, domain.EINTERNAL, domain.ErrorCode(err))
 		assert.Equal(t, "oOwner", page[0].Owner())
 		assert.Equal(t, "id1", page[0].ID())
 	})
 	t.Run("needs an owner and an id", func(t *testing.T) {
 		var d domain.Drawing
-		assert.Equal(t, domain.EINTERNAL, domain.ErrorCode(d.RestoreFromStorage("", "id1", domain.Actions{}, created, created)))
-		assert.Equal(t, domain.EINTERNAL, domain.ErrorCode(d.RestoreFromStorage("oOwner", "", domain.Actions{}, created, created)))
+		assert.Equal(t, domain.EINTERNAL, domain.ErrorCode(d.RestoreFromStorage(storedDrawing("", "id1", domain.Actions{}, created, created))))
+		assert.Equal(t, domain.EINTERNAL, domain.ErrorCode(d.RestoreFromStorage(storedDrawing("oOwner", "", domain.Actions{}, created, created))))
 	})
+}
+
+// storedDrawing is what a store of the layout before titles and revisions read.
+func storedDrawing(owner, id string, a domain.Actions, created, updated time.Time) domain.StoredDrawing {
+	return domain.StoredDrawing{Owner: owner, ID: id, Actions: a, CreatedAt: created, UpdatedAt: updated}
 }

@@ -28,6 +28,7 @@ const (
 	ETOOLARGE     = "too_large"      // input over a configured size limit
 	ENOTFOUND     = "not_found"      // no such resource (for this owner)
 	EQUOTA        = "quota_exceeded" // the owner's drawing quota would be exceeded
+	ECONFLICT     = "conflict"       // a conditional change's precondition does not hold (the drawing changed since)
 	EUNAUTHORIZED = "unauthorized"   // the request carries no session
 	EUNAVAILABLE  = "unavailable"    // a dependency (store) is down or timed out
 	EBUSY         = "busy"           // a bound on concurrent work is reached; retry later

@@ -64,7 +64,9 @@ type DrawingRepository struct {
 	// ListBatchFn may be nil: ListBatch then serves ListFn's drawings in
 	// one batch.
 	ListBatchFn func(ctx context.Context, owner, after string, limit, maxBytes int) ([]*domain.Drawing, string, error)
-	DeleteFn    func(ctx context.Context, owner, id string) error
+	GetFn       func(ctx context.Context, owner, id string) (*domain.Drawing, error)
+	PageFn      func(ctx context.Context, owner, cursor string, limit int) ([]domain.DrawingSummary, string, error)
+	DeleteFn    func(ctx context.Context, owner, id string, pre domain.Precondition) error
 }
 
 func (r *DrawingRepository) Save(ctx context.Context, owner, id string, quota domain.Quota, update func(*domain.Drawing) (*domain.Drawing, error)) error {
@@ -83,8 +85,16 @@ func (r *DrawingRepository) ListBatch(ctx context.Context, owner, after string, 
 	return r.ListBatchFn(ctx, owner, after, limit, maxBytes)
 }
 
-func (r *DrawingRepository) Delete(ctx context.Context, owner, id string) error {
-	return r.DeleteFn(ctx, owner, id)
+func (r *DrawingRepository) Get(ctx context.Context, owner, id string) (*domain.Drawing, error) {
+	return r.GetFn(ctx, owner, id)
+}
+
+func (r *DrawingRepository) Page(ctx context.Context, owner, cursor string, limit int) ([]domain.DrawingSummary, string, error) {
+	return r.PageFn(ctx, owner, cursor, limit)
+}
+
+func (r *DrawingRepository) Delete(ctx context.Context, owner, id string, pre domain.Precondition) error {
+	return r.DeleteFn(ctx, owner, id, pre)
 }
 
 // PhoneNumbers is a fake ports.PhoneNumbers.

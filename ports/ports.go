@@ -190,7 +190,9 @@ type DrawingRepository interface {
 	// The save must keep the owner within quota (domain.Quota.Allow on
 	// the owner's usage at the moment of the write: exact under concurrent
 	// saves of one owner; the zero Quota has no limit); otherwise nothing is
-	// stored. When Save returns nil the drawing is durable.
+	// stored. When Save returns nil the drawing is durable. A conditional
+	// save checks its precondition in update (which sees the stored
+	// drawing in the same atomic step) and returns ECONFLICT.
 	// Returns EQUOTA when the save would take the owner over quota, and
 	// EUNAVAILABLE when the store cannot answer in time.
 	Save(ctx context.Context, owner, id string, quota domain.Quota, update func(current *domain.Drawing) (*domain.Drawing, error)) error
@@ -217,10 +219,37 @@ type DrawingRepository interface {
 	// answer in time.
 	ListBatch(ctx context.Context, owner, after string, limit, maxBytes int) (batch []*domain.Drawing, next string, err error)
 
-	// Delete removes the owner's drawing id.
+	// Get returns the owner's drawing id, whole (its actions included).
 	// Returns ENOTFOUND when the owner has no drawing with that id (whoever
-	// else may have one), and EUNAVAILABLE when the store cannot answer.
-	Delete(ctx context.Context, owner, id string) error
+	// else may have one), and EUNAVAILABLE when the store cannot answer in
+	// time.
+	Get(ctx context.Context, owner, id string) (*domain.Drawing, error)
+
+	// Page returns up to limit summaries of the owner's drawings in the v2
+	// order (PROTOCOL §7): createdAt desc, then id desc, after the position
+	// cursor names ("" is the start), and next, the cursor of the position
+	// after the last item, or "" when no drawing follows it. It is
+	// index-bounded: it reads the rows it returns and one more, never the
+	// owner's whole set, and never actions. Cursors are the repository's
+	// own opaque strings (domain.PagePosition.Cursor). A drawing's
+	// position never changes while it exists (a save keeps its createdAt),
+	// so following next from "" returns every drawing that exists
+	// throughout the walk exactly once, whatever is created, saved or
+	// deleted between pages; a drawing created meanwhile may or may not be
+	// returned.
+	// Returns EINVALID for a limit below 1 or a cursor the repository did
+	// not make for this owner, and EUNAVAILABLE when the store cannot
+	// answer in time.
+	Page(ctx context.Context, owner, cursor string, limit int) (items []domain.DrawingSummary, next string, err error)
+
+	// Delete removes the owner's drawing id when pre holds for its current
+	// ETag, checked in the same atomic step as the delete (the zero
+	// Precondition asks nothing); otherwise nothing is deleted.
+	// Returns ECONFLICT when pre does not hold (an If-Match on a drawing
+	// that changed or does not exist), ENOTFOUND when the owner has no
+	// drawing with that id and pre did not refuse (whoever else may have
+	// one), and EUNAVAILABLE when the store cannot answer.
+	Delete(ctx context.Context, owner, id string, pre domain.Precondition) error
 }
 
 // Clock tells the time wherever time decides something (TTL, expiry,

@@ -42,25 +42,40 @@ const FileName = "drawings.db"
 // owners/<openId>/byId/<id> → a pointer (pointerVersion, updatedAt) to the
 // drawing's byTime key.
 //
+// owners/<openId>/byCreated/<createdAt desc><id desc> → the drawing's
+// summary (see encodeSummary), the index of the v2 pages (PROTOCOL §7): a
+// page is one seek and a forward walk over the rows it returns and one
+// more, and never reads a record. It is kept in the transaction of every
+// save and delete. A file written before it has no byCreated bucket for an
+// owner: the owner's first save, delete or page builds it once from the
+// drawings (as the usage is computed), and from then on its existence says
+// it is complete.
+//
 // Files written before version 0.2 keep the record in byId (record version
 // 1 or 2) and nothing in byTime's value; both layouts are read, row by row,
-// and a save rewrites its drawing in the current one.
+// and a save rewrites its drawing in the current one (record version 4,
+// with the title and the revision). A file this version wrote is not read
+// by an earlier one (record version 4 is unknown to it): roll back with the
+// file's backup.
 var (
-	keyUsage     = []byte("usage")
-	keyProfile   = []byte("profile")
-	bucketOwners = []byte("owners")
-	bucketByID   = []byte("byId")
-	bucketByTime = []byte("byTime")
+	keyUsage        = []byte("usage")
+	keyProfile      = []byte("profile")
+	bucketOwners    = []byte("owners")
+	bucketByID      = []byte("byId")
+	bucketByTime    = []byte("byTime")
+	bucketByCreated = []byte("byCreated")
 )
 
-// Record versions: 1 kept the actions text; 2 keeps its JSON string form,
-// which a list copies into the answer as it is. Both are read.
-// pointerVersion marks a byId value that points into byTime.
+// Record versions: 1 kept the actions text; 2 its JSON string form, which
+// a list copies into the answer as it is; 4 adds the revision and the
+// title. All are read. pointerVersion marks a byId value that points into
+// byTime.
 const (
 	recordV1       = 1
-	recordVersion  = 2
+	recordV2       = 2
 	pointerVersion = 3
-	recordHeader   = 17
+	recordVersion  = 4
+	recordHeader   = 17 // of versions 1 and 2; version 4 has more (see encode)
 )
 
 // Repository stores drawings in a bbolt file.
@@ -131,8 +146,12 @@ func (r *Repository) Save(ctx context.Context, owner, id string, quota domain.Qu
 		if err != nil {
 			return err
 		}
+		byCreated, err := ensureIndex(owner, ob, byID, byTime)
+		if err != nil {
+			return err
+		}
 		var current *domain.Drawing
-		var oldTimeKey []byte // taken now: update may change current's time
+		var oldTimeKey, oldCreatedKey []byte // taken now: update may change current's times
 		if ptr := byID.Get([]byte(id)); ptr != nil {
 			v, key, err := resolve(byTime, id, ptr)
 			if err != nil {
@@ -141,7 +160,7 @@ func (r *Repository) Save(ctx context.Context, owner, id string, quota domain.Qu
 			if current, err = decode(owner, id, v); err != nil {
 				return err
 			}
-			oldTimeKey = key
+			oldTimeKey, oldCreatedKey = key, createdKey(current.CreatedAt().UnixNano(), id)
 		}
 		before := current.Usage() // update may change current in place
 		next, err := update(current)
@@ -171,8 +190,14 @@ func (r *Repository) Save(ctx context.Context, owner, id string, quota domain.Qu
 			if err := byTime.Delete(oldTimeKey); err != nil {
 				return err
 			}
+			if err := byCreated.Delete(oldCreatedKey); err != nil {
+				return err
+			}
 		}
 		if err := byID.Put([]byte(id), pointer(next)); err != nil {
+			return err
+		}
+		if err := byCreated.Put(createdKey(next.CreatedAt().UnixNano(), id), encodeSummary(next.Summary())); err != nil {
 			return err
 		}
 		return byTime.Put(timeKey(next), encode(next))
@@ -241,11 +266,11 @@ func (r *Repository) batch(ctx context.Context, owner string, from []byte, limit
 		// too: a batch costs a handful of allocations, not two per drawing.
 		n, actions, size, more := 0, 0, 0, false
 		err := walk(byTime, byID, from, func(key, id, rec []byte) bool {
-			if n == limit || (n > 0 && actions+len(rec)-recordHeader > maxBytes) {
+			if n == limit || (n > 0 && actions+actionsLen(rec) > maxBytes) {
 				more = true
 				return false
 			}
-			n, actions, size = n+1, actions+len(rec)-recordHeader, size+len(id)+len(rec)
+			n, actions, size = n+1, actions+actionsLen(rec), size+len(id)+len(rec)
 			last = key
 			return true
 		})
@@ -289,43 +314,173 @@ func (r *Repository) batch(ctx context.Context, owner string, from []byte, limit
 	return out, last, nil
 }
 
-// Delete implements ports.DrawingRepository.
-func (r *Repository) Delete(ctx context.Context, owner, id string) error {
+// Get implements ports.DrawingRepository.
+func (r *Repository) Get(ctx context.Context, owner, id string) (*domain.Drawing, error) {
 	if err := ctx.Err(); err != nil {
-		return domain.Wrap(domain.EUNAVAILABLE, err, "Deleting was cancelled.")
+		return nil, domain.Wrap(domain.EUNAVAILABLE, err, "Reading the drawing was cancelled.")
 	}
-	notFound := domain.Errorf(domain.ENOTFOUND, "You have no drawing with id %q.", id)
-	var missing bool
-	err := r.db.Batch(func(tx *bolt.Tx) error {
-		missing = false
+	var d *domain.Drawing
+	err := r.db.View(func(tx *bolt.Tx) error {
 		ob := tx.Bucket(bucketOwners).Bucket([]byte(owner))
 		if ob == nil {
-			missing = true
 			return nil
 		}
 		byID, byTime := ob.Bucket(bucketByID), ob.Bucket(bucketByTime)
-		if byID == nil || byTime == nil { // an owner with a profile and no drawing yet
-			missing = true
+		if byID == nil || byTime == nil {
 			return nil
 		}
 		ptr := byID.Get([]byte(id))
 		if ptr == nil {
-			missing = true
 			return nil
 		}
-		usage, err := loadUsage(ob, byID, byTime)
+		rec, _, err := resolve(byTime, id, ptr)
 		if err != nil {
 			return err
+		}
+		d, err = decode(owner, id, rec)
+		return err
+	})
+	if err != nil {
+		return nil, domain.Wrap(domain.EUNAVAILABLE, err, "The drawing store could not read.")
+	}
+	if d == nil {
+		return nil, domain.Errorf(domain.ENOTFOUND, "You have no drawing with id %q.", id)
+	}
+	return d, nil
+}
+
+// Page implements ports.DrawingRepository: one seek in the owner's
+// byCreated index and a walk over the rows it returns and one more; no
+// record is read. An owner whose index a file written before it lacks
+// gets it built first, once (a write transaction).
+func (r *Repository) Page(ctx context.Context, owner, cursor string, limit int) ([]domain.DrawingSummary, string, error) {
+	if limit < 1 {
+		return nil, "", domain.Errorf(domain.EINVALID, "A page needs a limit of at least 1.")
+	}
+	var from []byte
+	if cursor != "" {
+		p, err := domain.ParsePageCursor(owner, cursor)
+		if err != nil {
+			return nil, "", err
+		}
+		if p.Undated { // this store dates every drawing
+			return nil, "", domain.Errorf(domain.EINVALID, "cursor is not one this server gave for your drawings; start again without it.")
+		}
+		from = createdKey(p.CreatedAt, p.ID)
+	}
+	for range 2 {
+		if err := ctx.Err(); err != nil {
+			return nil, "", domain.Wrap(domain.EUNAVAILABLE, err, "Listing was cancelled.")
+		}
+		items, next, build, err := r.page(owner, from, limit)
+		if err != nil {
+			return nil, "", domain.Wrap(domain.EUNAVAILABLE, err, "The drawing store could not list.")
+		}
+		if !build {
+			return items, next, nil
+		}
+		if err := r.db.Update(func(tx *bolt.Tx) error {
+			ob := tx.Bucket(bucketOwners).Bucket([]byte(owner))
+			byID, byTime := ob.Bucket(bucketByID), ob.Bucket(bucketByTime)
+			if byID == nil || byTime == nil {
+				return nil
+			}
+			_, err := ensureIndex(owner, ob, byID, byTime)
+			return err
+		}); err != nil {
+			return nil, "", domain.Wrap(domain.EUNAVAILABLE, err, "The drawing store could not index the drawings.")
+		}
+	}
+	return nil, "", domain.Errorf(domain.EUNAVAILABLE, "The drawing store could not index the drawings.")
+}
+
+// page reads a page from the owner's index, or reports that the index
+// must be built first.
+func (r *Repository) page(owner string, from []byte, limit int) (items []domain.DrawingSummary, next string, build bool, err error) {
+	items = []domain.DrawingSummary{}
+	err = r.db.View(func(tx *bolt.Tx) error {
+		ob := tx.Bucket(bucketOwners).Bucket([]byte(owner))
+		if ob == nil {
+			return nil
+		}
+		byCreated := ob.Bucket(bucketByCreated)
+		if byCreated == nil {
+			build = ob.Bucket(bucketByID) != nil // an owner with only a profile has nothing to index
+			return nil
+		}
+		c := byCreated.Cursor()
+		k, v := c.First()
+		if from != nil {
+			if k, v = c.Seek(from); k != nil && string(k) == string(from) {
+				k, v = c.Next()
+			}
+		}
+		for ; k != nil && len(items) < limit; k, v = c.Next() {
+			s, err := decodeSummary(k, v)
+			if err != nil {
+				return err
+			}
+			items = append(items, s)
+		}
+		if k != nil {
+			last := items[len(items)-1]
+			next = domain.PagePosition{CreatedAt: last.CreatedAt.UnixNano(), ID: last.ID}.Cursor(owner)
+		}
+		return nil
+	})
+	return items, next, build, err
+}
+
+// Delete implements ports.DrawingRepository: the precondition is checked
+// against the stored drawing in the delete's own transaction.
+func (r *Repository) Delete(ctx context.Context, owner, id string, pre domain.Precondition) error {
+	if err := ctx.Err(); err != nil {
+		return domain.Wrap(domain.EUNAVAILABLE, err, "Deleting was cancelled.")
+	}
+	var refused error // set afresh by every run of the function (see Save)
+	err := r.db.Batch(func(tx *bolt.Tx) error {
+		refused = nil
+		missing := func() error {
+			if refused = pre.Check(""); refused == nil {
+				refused = domain.Errorf(domain.ENOTFOUND, "You have no drawing with id %q.", id)
+			}
+			return nil
+		}
+		ob := tx.Bucket(bucketOwners).Bucket([]byte(owner))
+		if ob == nil {
+			return missing()
+		}
+		byID, byTime := ob.Bucket(bucketByID), ob.Bucket(bucketByTime)
+		if byID == nil || byTime == nil { // an owner with a profile and no drawing yet
+			return missing()
+		}
+		ptr := byID.Get([]byte(id))
+		if ptr == nil {
+			return missing()
 		}
 		rec, key, err := resolve(byTime, id, ptr)
 		if err != nil {
 			return err
 		}
-		size, err := recordSize(id, rec)
+		d, err := decode(owner, id, rec)
 		if err != nil {
 			return err
 		}
-		if err := putUsage(ob, usage.Minus(domain.Usage{Drawings: 1, Bytes: size})); err != nil {
+		if refused = pre.Check(d.ETag()); refused != nil {
+			return nil
+		}
+		byCreated, err := ensureIndex(owner, ob, byID, byTime)
+		if err != nil {
+			return err
+		}
+		usage, err := loadUsage(ob, byID, byTime)
+		if err != nil {
+			return err
+		}
+		if err := putUsage(ob, usage.Minus(d.Usage())); err != nil {
+			return err
+		}
+		if err := byCreated.Delete(createdKey(d.CreatedAt().UnixNano(), id)); err != nil {
 			return err
 		}
 		if err := byTime.Delete(key); err != nil {
@@ -336,10 +491,7 @@ func (r *Repository) Delete(ctx context.Context, owner, id string) error {
 	if err != nil {
 		return domain.Wrap(domain.EUNAVAILABLE, err, "The drawing store could not delete.")
 	}
-	if missing {
-		return notFound
-	}
-	return nil
+	return refused
 }
 
 // Profile implements ports.ProfileRepository.
@@ -510,15 +662,54 @@ func resolve(byTime *bolt.Bucket, id string, ptr []byte) (rec, key []byte, err e
 	return ptr, timeKeyAt(int64(binary.BigEndian.Uint64(ptr[9:])), id), nil
 }
 
-// A record is: version byte, createdAt and updatedAt as Unix nanoseconds,
+// A record is: the version byte, createdAt and updatedAt as Unix
+// nanoseconds, then (version 4) the revision (8 bytes), a flags byte (bit
+// 0: the title awaits review), the title's length (2 bytes) and the title,
 // then the actions as a JSON string (version 1: the actions text).
+const recordV4Fixed = recordHeader + 8 + 1 + 2
+
 func encode(d *domain.Drawing) []byte {
 	size := d.Actions().Len()
-	b := make([]byte, recordHeader, recordHeader+size+size/4+2) // room for the usual share of escapes
+	b := make([]byte, recordV4Fixed, recordV4Fixed+len(d.Title())+size+size/4+2) // room for the usual share of escapes
 	b[0] = recordVersion
 	binary.BigEndian.PutUint64(b[1:], uint64(d.CreatedAt().UnixNano()))
 	binary.BigEndian.PutUint64(b[9:], uint64(d.UpdatedAt().UnixNano()))
+	binary.BigEndian.PutUint64(b[17:], d.Revision())
+	if d.TitleInReview() {
+		b[25] = 1
+	}
+	binary.BigEndian.PutUint16(b[26:], uint16(len(d.Title()))) // at most 64 characters: 256 bytes
+	b = append(b, d.Title()...)
 	return d.Actions().AppendQuoted(b)
+}
+
+// actionsAt returns where a record's actions begin, or false for a record
+// of no known format.
+func actionsAt[S ~string | ~[]byte](rec S) (int, bool) {
+	if len(rec) == 0 {
+		return 0, false
+	}
+	switch rec[0] {
+	case recordV1, recordV2:
+		return recordHeader, len(rec) >= recordHeader
+	case recordVersion:
+		if len(rec) < recordV4Fixed {
+			return 0, false
+		}
+		at := recordV4Fixed + (int(rec[26])<<8 | int(rec[27]))
+		return at, len(rec) >= at
+	}
+	return 0, false
+}
+
+// actionsLen is the length of a record's actions as stored; a record of no
+// known format counts whole (reading it then fails).
+func actionsLen(rec []byte) int {
+	at, ok := actionsAt(rec)
+	if !ok {
+		return len(rec)
+	}
+	return len(rec) - at
 }
 
 // decode copies a record out of a transaction.
@@ -531,21 +722,117 @@ func decode(owner, id string, v []byte) (*domain.Drawing, error) {
 }
 
 // restore rebuilds into the zero drawing d a record already copied out of
-// its transaction; d shares rec's memory.
+// its transaction; d shares rec's memory. A record before version 4 has no
+// title and no revision: its revision is derived from its actions.
 func restore(d *domain.Drawing, owner, id, rec string) error {
-	if len(rec) < recordHeader || (rec[0] != recordVersion && rec[0] != recordV1) {
+	at, ok := actionsAt(rec)
+	if !ok {
 		return fmt.Errorf("drawing %q has an unknown record format", id)
 	}
-	created := time.Unix(0, int64(binary.BigEndian.Uint64([]byte(rec[1:9]))))
-	updated := time.Unix(0, int64(binary.BigEndian.Uint64([]byte(rec[9:17]))))
-	actions := domain.ActionsFromStorage(rec[recordHeader:])
-	if rec[0] == recordVersion {
+	s := domain.StoredDrawing{Owner: owner, ID: id,
+		CreatedAt: time.Unix(0, int64(binary.BigEndian.Uint64([]byte(rec[1:9])))),
+		UpdatedAt: time.Unix(0, int64(binary.BigEndian.Uint64([]byte(rec[9:17])))),
+	}
+	if rec[0] == recordV1 {
+		s.Actions = domain.ActionsFromStorage(rec[at:])
+	} else {
 		var err error
-		if actions, err = domain.ActionsFromStorageQuoted(rec[recordHeader:]); err != nil {
+		if s.Actions, err = domain.ActionsFromStorageQuoted(rec[at:]); err != nil {
 			return fmt.Errorf("drawing %q: %w", id, err)
 		}
 	}
-	return d.RestoreFromStorage(owner, id, actions, created, updated)
+	if rec[0] == recordVersion {
+		s.Revision = binary.BigEndian.Uint64([]byte(rec[17:25]))
+		s.TitleInReview = rec[25]&1 != 0
+		s.Title = rec[recordV4Fixed:at]
+	}
+	return d.RestoreFromStorage(s)
+}
+
+// createdKey orders the byCreated index: createdAt descending (the sign
+// bit flipped, then every bit, so that any int64 sorts), then id
+// descending (each byte inverted, then 0xff, which no inverted id byte is:
+// a shorter id sorts after the longer ones it begins).
+func createdKey(createdAt int64, id string) []byte {
+	k := make([]byte, 8, 8+len(id)+1)
+	binary.BigEndian.PutUint64(k, ^(uint64(createdAt) ^ 1<<63))
+	for i := 0; i < len(id); i++ {
+		k = append(k, ^id[i])
+	}
+	return append(k, 0xff)
+}
+
+// createdKeyParts reads a byCreated key back.
+func createdKeyParts(k []byte) (createdAt int64, id string, err error) {
+	if len(k) < 10 || k[len(k)-1] != 0xff {
+		return 0, "", fmt.Errorf("malformed created index key %x", k)
+	}
+	b := make([]byte, len(k)-9)
+	for i := range b {
+		b[i] = ^k[8+i]
+	}
+	return int64(^binary.BigEndian.Uint64(k) ^ 1<<63), string(b), nil
+}
+
+// A summary (the byCreated value) is: a version byte, updatedAt as Unix
+// nanoseconds, the actions text's length, the revision (8 bytes each), a
+// flags byte (bit 0: the title awaits review), then the title.
+const (
+	summaryVersion = 1
+	summaryFixed   = 1 + 8 + 8 + 8 + 1
+)
+
+func encodeSummary(s domain.DrawingSummary) []byte {
+	b := make([]byte, summaryFixed, summaryFixed+len(s.Title))
+	b[0] = summaryVersion
+	binary.BigEndian.PutUint64(b[1:], uint64(s.UpdatedAt.UnixNano()))
+	binary.BigEndian.PutUint64(b[9:], uint64(s.Bytes))
+	binary.BigEndian.PutUint64(b[17:], s.Revision)
+	if s.TitleInReview {
+		b[25] = 1
+	}
+	return append(b, s.Title...)
+}
+
+// decodeSummary copies a byCreated row out of its transaction.
+func decodeSummary(k, v []byte) (domain.DrawingSummary, error) {
+	created, id, err := createdKeyParts(k)
+	if err != nil {
+		return domain.DrawingSummary{}, err
+	}
+	if len(v) < summaryFixed || v[0] != summaryVersion || v[25]&^1 != 0 {
+		return domain.DrawingSummary{}, fmt.Errorf("drawing %q has a summary of an unknown format", id)
+	}
+	return domain.DrawingSummary{
+		ID: id, Title: string(v[summaryFixed:]), TitleInReview: v[25] == 1,
+		CreatedAt: time.Unix(0, created).UTC(), UpdatedAt: time.Unix(0, int64(binary.BigEndian.Uint64(v[1:]))).UTC(),
+		Bytes: int64(binary.BigEndian.Uint64(v[9:])), Revision: binary.BigEndian.Uint64(v[17:]),
+	}, nil
+}
+
+// ensureIndex returns the owner's byCreated bucket, building it from the
+// owner's drawings when the owner has none (a file written before it).
+// The caller's write transaction stores it with its change.
+func ensureIndex(owner string, ob, byID, byTime *bolt.Bucket) (*bolt.Bucket, error) {
+	if b := ob.Bucket(bucketByCreated); b != nil {
+		return b, nil
+	}
+	byCreated, err := ob.CreateBucket(bucketByCreated)
+	if err != nil {
+		return nil, err
+	}
+	err = byID.ForEach(func(id, ptr []byte) error {
+		rec, _, err := resolve(byTime, string(id), ptr)
+		if err != nil {
+			return err
+		}
+		d, err := decode(owner, string(id), rec)
+		if err != nil {
+			return err
+		}
+		return byCreated.Put(createdKey(d.CreatedAt().UnixNano(), d.ID()), encodeSummary(d.Summary()))
+	})
+	return byCreated, err
 }
 
 // walk calls fn with the byTime key, id and record of each of an owner's
@@ -611,13 +898,14 @@ func putUsage(ob *bolt.Bucket, u domain.Usage) error {
 
 // recordSize is the Size of a record's actions, what the bytes quota counts.
 func recordSize(id string, rec []byte) (int64, error) {
-	if len(rec) < recordHeader {
+	at, ok := actionsAt(rec)
+	if !ok {
 		return 0, fmt.Errorf("drawing %q has an unknown record format", id)
 	}
 	if rec[0] == recordV1 {
-		return int64(len(rec) - recordHeader), nil
+		return int64(len(rec) - at), nil
 	}
-	a, err := domain.ActionsFromStorageQuoted(string(rec[recordHeader:]))
+	a, err := domain.ActionsFromStorageQuoted(string(rec[at:]))
 	if err != nil {
 		return 0, fmt.Errorf("drawing %q: %w", id, err)
 	}

@@ -122,7 +122,7 @@ func TestRepository_ReadsVersion1Records(t *testing.T) {
 		assert.Equal(t, `["v1 \"text\"",0]`, cur.Actions().Text())
 		return cur, cur.ReplaceActions(porttest.Actions(t, `["v2"]`), at.Add(time.Hour))
 	}))
-	require.NoError(t, repo.Delete(ctx, "oALICE", "old2"))
+	require.NoError(t, repo.Delete(ctx, "oALICE", "old2", domain.Precondition{}))
 	got, err = repo.List(ctx, "oALICE", 10)
 	require.NoError(t, err)
 	require.Len(t, got, 1)
@@ -153,11 +153,11 @@ func TestRepository_FileWithoutUsageRecordsComputesTheUsageOnce(t *testing.T) {
 	bytes := domain.Quota{MaxBytes: 17 + 17 + 5}
 	assert.Equal(t, domain.EQUOTA, domain.ErrorCode(save("new1", `[1,2,3]`, bytes)), "the old drawings' bytes are counted")
 	require.NoError(t, save("new1", `[1,2]`, bytes))
-	require.NoError(t, repo.Delete(ctx, "oALICE", "old2"))
+	require.NoError(t, repo.Delete(ctx, "oALICE", "old2", domain.Precondition{}))
 	require.NoError(t, save("new2", `["123456789012345"]`, domain.Quota{MaxDrawings: 3, MaxBytes: 17 + 5 + 19}), "the delete gave back its bytes")
 
 	// Another owner's first operation is a delete: it too computes first.
-	require.NoError(t, repo.Delete(ctx, "oBOB", "old1"))
+	require.NoError(t, repo.Delete(ctx, "oBOB", "old1", domain.Precondition{}))
 	err := repo.Save(ctx, "oBOB", "b2", domain.Quota{MaxDrawings: 1}, func(*domain.Drawing) (*domain.Drawing, error) {
 		return domain.NewDrawing("oBOB", "b2", porttest.Actions(t, `[1]`), at)
 	})
@@ -211,7 +211,7 @@ func TestRepository_OwnerWithAProfileAndNoDrawings(t *testing.T) {
 	require.NoError(t, err)
 	assert.Empty(t, page)
 	assert.Equal(t, "", after)
-	assert.Equal(t, domain.ENOTFOUND, domain.ErrorCode(repo.Delete(ctx, "oALICE", "d1")))
+	assert.Equal(t, domain.ENOTFOUND, domain.ErrorCode(repo.Delete(ctx, "oALICE", "d1", domain.Precondition{})))
 
 	at := time.Date(2026, 11, 20, 8, 0, 0, 0, time.UTC)
 	require.NoError(t, repo.Save(ctx, "oALICE", "d1", domain.Quota{MaxDrawings: 1}, func(*domain.Drawing) (*domain.Drawing, error) {
@@ -220,7 +220,7 @@ func TestRepository_OwnerWithAProfileAndNoDrawings(t *testing.T) {
 	got, err = repo.List(ctx, "oALICE", 10)
 	require.NoError(t, err)
 	assert.Len(t, got, 1)
-	require.NoError(t, repo.Delete(ctx, "oALICE", "d1"))
+	require.NoError(t, repo.Delete(ctx, "oALICE", "d1", domain.Precondition{}))
 	p, err := repo.Profile(ctx, "oALICE")
 	require.NoError(t, err)
 	assert.Equal(t, "Alice", p.NickName(), "deleting a drawing keeps the profile")
@@ -389,4 +389,182 @@ func TestRepository_BrokenVersion2ProfileRecordIsUnavailable(t *testing.T) {
 		_, err := repo.Profile(context.Background(), owner)
 		assert.Equal(t, domain.EUNAVAILABLE, domain.ErrorCode(err), owner)
 	}
+}
+
+// rawUpdate changes a closed store's file directly, as another release
+// (or a broken disk) would.
+func rawUpdate(t *testing.T, dir string, fn func(owners *bolt.Bucket) error) {
+	t.Helper()
+	db, err := bolt.Open(filepath.Join(dir, boltstore.FileName), 0o600, nil)
+	require.NoError(t, err)
+	require.NoError(t, db.Update(func(tx *bolt.Tx) error { return fn(tx.Bucket([]byte("owners"))) }))
+	require.NoError(t, db.Close())
+}
+
+func pageIDs(t *testing.T, repo *boltstore.Repository, owner string, limit int) []string {
+	t.Helper()
+	var out []string
+	cursor := ""
+	for {
+		items, next, err := repo.Page(context.Background(), owner, cursor, limit)
+		require.NoError(t, err)
+		for _, s := range items {
+			out = append(out, s.ID)
+		}
+		if next == "" {
+			return out
+		}
+		cursor = next
+	}
+}
+
+// A file written before the byCreated index (version 1 records of the
+// layout before 0.2, and version 2 records of the layout after it) gets
+// each owner's index built once, by its first page, save or delete; the
+// drawings then page in the v2 order with the ETags Get gives (derived
+// from the actions, stable until a save).
+func TestRepository_FileWithoutTheCreatedIndexBuildsItOnFirstNeed(t *testing.T) {
+	dir := t.TempDir()
+	at := time.Date(2026, 11, 20, 8, 0, 0, 0, time.UTC)
+	writeOldLayout(t, dir, at) // old1 at, old2 a minute later, for oALICE and oBOB
+	repo, err := boltstore.Open(dir)
+	require.NoError(t, err)
+	ctx := context.Background()
+	for _, owner := range []string{"oCAROL", "oDAVE"} {
+		for i, id := range []string{"v2a", "v2b", "v2c"} {
+			require.NoError(t, repo.Save(ctx, owner, id, domain.Quota{}, func(*domain.Drawing) (*domain.Drawing, error) {
+				return domain.NewDrawing(owner, id, porttest.Actions(t, fmt.Sprintf(`["%d"]`, i)), at.Add(time.Duration(i%2)*time.Hour))
+			}))
+		}
+	}
+	require.NoError(t, repo.Close())
+	// Version 2 records, as the release before the index wrote them: this
+	// release's records without their title and revision, and no index.
+	rawUpdate(t, dir, func(owners *bolt.Bucket) error {
+		for _, owner := range []string{"oCAROL", "oDAVE"} {
+			ob := owners.Bucket([]byte(owner))
+			require.NoError(t, ob.DeleteBucket([]byte("byCreated")))
+			byTime := ob.Bucket([]byte("byTime"))
+			c := byTime.Cursor()
+			for k, v := c.First(); k != nil; k, v = c.Next() {
+				require.Equal(t, byte(4), v[0], "this release writes version 4")
+				titleLen := int(binary.BigEndian.Uint16(v[26:28]))
+				v2 := append([]byte{2}, v[1:17]...)
+				require.NoError(t, byTime.Put(bytes.Clone(k), append(v2, v[28+titleLen:]...)))
+			}
+		}
+		return nil
+	})
+
+	repo = open(t, dir)
+	// alice: the first need is a page.
+	want := map[string]string{}
+	for _, id := range []string{"old1", "old2"} {
+		d, err := repo.Get(ctx, "oALICE", id)
+		require.NoError(t, err)
+		want[id] = d.ETag()
+		assert.Equal(t, domain.ETagOf(domain.DerivedRevision(d.Actions().Text())), d.ETag(), "derived from the actions")
+	}
+	items, next, err := repo.Page(ctx, "oALICE", "", 10)
+	require.NoError(t, err)
+	assert.Empty(t, next)
+	require.Equal(t, []string{"old2", "old1"}, summaryIDs(items))
+	for _, s := range items {
+		assert.Equal(t, want[s.ID], s.ETag(), "the page's etag is Get's: %s", s.ID)
+		assert.Equal(t, int64(17), s.Bytes)
+		assert.Equal(t, "", s.Title)
+	}
+	assert.True(t, at.Add(time.Minute).Equal(items[0].CreatedAt))
+	// A conditional delete with the derived ETag.
+	require.NoError(t, repo.Delete(ctx, "oALICE", "old1", domain.Precondition{IfMatch: []string{want["old1"]}}))
+	assert.Equal(t, []string{"old2"}, pageIDs(t, repo, "oALICE", 1))
+
+	// bob: the first need is a save (a legacy one: the title stays "").
+	require.NoError(t, repo.Save(ctx, "oBOB", "old1", domain.Quota{}, func(cur *domain.Drawing) (*domain.Drawing, error) {
+		return cur, cur.ReplaceActions(porttest.Actions(t, `["re-saved"]`), at.Add(time.Hour))
+	}))
+	assert.Equal(t, []string{"old2", "old1"}, pageIDs(t, repo, "oBOB", 1), "createdAt order: the save moved nothing")
+	d, err := repo.Get(ctx, "oBOB", "old1")
+	require.NoError(t, err)
+	assert.NotEqual(t, uint64(0), d.StoredRevision(), "the save stored a revision")
+	items, _, err = repo.Page(ctx, "oBOB", "", 10)
+	require.NoError(t, err)
+	assert.Equal(t, d.ETag(), items[1].ETag())
+
+	// carol: version 2 records, first need a page; dave: a delete.
+	assert.Equal(t, []string{"v2b", "v2c", "v2a"}, pageIDs(t, repo, "oCAROL", 2))
+	require.NoError(t, repo.Delete(ctx, "oDAVE", "v2c", domain.Precondition{}))
+	assert.Equal(t, []string{"v2b", "v2a"}, pageIDs(t, repo, "oDAVE", 1))
+	for _, owner := range []string{"oCAROL", "oDAVE"} {
+		items, _, err := repo.Page(ctx, owner, "", 10)
+		require.NoError(t, err)
+		for _, s := range items {
+			d, err := repo.Get(ctx, owner, s.ID)
+			require.NoError(t, err)
+			assert.Equal(t, d.Summary(), s, "%s %s", owner, s.ID)
+		}
+	}
+}
+
+func summaryIDs(items []domain.DrawingSummary) []string {
+	out := make([]string, len(items))
+	for i, s := range items {
+		out[i] = s.ID
+	}
+	return out
+}
+
+// A page reads the index alone, never a drawing's record: with every
+// record broken, pages still answer whole, while Get fails.
+func TestRepository_PageNeverReadsARecord(t *testing.T) {
+	dir := t.TempDir()
+	repo, err := boltstore.Open(dir)
+	require.NoError(t, err)
+	ctx := context.Background()
+	at := time.Date(2026, 11, 20, 8, 0, 0, 0, time.UTC)
+	var want []domain.DrawingSummary
+	for i := range 5 {
+		id := fmt.Sprintf("d%d", i)
+		require.NoError(t, repo.Save(ctx, "oALICE", id, domain.Quota{}, func(*domain.Drawing) (*domain.Drawing, error) {
+			d, err := domain.NewDrawing("oALICE", id, porttest.Actions(t, `[1,2,3]`), at.Add(time.Duration(i)*time.Second))
+			if err != nil {
+				return nil, err
+			}
+			want = append([]domain.DrawingSummary{d.Summary()}, want...)
+			return d, d.SetTitle(fmt.Sprintf("t%d", i), domain.ContentReview)
+		}))
+	}
+	require.NoError(t, repo.Close())
+	rawUpdate(t, dir, func(owners *bolt.Bucket) error {
+		byTime := owners.Bucket([]byte("oALICE")).Bucket([]byte("byTime"))
+		c := byTime.Cursor()
+		for k, _ := c.First(); k != nil; k, _ = c.Next() {
+			require.NoError(t, byTime.Put(bytes.Clone(k), []byte{9, 9, 9}))
+		}
+		return nil
+	})
+	repo = open(t, dir)
+	items, next, err := repo.Page(ctx, "oALICE", "", 3)
+	require.NoError(t, err)
+	rest, _, err := repo.Page(ctx, "oALICE", next, 3)
+	require.NoError(t, err)
+	got := append(items, rest...)
+	require.Len(t, got, 5)
+	for i, s := range got {
+		assert.Equal(t, fmt.Sprintf("t%d", 4-i), s.Title)
+		assert.True(t, s.TitleInReview)
+		assert.Equal(t, int64(7), s.Bytes)
+		assert.Equal(t, want[i].ID, s.ID)
+	}
+	_, err = repo.Get(ctx, "oALICE", "d1")
+	assert.Equal(t, domain.EUNAVAILABLE, domain.ErrorCode(err), "the record itself is broken")
+}
+
+func BenchmarkPage_FirstPage(b *testing.B) {
+	porttest.BenchmarkPageFirstPage(b, func(b *testing.B) ports.DrawingRepository {
+		repo, err := boltstore.Open(b.TempDir())
+		require.NoError(b, err)
+		b.Cleanup(func() { repo.Close() })
+		return repo
+	})
 }

@@ -51,7 +51,8 @@ func BenchmarkListResponse(b *testing.B) {
 	actions := `[` + strings.Repeat(`{"type":"lineTo","x":123.5,"y":456.25,"color":"#ff0000","width":3},`, 1999) + `{"type":"lineTo","x":1,"y":2,"color":"#ff0000","width":3}]`
 	drawings := make([]*domain.Drawing, 100)
 	for i := range drawings {
-		drawings[i], _ = domain.UnmarshalDrawingFromStorage("oALICE", fmt.Sprintf("d%03d", i), domain.ActionsFromStorage(actions), time.Now(), time.Now())
+		drawings[i], _ = domain.UnmarshalDrawingFromStorage(domain.StoredDrawing{Owner: "oALICE", ID: fmt.Sprintf("d%03d", i),
+			Actions: domain.ActionsFromStorage(actions), CreatedAt: time.Now(), UpdatedAt: time.Now()})
 	}
 	repo := &mock.DrawingRepository{ListFn: func(context.Context, string, int) ([]*domain.Drawing, error) { return drawings, nil }}
 	store := memstore.NewSessionStore(nil)

@@ -66,6 +66,9 @@ var errorTable = map[string]outcome{
 	domain.ETOOLARGE:   {http.StatusRequestEntityTooLarge, "ERR_TOO_LARGE", "", nil},
 	domain.ENOTFOUND:   {http.StatusNotFound, "ERR_NOT_FOUND", "", nil},
 	domain.EQUOTA:      {http.StatusConflict, "ERR_QUOTA_EXCEEDED", "", nil},
+	// A v2 conditional request's If-Match or If-None-Match: * does not
+	// hold (PROTOCOL §7); the legacy routes send no precondition.
+	domain.ECONFLICT: {http.StatusPreconditionFailed, "ERR_CONFLICT", "", nil},
 	// The session reason is met only by a bearer token a legacy route
 	// refuses: legacy clients never send one.
 	domain.EUNAUTHORIZED: {http.StatusUnauthorized, "ERR_NO_SESSION", "ERR_NO_SESSION",

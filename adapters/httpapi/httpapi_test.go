@@ -62,13 +62,14 @@ func newEnv(t *testing.T, mutate func(*httpapi.Config)) *env {
 	sealer, err := domain.NewSessionKeySealer("s3cr3t-app-secret")
 	require.NoError(t, err)
 	platform := newFakePlatform()
+	tokenService := &app.TokenService{Sessions: tokens, Codes: memstore.NewLoginCodes(nil), Profiles: profiles,
+		Exchanger: exchanger, Sealer: sealer, Phones: platform, Content: platform, AppID: "wxAPP"}
 	cfg := httpapi.Config{
 		MaxBodyBytes: 16 << 10,
 		Sessions:     &app.SessionService{Store: sessions, TTL: time.Hour, Exchanger: exchanger},
-		Tokens: &app.TokenService{Sessions: tokens, Codes: memstore.NewLoginCodes(nil), Profiles: profiles,
-			Exchanger: exchanger, Sealer: sealer, Phones: platform, Content: platform, AppID: "wxAPP"},
-		Drawings: &app.DrawingService{Repo: repo, MaxActionsBytes: maxActions},
-		Checks:   []httpapi.Check{{Name: "drawings", Ping: repo.Ping}},
+		Tokens:       tokenService,
+		Drawings:     &app.DrawingService{Repo: repo, MaxActionsBytes: maxActions, Content: tokenService},
+		Checks:       []httpapi.Check{{Name: "drawings", Ping: repo.Ping}},
 	}
 	if mutate != nil {
 		mutate(&cfg)
@@ -411,6 +412,10 @@ func TestHostileInputs_ClearErrorAndNothingStored(t *testing.T) {
 		{"POST", v2 + "/logout-all", "", ""},
 		{"POST", v2 + "/me/phone", jsonCT, `{"code":"c0ffee"}`},
 		{"POST", v2 + "/me/decrypt", jsonCT, `{"encryptedData":"AAAAAAAAAAAAAAAAAAAAAA==","iv":"AAAAAAAAAAAAAAAAAAAAAA=="}`},
+		{"GET", v2 + "/drawings", "", ""},
+		{"GET", v2 + "/drawings/d1", "", ""},
+		{"PUT", v2 + "/drawings/d1", jsonCT, `{"actions":[]}`},
+		{"DELETE", v2 + "/drawings/d1", "", ""},
 	} {
 		for _, tk := range tokens {
 			cases = append(cases, hostileCase{route.method + " " + route.path + " with " + tk.name, route.method, route.path, tk.header,
@@ -467,6 +472,95 @@ func TestHostileInputs_ClearErrorAndNothingStored(t *testing.T) {
 		require.Eventually(t, func() bool { return e.platform.inside.Load() == httpapi.DefaultPlatformPerUser }, 5*time.Second, time.Millisecond)
 		return func() { e.platform.set(nil, false); wg.Wait() }
 	}
+	// The v2 drawing routes (PROTOCOL §7). Carol's drawing is the one the
+	// conditional cases aim at: it must come out of them unchanged.
+	carol := auth(e.v2Login("carol", "phone"))
+	carolPut := e.do("PUT", v2+"/drawings/c1", carol, jsonCT, `{"title":"Carol's","actions":[1]}`)
+	require.Equal(t, http.StatusCreated, carolPut.status, carolPut.raw)
+	carolTag := carolPut.header.Get("ETag")
+	_, bobsCursor := func() (any, string) {
+		bobs := auth(bobV2)
+		for i := range 2 {
+			require.Equal(t, http.StatusCreated, e.do("PUT", fmt.Sprintf("%s/drawings/b%d", v2, i), bobs, jsonCT, `{"actions":[1]}`).status)
+		}
+		r := e.do("GET", v2+"/drawings?limit=1", bobs, "", "")
+		require.Equal(t, http.StatusOK, r.status, r.raw)
+		return nil, r.body["data"].(map[string]any)["next"].(string)
+	}()
+	hogV2 := bearerOf("Bearer " + e.v2Login("hog", "phone")["token"].(string))
+	drawingCase := func(name, method, path string, header http.Header, contentType, body string, status int, reason string) hostileCase {
+		h := bearerOf("Bearer " + tok)
+		for k, vs := range header {
+			h[k] = vs
+		}
+		return hostileCase{"v2 drawing: " + name, method, v2 + "/drawings" + path, h, contentType, body, status, false, reason}
+	}
+	putCase := func(name, contentType, body string, status int, reason string) hostileCase {
+		return drawingCase(name, "PUT", "/d1", nil, contentType, body, status, reason)
+	}
+	withCarol := func(k, v string) http.Header { h := carol.Clone(); h.Set(k, v); return h }
+	setup["v2 drawing: title check unavailable"] = setup["v2 phone: WeChat unavailable"]
+	cases = append(cases,
+		putCase("actions missing", jsonCT, `{"title":"x"}`, 400, "ERR_INVALID_REQUEST"),
+		putCase("actions a string", jsonCT, `{"actions":"[]"}`, 400, "ERR_INVALID_REQUEST"),
+		putCase("actions an object", jsonCT, `{"actions":{"method":"save"}}`, 400, "ERR_INVALID_REQUEST"),
+		putCase("actions null", jsonCT, `{"actions":null}`, 400, "ERR_INVALID_REQUEST"),
+		putCase("actions a number", jsonCT, `{"actions":7}`, 400, "ERR_INVALID_REQUEST"),
+		putCase("actions too large", jsonCT, `{"actions":[`+strings.Repeat("1,", maxActions/2)+`1]}`, 413, "ERR_TOO_LARGE"),
+		putCase("actions over the owner's quota", jsonCT, `{"actions":[`+strings.Repeat("1,", quotaBytes/2)+`1]}`, 409, "ERR_QUOTA_EXCEEDED"),
+		putCase("actions with invalid UTF-8", jsonCT, "{\"actions\":[\"\xff\"]}", 400, "ERR_INVALID_REQUEST"),
+		putCase("actions truncated", jsonCT, `{"actions":[1,2`, 400, "ERR_INVALID_REQUEST"),
+		putCase("title a number", jsonCT, `{"title":7,"actions":[]}`, 400, "ERR_INVALID_REQUEST"),
+		putCase("title null", jsonCT, `{"title":null,"actions":[]}`, 400, "ERR_INVALID_REQUEST"),
+		putCase("title of 65 characters", jsonCT, `{"title":"`+strings.Repeat("长", 65)+`","actions":[]}`, 400, "ERR_INVALID_REQUEST"),
+		putCase("title with a control character", jsonCT, `{"title":"a\u0007b","actions":[]}`, 400, "ERR_INVALID_REQUEST"),
+		putCase("title WeChat judges risky", jsonCT, `{"title":"RISKY","actions":[]}`, 422, "ERR_CONTENT_RISKY"),
+		putCase("title check unavailable", jsonCT, `{"title":"Sunset","actions":[]}`, 503, "ERR_WECHAT_UNAVAILABLE"),
+		putCase("body too large", jsonCT, `{"actions":[],"x":"`+strings.Repeat(" ", 20<<10)+`"}`, 413, "ERR_TOO_LARGE"),
+		putCase("body a JSON array", jsonCT, `[{"actions":[]}]`, 400, "ERR_INVALID_REQUEST"),
+		putCase("body with trailing data", jsonCT, `{"actions":[]} {}`, 400, "ERR_INVALID_REQUEST"),
+		putCase("body empty", jsonCT, ``, 400, "ERR_INVALID_REQUEST"),
+		putCase("body not UTF-8", jsonCT, "{\"title\":\"\xff\",\"actions\":[]}", 400, "ERR_INVALID_REQUEST"),
+		putCase("form-encoded", formCT, `actions=[]`, 415, "ERR_UNSUPPORTED_MEDIA_TYPE"),
+		putCase("content type missing", "", `{"actions":[]}`, 415, "ERR_UNSUPPORTED_MEDIA_TYPE"),
+		putCase("charset not UTF-8", "application/json; charset=gbk", `{"actions":[]}`, 415, "ERR_UNSUPPORTED_MEDIA_TYPE"),
+		drawingCase("id of 65 characters", "PUT", "/"+strings.Repeat("a", 65), nil, jsonCT, `{"actions":[]}`, 400, "ERR_INVALID_REQUEST"),
+		drawingCase("GET of an id of 65 characters", "GET", "/"+strings.Repeat("a", 65), nil, "", "", 400, "ERR_INVALID_REQUEST"),
+		drawingCase("id with a dot (a rendering, not a drawing)", "PUT", "/d1.svg", nil, jsonCT, `{"actions":[]}`, 404, "ERR_NOT_FOUND"),
+		drawingCase("GET of an SVG (not routed here)", "GET", "/c1.svg", nil, "", "", 404, "ERR_NOT_FOUND"),
+		drawingCase("GET of a PNG (not routed here)", "GET", "/c1.png?w=256", nil, "", "", 404, "ERR_NOT_FOUND"),
+		drawingCase("id with an escaped slash", "GET", "/a%2Fb", nil, "", "", 404, "ERR_NOT_FOUND"),
+		drawingCase("id not ASCII", "PUT", "/%E7%94%BB", nil, jsonCT, `{"actions":[]}`, 404, "ERR_NOT_FOUND"),
+		drawingCase("GET of an id nobody has", "GET", "/ghost", nil, "", "", 404, "ERR_NOT_FOUND"),
+		drawingCase("GET of another user's id", "GET", "/c1", nil, "", "", 404, "ERR_NOT_FOUND"),
+		drawingCase("DELETE of another user's id", "DELETE", "/c1", nil, "", "", 404, "ERR_NOT_FOUND"),
+		drawingCase("DELETE of an id nobody has with If-Match", "DELETE", "/ghost", http.Header{"If-Match": {carolTag}}, "", "", 412, "ERR_CONFLICT"),
+		drawingCase("If-Match not an entity tag", "PUT", "/d1", http.Header{"If-Match": {"abc"}}, jsonCT, `{"actions":[]}`, 400, "ERR_INVALID_REQUEST"),
+		drawingCase("If-Match unterminated", "PUT", "/d1", http.Header{"If-Match": {`"abc`}}, jsonCT, `{"actions":[]}`, 400, "ERR_INVALID_REQUEST"),
+		drawingCase("If-Match empty", "DELETE", "/d1", http.Header{"If-Match": {""}}, "", "", 400, "ERR_INVALID_REQUEST"),
+		drawingCase("If-Match with a tag of 10 kB", "PUT", "/d1", http.Header{"If-Match": {`"` + strings.Repeat("a", 10<<10) + `"`}}, jsonCT, `{"actions":[]}`, 412, "ERR_CONFLICT"),
+		drawingCase("If-None-Match of a tag", "PUT", "/d1", http.Header{"If-None-Match": {carolTag}}, jsonCT, `{"actions":[]}`, 400, "ERR_INVALID_REQUEST"),
+		drawingCase("If-None-Match on a DELETE", "DELETE", "/d1", http.Header{"If-None-Match": {"*"}}, "", "", 400, "ERR_INVALID_REQUEST"),
+		drawingCase("If-Match on a drawing nobody has (PUT never creates with it)", "PUT", "/d1", http.Header{"If-Match": {"*"}}, jsonCT, `{"actions":[]}`, 412, "ERR_CONFLICT"),
+		hostileCase{"v2 drawing: PUT with a stale If-Match", "PUT", v2 + "/drawings/c1", withCarol("If-Match", `"0000000000000000"`), jsonCT, `{"actions":[2]}`, 412, false, "ERR_CONFLICT"},
+		hostileCase{"v2 drawing: PUT with a weak If-Match of the current tag", "PUT", v2 + "/drawings/c1", withCarol("If-Match", "W/"+carolTag), jsonCT, `{"actions":[2]}`, 412, false, "ERR_CONFLICT"},
+		hostileCase{"v2 drawing: PUT with If-None-Match on an existing drawing", "PUT", v2 + "/drawings/c1", withCarol("If-None-Match", "*"), jsonCT, `{"actions":[2]}`, 412, false, "ERR_CONFLICT"},
+		hostileCase{"v2 drawing: DELETE with a stale If-Match", "DELETE", v2 + "/drawings/c1", withCarol("If-Match", `"0000000000000000"`), "", "", 412, false, "ERR_CONFLICT"},
+		drawingCase("limit 0", "GET", "?limit=0", nil, "", "", 400, "ERR_INVALID_REQUEST"),
+		drawingCase("limit 101", "GET", "?limit=101", nil, "", "", 400, "ERR_INVALID_REQUEST"),
+		drawingCase("limit negative", "GET", "?limit=-1", nil, "", "", 400, "ERR_INVALID_REQUEST"),
+		drawingCase("limit not a number", "GET", "?limit=ten", nil, "", "", 400, "ERR_INVALID_REQUEST"),
+		drawingCase("limit of 30 digits", "GET", "?limit="+strings.Repeat("9", 30), nil, "", "", 400, "ERR_INVALID_REQUEST"),
+		drawingCase("cursor garbled", "GET", "?cursor=AAAAAAAA", nil, "", "", 400, "ERR_INVALID_REQUEST"),
+		drawingCase("cursor of another user", "GET", "?cursor="+bobsCursor, nil, "", "", 400, "ERR_INVALID_REQUEST"),
+		drawingCase("cursor of 4 kB", "GET", "?cursor="+strings.Repeat("A", 4<<10), nil, "", "", 400, "ERR_INVALID_REQUEST"),
+		drawingCase("cursor with a NUL", "GET", "?cursor=%00", nil, "", "", 400, "ERR_INVALID_REQUEST"),
+		drawingCase("POST on the list", "POST", "", nil, jsonCT, `{"actions":[]}`, 405, "ERR_METHOD_NOT_ALLOWED"),
+		drawingCase("PATCH on a drawing", "PATCH", "/d1", nil, jsonCT, `{"actions":[]}`, 405, "ERR_METHOD_NOT_ALLOWED"),
+		drawingCase("POST on a drawing", "POST", "/d1", nil, jsonCT, `{"actions":[]}`, 405, "ERR_METHOD_NOT_ALLOWED"),
+		hostileCase{"v2 drawing: list by a user whose slow uploads hold all its slots", "GET", v2 + "/drawings", hogV2, "", "", 503, false, "ERR_UNAVAILABLE"},
+		hostileCase{"v2 drawing: PUT by a user whose slow uploads hold all its slots", "PUT", v2 + "/drawings/d1", hogV2, jsonCT, `{"actions":[]}`, 503, false, "ERR_UNAVAILABLE"},
+	)
 	cases = append(cases,
 		hostileCase{"legacy list with a refused token and a live X-WX-Code", "GET", list, withCode, "", "", 401, true, "ERR_SESSION_EXPIRED"},
 		loginCase("code WeChat does not know", jsonCT, `{"code":"0a1b2c3d4e5f"}`, 401, "ERR_LOGIN_CODE_INVALID"),
@@ -624,6 +718,8 @@ func TestHostileInputs_ClearErrorAndNothingStored(t *testing.T) {
 	for _, secret := range append(secrets(), tok, string(changed)) {
 		assert.NotContains(t, logs.String(), secret, "no secret in the logs")
 	}
+	carolGet := e.do("GET", v2+"/drawings/c1", carol, "", "")
+	assert.Equal(t, carolTag, carolGet.header.Get("ETag"), "the conditional cases changed nothing of carol's")
 }
 
 func isBearer(v string) bool {

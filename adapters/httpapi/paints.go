@@ -131,7 +131,7 @@ func (s *Server) savePaint(w http.ResponseWriter, r *http.Request, user *domain.
 }
 
 func (s *Server) deletePaint(w http.ResponseWriter, r *http.Request, user *domain.UserInfo, form paintForm) {
-	if err := s.cfg.Drawings.Delete(r.Context(), user, form.ID); err != nil {
+	if err := s.cfg.Drawings.Delete(r.Context(), user, form.ID, domain.Precondition{}); err != nil {
 		s.writeBusinessError(w, r, err)
 		return
 	}

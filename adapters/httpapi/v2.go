@@ -24,7 +24,8 @@ const MaxV2BodyBytes = 16 << 10
 
 const headerAuthorization = "Authorization"
 
-// registerV2 adds the v2 session routes.
+// registerV2 adds the v2 session routes, and the v2 drawing routes
+// (drawings.go).
 func (s *Server) registerV2(handle func(path string, h http.Handler, methods ...string)) {
 	v2 := s.cfg.BasePath + "/v2"
 	handle(v2+"/login", http.HandlerFunc(s.v2Login), http.MethodPost)
@@ -36,6 +37,9 @@ func (s *Server) registerV2(handle func(path string, h http.Handler, methods ...
 	handle(v2+"/sessions/{sessionId:[A-Za-z0-9_-]{1,64}}", s.bearer(s.v2RevokeSession), http.MethodDelete)
 	handle(v2+"/logout", s.bearer(s.v2Logout), http.MethodPost)
 	handle(v2+"/logout-all", s.bearer(s.v2LogoutAll), http.MethodPost)
+	if s.cfg.Drawings != nil {
+		s.registerV2Drawings(handle)
+	}
 }
 
 // tokenHandler serves a v2 route with the caller's live session.

@@ -3,10 +3,22 @@
 // its data is read as is:
 //
 //	{openId, id, actions}                      written by the original
-//	{openId, id, actions, createdAt, updatedAt, rev}   written by onestroke
+//	{openId, id, actions, createdAt, updatedAt, rev}   written by onestroke before v2
+//	{…, title, titleInReview, revision, bytes}  written by this version
 //
-// A unique index on (openId, id) scopes every drawing to its owner, and
-// (openId, updatedAt desc, id) serves the list. Saves are optimistic
+// A unique index on (openId, id) scopes every drawing to its owner,
+// (openId, updatedAt desc, id) serves the list, and (openId, createdAt
+// desc, id desc) the v2 pages (PROTOCOL §7), which read the rows they
+// return and one more, projected without their actions (bytes is the
+// actions text's length, kept beside it). A document of the original
+// service has no createdAt, and none is ever added to it (a save keeps its
+// position where it is): such documents page after every dated one, by id
+// descending, showing their ObjectID's time. A document without bytes (of
+// the original, or of onestroke before v2) has them, and the revision its
+// ETag is derived from (domain.DerivedRevision of the actions, the ETag it
+// already had), filled in once for all of its owner's documents when a
+// page first meets one. rev is the compare-and-set counter of saves;
+// revision is the domain's, random, the source of the ETag. Saves are optimistic
 // (compare-and-set on rev) and need no transaction; size limits are kept by
 // the service, not the server. Nothing here needs a MongoDB feature beyond
 // CRUD, sorts and unique compound indexes.
@@ -119,15 +131,21 @@ type Repository struct {
 }
 
 // document is the stored shape. CreatedAt/UpdatedAt/Rev are absent on
-// documents the original service wrote.
+// documents the original service wrote, and Title/TitleInReview/Revision/
+// Bytes on those written before v2 too. Revision holds the domain's uint64
+// revision's bits.
 type document struct {
-	ID        any       `bson:"_id,omitempty"`
-	OpenID    string    `bson:"openId"`
-	DrawingID string    `bson:"id"`
-	Actions   string    `bson:"actions"`
-	CreatedAt time.Time `bson:"createdAt,omitempty"`
-	UpdatedAt time.Time `bson:"updatedAt,omitempty"`
-	Rev       int64     `bson:"rev,omitempty"`
+	ID            any       `bson:"_id,omitempty"`
+	OpenID        string    `bson:"openId"`
+	DrawingID     string    `bson:"id"`
+	Actions       string    `bson:"actions"`
+	CreatedAt     time.Time `bson:"createdAt,omitempty"`
+	UpdatedAt     time.Time `bson:"updatedAt,omitempty"`
+	Rev           int64     `bson:"rev,omitempty"`
+	Title         string    `bson:"title,omitempty"`
+	TitleInReview bool      `bson:"titleInReview,omitempty"`
+	Revision      int64     `bson:"revision,omitempty"`
+	Bytes         *int64    `bson:"bytes,omitempty"`
 }
 
 // Open creates a pooled client for uri. It does not wait for the server:
@@ -211,6 +229,7 @@ func (r *Repository) EnsureReady(ctx context.Context) error {
 	for _, index := range []mongo.IndexModel{
 		{Keys: bson.D{{Key: "openId", Value: 1}, {Key: "id", Value: 1}}, Options: options.Index().SetUnique(true).SetName("openId_id_unique")},
 		{Keys: bson.D{{Key: "openId", Value: 1}, {Key: "updatedAt", Value: -1}, {Key: "id", Value: 1}}, Options: options.Index().SetName("openId_updatedAt_id")},
+		{Keys: bson.D{{Key: "openId", Value: 1}, {Key: "createdAt", Value: -1}, {Key: "id", Value: -1}}, Options: options.Index().SetName("openId_createdAt_id")},
 	} {
 		if _, err := r.coll.Indexes().CreateOne(ctx, index); err != nil {
 			return domain.Wrap(domain.EUNAVAILABLE, err, "The drawing store is unavailable (creating its indexes failed).")
@@ -292,9 +311,11 @@ func (r *Repository) Save(ctx context.Context, owner, id string, quota domain.Qu
 		if err := r.setUsage(ctx, owner, usage, usage.Plus(grow)); err != nil {
 			return err // nothing written yet
 		}
+		bytes := next.Bytes()
 		if !found {
 			_, err := r.coll.InsertOne(ctx, document{OpenID: owner, DrawingID: id, Actions: next.Actions().Text(),
-				CreatedAt: next.CreatedAt(), UpdatedAt: next.UpdatedAt(), Rev: 1})
+				CreatedAt: next.CreatedAt(), UpdatedAt: next.UpdatedAt(), Rev: 1,
+				Title: next.Title(), TitleInReview: next.TitleInReview(), Revision: int64(next.Revision()), Bytes: &bytes})
 			if mongo.IsDuplicateKeyError(err) {
 				_ = r.setUsage(ctx, owner, usage.Plus(grow), usage) // nothing was written
 				continue                                            // a concurrent save created it: apply ours on top
@@ -309,12 +330,21 @@ func (r *Repository) Save(ctx context.Context, owner, id string, quota domain.Qu
 		} else {
 			filter = append(filter, bson.E{Key: "rev", Value: cur.Rev})
 		}
-		res, err := r.coll.UpdateOne(ctx, filter, bson.D{{Key: "$set", Value: bson.D{
+		set := bson.D{
 			{Key: "actions", Value: next.Actions().Text()},
-			{Key: "createdAt", Value: next.CreatedAt()},
 			{Key: "updatedAt", Value: next.UpdatedAt()},
 			{Key: "rev", Value: cur.Rev + 1},
-		}}})
+			{Key: "title", Value: next.Title()},
+			{Key: "titleInReview", Value: next.TitleInReview()},
+			{Key: "revision", Value: int64(next.Revision())},
+			{Key: "bytes", Value: bytes},
+		}
+		if !cur.CreatedAt.IsZero() {
+			// A document without createdAt keeps lacking it: dating it now
+			// would move it in the pages, under a walk in progress.
+			set = append(set, bson.E{Key: "createdAt", Value: next.CreatedAt()})
+		}
+		res, err := r.coll.UpdateOne(ctx, filter, bson.D{{Key: "$set", Value: set}})
 		if err != nil {
 			return unavailable(err)
 		}
@@ -460,8 +490,175 @@ func saveBackoff(attempt int) time.Duration {
 	return rand.N(ceiling)
 }
 
-// Delete implements ports.DrawingRepository.
-func (r *Repository) Delete(ctx context.Context, owner, id string) error {
+// Get implements ports.DrawingRepository.
+func (r *Repository) Get(ctx context.Context, owner, id string) (*domain.Drawing, error) {
+	ctx, cancel, err := r.begin(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer cancel()
+	var d document
+	err = r.coll.FindOne(ctx, owned(owner, id)).Decode(&d)
+	if errors.Is(err, mongo.ErrNoDocuments) {
+		return nil, domain.Errorf(domain.ENOTFOUND, "You have no drawing with id %q.", id)
+	} else if err != nil {
+		return nil, unavailable(err)
+	}
+	return fromDocument(d)
+}
+
+// pageProjection leaves the actions out of a page's documents.
+var pageProjection = bson.D{{Key: "actions", Value: 0}}
+
+// Page implements ports.DrawingRepository: one find on the owner's
+// createdAt index from the cursor's position, sorted by it, limit + 1
+// documents, without their actions. Should one of them lack bytes (a
+// document written before v2), the owner's documents are given theirs
+// first (fillSummaries) and the find is made again.
+func (r *Repository) Page(ctx context.Context, owner, cursor string, limit int) ([]domain.DrawingSummary, string, error) {
+	if limit < 1 {
+		return nil, "", domain.Errorf(domain.EINVALID, "A page needs a limit of at least 1.")
+	}
+	filter := bson.D{{Key: "openId", Value: owner}}
+	if cursor != "" {
+		p, err := domain.ParsePageCursor(owner, cursor)
+		if err != nil {
+			return nil, "", err
+		}
+		filter = append(filter, pageAfter(p)...)
+	}
+	ctx, cancel, err := r.begin(ctx)
+	if err != nil {
+		return nil, "", err
+	}
+	defer cancel()
+	for attempt := 0; ; attempt++ {
+		docs, err := r.pageDocs(ctx, filter, limit)
+		if err != nil {
+			return nil, "", err
+		}
+		complete := true
+		for _, d := range docs {
+			complete = complete && d.Bytes != nil
+		}
+		if !complete && attempt == 0 {
+			if err := r.fillSummaries(ctx, owner); err != nil {
+				return nil, "", err
+			}
+			continue
+		}
+		items := make([]domain.DrawingSummary, 0, min(len(docs), limit))
+		for _, d := range docs[:min(len(docs), limit)] {
+			s, err := summaryOf(d)
+			if err != nil {
+				return nil, "", err
+			}
+			items = append(items, s)
+		}
+		if len(docs) <= limit {
+			return items, "", nil
+		}
+		last := docs[limit-1]
+		p := domain.PagePosition{ID: last.DrawingID, Undated: last.CreatedAt.IsZero()}
+		if !p.Undated {
+			p.CreatedAt = last.CreatedAt.UnixMilli()
+		}
+		return items, p.Cursor(owner), nil
+	}
+}
+
+func (r *Repository) pageDocs(ctx context.Context, filter bson.D, limit int) ([]document, error) {
+	cur, err := r.coll.Find(ctx, filter,
+		options.Find().
+			SetSort(bson.D{{Key: "createdAt", Value: -1}, {Key: "id", Value: -1}}).
+			SetProjection(pageProjection).
+			SetLimit(int64(limit)+1). // one more tells whether any follows
+			SetBatchSize(int32(min(limit+1, maxPageBatch))))
+	if err != nil {
+		return nil, unavailable(err)
+	}
+	var docs []document
+	if err := cur.All(ctx, &docs); err != nil {
+		return nil, unavailable(err)
+	}
+	return docs, nil
+}
+
+// maxPageBatch bounds one driver batch of a page's find: a page of the
+// v2 routes is at most 101 documents without their actions.
+const maxPageBatch = 128
+
+// pageAfter selects the drawings after a page position, in the order
+// (createdAt desc, id desc), where a missing createdAt sorts last.
+func pageAfter(p domain.PagePosition) bson.D {
+	undated := bson.D{{Key: "createdAt", Value: bson.D{{Key: "$exists", Value: false}}}}
+	if p.Undated {
+		return append(undated, bson.E{Key: "id", Value: bson.D{{Key: "$lt", Value: p.ID}}})
+	}
+	at := time.UnixMilli(p.CreatedAt).UTC()
+	return bson.D{{Key: "$or", Value: bson.A{
+		bson.D{{Key: "createdAt", Value: bson.D{{Key: "$lt", Value: at}}}},
+		bson.D{{Key: "createdAt", Value: at}, {Key: "id", Value: bson.D{{Key: "$lt", Value: p.ID}}}},
+		undated,
+	}}}
+}
+
+// summaryOf is a page document's summary; its bytes and revision are
+// there (fillSummaries saw to it).
+func summaryOf(d document) (domain.DrawingSummary, error) {
+	dr, err := fromDocument(d)
+	if err != nil {
+		return domain.DrawingSummary{}, err
+	}
+	s := dr.Summary() // its actions are not here: bytes and revision come from the document
+	if d.Bytes == nil || d.Revision == 0 {
+		return domain.DrawingSummary{}, fmt.Errorf("drawing document %v has no bytes or revision", d.ID)
+	}
+	s.Bytes, s.Revision = *d.Bytes, uint64(d.Revision)
+	return s, nil
+}
+
+// fillSummaries gives every document of the owner that lacks them its
+// bytes and the revision its ETag already was (derived from its actions),
+// under the owner's lease: once per owner whose documents predate v2,
+// reading their actions as ownerUsage does.
+func (r *Repository) fillSummaries(ctx context.Context, owner string) error {
+	unlock, err := r.lockOwner(ctx, owner)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	missing := bson.D{{Key: "openId", Value: owner}, {Key: "bytes", Value: bson.D{{Key: "$exists", Value: false}}}}
+	cur, err := r.coll.Find(ctx, missing, options.Find().SetProjection(bson.D{{Key: "actions", Value: 1}, {Key: "revision", Value: 1}}).SetBatchSize(16))
+	if err != nil {
+		return unavailable(err)
+	}
+	defer cur.Close(ctx)
+	for cur.Next(ctx) {
+		var d document
+		if err := cur.Decode(&d); err != nil {
+			return unavailable(err)
+		}
+		rev := uint64(d.Revision)
+		if rev == 0 {
+			rev = domain.DerivedRevision(d.Actions)
+		}
+		_, err := r.coll.UpdateOne(ctx, bson.D{{Key: "_id", Value: d.ID}, {Key: "bytes", Value: bson.D{{Key: "$exists", Value: false}}}},
+			bson.D{{Key: "$set", Value: bson.D{{Key: "bytes", Value: int64(len(d.Actions))}, {Key: "revision", Value: int64(rev)}}}})
+		if err != nil {
+			return unavailable(err)
+		}
+	}
+	if err := cur.Err(); err != nil {
+		return unavailable(err)
+	}
+	return nil
+}
+
+// Delete implements ports.DrawingRepository: under the owner's lease (no
+// save or delete of the owner runs meanwhile), read the drawing, check the
+// precondition against its ETag, delete it by its _id.
+func (r *Repository) Delete(ctx context.Context, owner, id string, pre domain.Precondition) error {
 	ctx, cancel, err := r.begin(ctx)
 	if err != nil {
 		return err
@@ -472,23 +669,36 @@ func (r *Repository) Delete(ctx context.Context, owner, id string) error {
 		return err
 	}
 	defer unlock()
-	var gone struct {
-		Actions string `bson:"actions"`
-	}
-	// The whole document (at most a drawing): FerretDB 1.24.2 has no
-	// projection on findAndModify.
-	err = r.coll.FindOneAndDelete(ctx, owned(owner, id)).Decode(&gone)
+	var doc document
+	err = r.coll.FindOne(ctx, owned(owner, id)).Decode(&doc)
 	if errors.Is(err, mongo.ErrNoDocuments) {
+		if err := pre.Check(""); err != nil {
+			return err
+		}
 		return domain.Errorf(domain.ENOTFOUND, "You have no drawing with id %q.", id)
 	} else if err != nil {
 		return unavailable(err)
+	}
+	current, err := fromDocument(doc)
+	if err != nil {
+		return err
+	}
+	if err := pre.Check(current.ETag()); err != nil {
+		return err
+	}
+	res, err := r.coll.DeleteOne(ctx, bson.D{{Key: "_id", Value: doc.ID}})
+	if err != nil {
+		return unavailable(err)
+	}
+	if res.DeletedCount == 0 {
+		return domain.Errorf(domain.ENOTFOUND, "You have no drawing with id %q.", id)
 	}
 	// An owner without a usage document has nothing to lower: its first
 	// save computes it from what is stored then.
 	var u usageDoc
 	if err := r.usage.FindOne(ctx, bson.D{{Key: "_id", Value: owner}}).Decode(&u); err == nil {
 		have := domain.Usage{Drawings: u.Drawings, Bytes: u.Bytes}
-		_ = r.setUsage(ctx, owner, have, have.Minus(domain.Usage{Drawings: 1, Bytes: int64(len(gone.Actions))}))
+		_ = r.setUsage(ctx, owner, have, have.Minus(domain.Usage{Drawings: 1, Bytes: int64(len(doc.Actions))}))
 	}
 	return nil
 }
@@ -684,7 +894,9 @@ func fromDocument(d document) (*domain.Drawing, error) {
 	if updated.IsZero() {
 		updated = created
 	}
-	dr, err := domain.UnmarshalDrawingFromStorage(d.OpenID, d.DrawingID, domain.ActionsFromStorage(d.Actions), created, updated)
+	dr, err := domain.UnmarshalDrawingFromStorage(domain.StoredDrawing{Owner: d.OpenID, ID: d.DrawingID,
+		Actions: domain.ActionsFromStorage(d.Actions), Title: d.Title, TitleInReview: d.TitleInReview,
+		Revision: uint64(d.Revision), CreatedAt: created, UpdatedAt: updated})
 	if err != nil {
 		return nil, fmt.Errorf("drawing document %v: %w", d.ID, err)
 	}

@@ -16,6 +16,8 @@ const TOKEN_PATTERN = /^ost_[A-Za-z0-9_-]{43}$/;
 const RELOGIN_REASONS = ['ERR_SESSION_EXPIRED', 'ERR_NO_SESSION'];
 // WeChat refused the code (used, expired, invalid): a new wx.login may succeed.
 const LOGIN_CODE_INVALID = 'ERR_LOGIN_CODE_INVALID';
+// A conditional drawing request whose ETag is not the drawing's any more (PROTOCOL §7).
+const CONFLICT = 'ERR_CONFLICT';
 // The session's session_key no longer decrypts what the client sent (PROTOCOL §8): the
 // client logs in again (a new session_key), and the data must be fetched from WeChat again.
 const SESSION_KEY_STALE = 'ERR_SESSION_KEY_STALE';
@@ -218,17 +220,23 @@ function createClient(config) {
     return login().then(() => held || Promise.reject(makeError('logged in, but the token is gone (logged out meanwhile)', 'ERR_NO_SESSION')));
   }
 
-  function attempt(options, retried) {
+  // One request with the token, once more after a fresh login when the server does not
+  // take it; resolves with { data, res } (res: the wx.request result, for its headers).
+  function exchange(options, retried) {
     return ensure().then((used) => send(options, used.token).then((res) => {
       const out = interpret(res);
       if (out.error && RELOGIN_REASONS.indexOf(out.error.reason) !== -1) {
         // The server does not take this token: it is of no further use.
         forget(used);
-        if (!retried) return attempt(options, true);
+        if (!retried) return exchange(options, true);
       }
       if (out.error) throw out.error;
-      return out.data;
+      return { data: out.data, res };
     }));
+  }
+
+  function attempt(options, retried) {
+    return exchange(options, retried).then((out) => out.data);
   }
 
   /**
@@ -238,6 +246,39 @@ function createClient(config) {
    */
   function request(options) {
     return Promise.resolve().then(() => attempt(options || {}, false));
+  }
+
+  function expectObject(data, what) {
+    if (data === null || typeof data !== 'object' || Array.isArray(data)) {
+      throw makeError('unexpected answer from the server: ' + what + ' is not an object', 'ERR_BAD_RESPONSE', undefined, data);
+    }
+    return data;
+  }
+
+  function drawingPath(id) {
+    return '/v2/drawings/' + encodeURIComponent(String(id));
+  }
+
+  // The conditional headers of a drawing request: ifMatch (an ETag as answered, several
+  // as an array, or '*') and ifNoneMatch ('*': create only).
+  function conditions(options) {
+    options = options || {};
+    const header = {};
+    if (options.ifMatch !== undefined && options.ifMatch !== null && options.ifMatch !== '') {
+      header['If-Match'] = Array.isArray(options.ifMatch) ? options.ifMatch.join(', ') : String(options.ifMatch);
+    }
+    if (options.ifNoneMatch !== undefined && options.ifNoneMatch !== null && options.ifNoneMatch !== '') {
+      if (options.ifNoneMatch !== '*') throw makeError('ifNoneMatch takes only \'*\' (create only)', 'ERR_INVALID_REQUEST');
+      header['If-None-Match'] = '*';
+    }
+    return header;
+  }
+
+  // The answer's ETag header, or the etag the data carries.
+  function etagOf(res, data) {
+    const header = headerValue(res, 'ETag');
+    if (typeof header === 'string' && header !== '') return header;
+    return data && typeof data.etag === 'string' ? data.etag : undefined;
   }
 
   function expectArray(data, what) {
@@ -332,6 +373,63 @@ function createClient(config) {
       return copy(load());
     },
 
+    // The v2 drawing routes (PROTOCOL §7): pages that reach every drawing once, ETags and
+    // conditional saves. The drawings are the legacy routes' (paints below) too.
+    drawings: {
+      /**
+       * GET {base}/v2/drawings?limit&cursor → { items, next }: items newest created first,
+       * without actions; next is the cursor of the following page, null after the last.
+       */
+      page(options) {
+        options = options || {};
+        const data = {};
+        if (options.limit !== undefined && options.limit !== null) data.limit = options.limit;
+        if (options.cursor !== undefined && options.cursor !== null && options.cursor !== '') data.cursor = String(options.cursor);
+        const params = { url: '/v2/drawings', method: 'GET' };
+        if (Object.keys(data).length > 0) params.data = data;
+        return request(params).then((page) => {
+          expectObject(page, 'the page');
+          expectArray(page.items, 'the page\'s items');
+          return { items: page.items, next: typeof page.next === 'string' ? page.next : null };
+        });
+      },
+
+      /** GET {base}/v2/drawings/{id} → the drawing with its actions (the array) and its etag. */
+      get(id) {
+        return exchange({ url: drawingPath(id), method: 'GET' }, false).then((out) => {
+          const drawing = expectObject(out.data, 'the drawing');
+          return Object.assign({}, drawing, { etag: etagOf(out.res, drawing) });
+        });
+      },
+
+      /**
+       * PUT {base}/v2/drawings/{id} { title?, actions } → the drawing's item (etag included)
+       * and created (true when the PUT made it). actions: the action list, or its JSON text;
+       * title undefined keeps the stored one. options.ifMatch: the etag this device last saw
+       * (ERR_CONFLICT, 412, when another device saved since); options.ifNoneMatch '*': create
+       * only.
+       */
+      put(id, drawing, options) {
+        drawing = drawing || {};
+        return Promise.resolve().then(() => {
+          const header = conditions(options);
+          const actions = typeof drawing.actions === 'string' ? JSON.parse(drawing.actions) : drawing.actions;
+          if (!Array.isArray(actions)) throw makeError('actions must be the action list (an array) or its JSON text', 'ERR_INVALID_REQUEST');
+          const data = { actions };
+          if (drawing.title !== undefined) data.title = drawing.title;
+          return exchange({ url: drawingPath(id), method: 'PUT', data, header }, false);
+        }).then((out) => {
+          const item = expectObject(out.data, 'the saved drawing');
+          return Object.assign({}, item, { etag: etagOf(out.res, item), created: out.res.statusCode === 201 });
+        });
+      },
+
+      /** DELETE {base}/v2/drawings/{id}; options.ifMatch as put's. */
+      delete(id, options) {
+        return Promise.resolve().then(() => request({ url: drawingPath(id), method: 'DELETE', header: conditions(options) }));
+      },
+    },
+
     // The legacy drawing routes (PROTOCOL §3) with the token in place of X-WX-Code.
     paints: {
       save(paint) {
@@ -363,4 +461,5 @@ module.exports = {
   TOKEN_PATTERN,
   RELOGIN_REASONS,
   SESSION_KEY_STALE,
+  CONFLICT,
 };

@@ -48,6 +48,25 @@ async function v2Page(): Promise<string> {
   await api.paints.remove(list[0].id);
   const user: onestroke.UserInfo | null = await api.paints.session();
 
+  // The v2 drawings: a walk over the pages, a conditional save, a conditional delete.
+  let cursor: string | null = null;
+  const titles: string[] = [];
+  do {
+    const page: onestroke.v2.DrawingPage = await api.drawings.page({ limit: 50, cursor });
+    page.items.forEach((it: onestroke.v2.DrawingItem) => titles.push(it.title + it.bytes + (it.titleInReview ? '?' : '')));
+    cursor = page.next;
+  } while (cursor !== null);
+  const drawing: onestroke.v2.Drawing = await api.drawings.get('d1');
+  try {
+    const saved = await api.drawings.put('d1', { actions: [{ method: 'save', data: [] }], title: 'Sunset' }, { ifMatch: drawing.etag });
+    const made: boolean = saved.created;
+    await api.drawings.put('d2', { actions: '[]' }, { ifNoneMatch: '*' });
+    await api.drawings.delete('d1', { ifMatch: saved.etag });
+    titles.push(String(made));
+  } catch (e) {
+    if ((e as onestroke.v2.Error).reason === onestroke.v2.CONFLICT) titles.push('changed elsewhere');
+  }
+
   const { revoked }: { revoked: number } = await api.logoutAll();
   await api.logout();
   await defaults.me();
@@ -61,7 +80,7 @@ async function v2Page(): Promise<string> {
   }
   const key: 'onestroke:v2:session' = onestroke.v2.STORAGE_KEY;
   const ok: boolean = onestroke.v2.TOKEN_PATTERN.test(token) && onestroke.v2.RELOGIN_REASONS.indexOf('ERR_NO_SESSION') >= 0;
-  return [token, idle, union, sessionId, nick, avatar, pure, group, stale, others, first, raw, actions, user, revoked, key, ok].join();
+  return [token, idle, union, sessionId, nick, avatar, pure, group, stale, others, first, raw, actions, user, revoked, key, ok, titles].join();
 }
 
 // --- the drop-in API, unchanged ---
@@ -104,7 +123,13 @@ async function mistakes(): Promise<void> {
   const s: number[] = await api.sessions();
   // @ts-expect-error logoutAll answers { revoked }
   const r: { count: number } = await api.logoutAll();
-  void n; void s; void r;
+  // @ts-expect-error a PUT needs the actions
+  await api.drawings.put('d1', { title: 'x' });
+  // @ts-expect-error If-None-Match takes only *
+  await api.drawings.put('d1', { actions: [] }, { ifNoneMatch: '"00000000000000a1"' });
+  // @ts-expect-error a page's next may be null
+  const c: string = (await api.drawings.page()).next;
+  void n; void s; void r; void c;
 }
 
 export { v2Page, legacyPage, mistakes };

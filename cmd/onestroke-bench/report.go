@@ -31,7 +31,11 @@ const (
 	scList10       = "list, 10 drawings"
 	scList100      = "list, 100 drawings"
 	scList10000    = "list, 10,000 drawings"
-	scSlowList     = "slow readers of a list of 100 × 1 MiB"
+	// The v2 pages (issue 13): GET /v2/drawings?limit=10 with a token, of
+	// the users of list, 10 drawings and 10,000.
+	scPage10    = "v2 first page, 10 drawings"
+	scPage10000 = "v2 first page, 10,000 drawings"
+	scSlowList  = "slow readers of a list of 100 × 1 MiB"
 	// The floor: the service's list answers served by a bare server.
 	scFloor10    = "list answer of 10 drawings"
 	scFloor10000 = "list answer of 10,000 drawings"
@@ -50,6 +54,7 @@ const (
 	goalFirstLogin  = 3 * nodeFirstLogin
 	goalCacheRatio  = 1.5     // issue 12: cached path with the session cache on ≥ 1.5 × ceiling
 	goalListRatio   = 1.5     // list at 10,000 drawings ≤ 1.5 × the time at 10
+	goalPageRatio   = 1.2     // issue 13: v2 first page at 10,000 drawings ≤ 1.2 × at 10
 	goalPeakRSSMiB  = 64.0    // peak RSS at 256 connections
 	goalSlowListMiB = 256.0   // peak RSS of the slow readers of a page of big drawings
 	nodeCachedRate  = 9000.0  // for reference only
@@ -425,6 +430,30 @@ func (rep *Report) Evaluate(conns, connsHigh int) []Verdict {
 			ratio := float64(big.Res.P50()) / float64(small.Res.P50())
 			v.Measured = fmt.Sprintf("%.2f (%s / %s)", ratio, fmtDur(big.Res.P50()), fmtDur(small.Res.P50()))
 			v.Verdict = judge(ratio <= goalListRatio, big, small)
+			if big.Partial != "" {
+				v.Measured += "; " + big.Partial
+				v.Verdict = verdictNA
+			}
+		}
+		out = append(out, v)
+	}
+	for _, cfg := range rep.configs() {
+		v := Verdict{
+			Target: fmt.Sprintf("v2 first page p50 at 10,000 / at 10 drawings (pages of 10), %s", cfg),
+			Goal:   fmt.Sprintf("≤ %.1f", goalPageRatio),
+		}
+		big, small := rep.find(scPage10000, cfg, conns), rep.find(scPage10, cfg, conns)
+		okB, whyB := usable(big)
+		okS, whyS := usable(small)
+		switch {
+		case !okB:
+			v.Measured, v.Verdict = whyB, verdictNA
+		case !okS:
+			v.Measured, v.Verdict = whyS, verdictNA
+		default:
+			ratio := float64(big.Res.P50()) / float64(small.Res.P50())
+			v.Measured = fmt.Sprintf("%.2f (%s / %s)", ratio, fmtDur(big.Res.P50()), fmtDur(small.Res.P50()))
+			v.Verdict = judge(ratio <= goalPageRatio, big, small)
 			if big.Partial != "" {
 				v.Measured += "; " + big.Partial
 				v.Verdict = verdictNA

@@ -56,6 +56,11 @@ func sampleReport() *Report {
 	red[4].FreshHWM, red[4].HWMKB = true, 70*1024
 	rep.Rows = append(rep.Rows, emb...)
 	rep.Rows = append(rep.Rows, red...)
+	rep.Rows = append(rep.Rows,
+		row(scPage10, cfgEmbedded, 64, result(300000, 0, 1000*time.Microsecond)),
+		row(scPage10000, cfgEmbedded, 64, result(290000, 0, 1100*time.Microsecond)),
+		row(scPage10, cfgRedis, 64, result(300000, 0, 1000*time.Microsecond)),
+		row(scPage10000, cfgRedis, 64, result(200000, 0, 1500*time.Microsecond)))
 	return rep
 }
 
@@ -83,6 +88,8 @@ func TestEvaluateTargets(t *testing.T) {
 		{"list p50 at 10,000 / at 10 drawings, embedded", "1.25 (2.50 ms / 2.00 ms)", "PASS"},
 		{"list p50 at 10,000 / at 10 drawings, redis", "4.00 (8.00 ms / 2.00 ms)", "MISS"},
 		{"list p50 at 10,000 / at 100 drawings (pages of the same size), embedded", "1.04 (2.50 ms / 2.40 ms)", "info"},
+		{"v2 first page p50 at 10,000 / at 10 drawings (pages of 10), embedded", "1.10 (1.10 ms / 1.00 ms)", "PASS"},
+		{"v2 first page p50 at 10,000 / at 10 drawings (pages of 10), redis", "1.50 (1.50 ms / 1.00 ms)", "MISS"},
 		{"peak RSS of a fresh service after 256 conns, embedded", "30.0 MiB", "PASS"},
 		{"peak RSS of a fresh service after 256 conns, redis", "70.0 MiB", "MISS"},
 	} {

@@ -307,8 +307,8 @@ func (r *runner) runAll(ctx context.Context) error {
 }
 
 func (r *runner) scenarioList() ([]string, []int) {
-	return []string{scCached, scBearer, scFirst, scV2Login, scList10, scList100, scList10000, scCached, scSave},
-		[]int{r.opt.conns, r.opt.conns, r.opt.conns, r.opt.conns, r.opt.conns, r.opt.conns, r.opt.conns, r.opt.connsHigh, r.opt.conns}
+	return []string{scCached, scBearer, scFirst, scV2Login, scList10, scList100, scList10000, scPage10, scPage10000, scCached, scSave},
+		[]int{r.opt.conns, r.opt.conns, r.opt.conns, r.opt.conns, r.opt.conns, r.opt.conns, r.opt.conns, r.opt.conns, r.opt.conns, r.opt.connsHigh, r.opt.conns}
 }
 
 // runConfig runs every scenario against one configuration of the service.
@@ -660,6 +660,7 @@ func (r *runner) runLists(ctx context.Context, cfg string, svc *service, mock *w
 		r.measure(ctx, row, svc.p.pid(), deps, svc.addr,
 			cachedSources(svc.addr, basePath+"/session/paints/list", codes[i:i+1]))
 	}
+	r.runPages(ctx, cfg, svc, mock, deps, big.Partial)
 	// The floor, once: the same two answers from a server that does nothing
 	// else, over the same connections.
 	if !r.floorDone && answers[0] != nil && answers[2] != nil && big.Partial == "" && ctx.Err() == nil {
@@ -669,6 +670,36 @@ func (r *runner) runLists(ctx context.Context, cfg string, svc *service, mock *w
 				Note: fmt.Sprintf("the %s answer %s gave, from a bare net/http server", []string{"10-drawing", "10,000-drawing"}[i], cfg)},
 				answers[i*2])
 		}
+	}
+}
+
+// runPages measures the v2 first page (GET /v2/drawings?limit=10, with a
+// token) of the list users with 10 drawings and with 10,000 (list-0 and
+// list-2, seeded by runLists): pages of the same 10 summaries, so that
+// their ratio is what the number of drawings costs a page.
+func (r *runner) runPages(ctx context.Context, cfg string, svc *service, mock *wechattest.Server, deps []int, partial string) {
+	n := r.opt.conns
+	small, big := Row{Scenario: scPage10, Config: cfg, Conns: n}, Row{Scenario: scPage10000, Config: cfg, Conns: n}
+	big.Partial = partial
+	tokens, err := r.loginTokens(svc, mock, "list", 3) // the same users as the list's
+	if err != nil {
+		r.fail(small, err)
+		r.fail(big, err)
+		return
+	}
+	const path = basePath + "/v2/drawings?limit=10"
+	for i, row := range []Row{small, big} {
+		token := tokens[i*2]
+		items, err := r.pageItems(svc, path, token)
+		if err != nil || items != 10 {
+			r.fail(row, fmt.Errorf("probe: %d items, %v", items, err))
+			continue
+		}
+		row.Note = "a page of 10 summaries"
+		if row.Partial != "" {
+			row.Note += "; " + row.Partial
+		}
+		r.measure(ctx, row, svc.p.pid(), deps, svc.addr, bearerSources(svc.addr, path, []string{token}))
 	}
 }
 

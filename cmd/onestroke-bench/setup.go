@@ -157,6 +157,26 @@ func (r *runner) listAnswer(svc *service, code string) (int, []byte, error) {
 	return len(v.Data), body, nil
 }
 
+// pageItems returns the number of items in a v2 page answer.
+func (r *runner) pageItems(svc *service, path, token string) (int, error) {
+	req, _ := http.NewRequest(http.MethodGet, "http://"+svc.addr+path, nil)
+	req.Header.Set("Authorization", "Bearer "+token)
+	body, status, err := r.do(req)
+	if err != nil {
+		return 0, err
+	}
+	var v struct {
+		Code int `json:"code"`
+		Data struct {
+			Items []json.RawMessage `json:"items"`
+		} `json:"data"`
+	}
+	if status != http.StatusOK || json.Unmarshal(body, &v) != nil || v.Code != 0 {
+		return 0, fmt.Errorf("GET %s answered %d %s", path, status, truncate(body, 300))
+	}
+	return len(v.Data.Items), nil
+}
+
 func (r *runner) do(req *http.Request) ([]byte, int, error) {
 	resp, err := r.client.Do(req)
 	if err != nil {

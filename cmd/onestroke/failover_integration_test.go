@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -83,8 +82,7 @@ func TestE2E_RedisClusterMasterFailedOverUnderLoad(t *testing.T) {
 			onIt++
 		}
 	}
-	replica := replicaOf(t, master)
-	defer replica.Close()
+	replica := testenv.ReplicaOf(t, master)
 
 	// The load: keep-alive clients reading sessions of both protocols, with
 	// a client timeout well past the Redis one so that a hang shows as such.
@@ -113,8 +111,7 @@ func TestE2E_RedisClusterMasterFailedOverUnderLoad(t *testing.T) {
 	failedOverAt := time.Now()
 	require.NoError(t, replica.Do(ctx, "CLUSTER", "FAILOVER").Err())
 	require.Eventually(t, func() bool {
-		role, err := replica.Do(ctx, "ROLE").Slice()
-		return err == nil && len(role) > 0 && role[0] == "master"
+		return testenv.Role(ctx, replica) == "master"
 	}, 10*time.Second, 20*time.Millisecond, "the replica reports itself master")
 	promoted := time.Since(failedOverAt)
 	time.Sleep(4 * time.Second) // past the session cache's TTL: every session is read from Redis again
@@ -227,18 +224,4 @@ func failoverRead(hc *http.Client, base string, u failoverUser, v2 bool) failove
 		o.status = -resp.StatusCode // a 503 outside its envelope fails the status check
 	}
 	return o
-}
-
-// replicaOf connects to the replica of a Cluster master.
-func replicaOf(t *testing.T, master *redis.Client) *redis.Client {
-	t.Helper()
-	ctx := context.Background()
-	id, err := master.Do(ctx, "CLUSTER", "MYID").Text()
-	require.NoError(t, err)
-	lines, err := master.Do(ctx, "CLUSTER", "REPLICAS", id).StringSlice()
-	require.NoError(t, err)
-	require.NotEmpty(t, lines, "master %s has a replica", master.Options().Addr)
-	// "<id> <ip:port@cport> slave <master id> …"
-	addr, _, _ := strings.Cut(strings.Fields(lines[0])[1], "@")
-	return redis.NewClient(&redis.Options{Addr: addr})
 }

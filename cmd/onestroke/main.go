@@ -243,6 +243,7 @@ func (m *Main) Open(ctx context.Context) (err error) {
 		MaxActionsBytes: cfg.MaxActionsBytes,
 		ListLimit:       cfg.ListLimit,
 		Quota:           domain.Quota{MaxDrawings: cfg.MaxDrawingsPerOwner, MaxBytes: cfg.MaxBytesPerOwner},
+		Content:         tokens, // titles pass the nickName's content check
 	}
 	apiCfg := httpapi.Config{
 		BasePath:            cfg.BasePath,

@@ -116,7 +116,7 @@ func TestDrawingRepository(t *testing.T, newRepo func(t *testing.T) ports.Drawin
 	t.Run("Owner_CannotDeleteAnotherOwnersDrawing", func(t *testing.T) {
 		repo := newRepo(t)
 		saveAt(t, repo, "oALICE", "d1", `[1]`, base)
-		err := repo.Delete(ctx, "oBOB", "d1")
+		err := repo.Delete(ctx, "oBOB", "d1", domain.Precondition{})
 		assert.Equal(t, domain.ENOTFOUND, domain.ErrorCode(err))
 		got, err := repo.List(ctx, "oALICE", 10)
 		require.NoError(t, err)
@@ -163,18 +163,18 @@ func TestDrawingRepository(t *testing.T, newRepo func(t *testing.T) ports.Drawin
 		repo := newRepo(t)
 		saveAt(t, repo, "oALICE", "d1", `[1]`, base)
 		saveAt(t, repo, "oALICE", "d2", `[2]`, base.Add(time.Second))
-		require.NoError(t, repo.Delete(ctx, "oALICE", "d1"))
+		require.NoError(t, repo.Delete(ctx, "oALICE", "d1", domain.Precondition{}))
 		got, err := repo.List(ctx, "oALICE", 10)
 		require.NoError(t, err)
 		assert.Equal(t, []string{"d2"}, ids(got))
-		err = repo.Delete(ctx, "oALICE", "d1")
+		err = repo.Delete(ctx, "oALICE", "d1", domain.Precondition{})
 		assert.Equal(t, domain.ENOTFOUND, domain.ErrorCode(err), "a second delete finds nothing")
 	})
 
 	t.Run("Delete_ThenSaveAgainCreatesAFreshDrawing", func(t *testing.T) {
 		repo := newRepo(t)
 		saveAt(t, repo, "oALICE", "d1", `[1]`, base)
-		require.NoError(t, repo.Delete(ctx, "oALICE", "d1"))
+		require.NoError(t, repo.Delete(ctx, "oALICE", "d1", domain.Precondition{}))
 		saveAt(t, repo, "oALICE", "d1", `[3]`, base.Add(time.Hour))
 		got, err := repo.List(ctx, "oALICE", 10)
 		require.NoError(t, err)
@@ -233,6 +233,7 @@ func TestDrawingRepository(t *testing.T, newRepo func(t *testing.T) ports.Drawin
 
 	testQuota(t, newRepo)
 	testListBatch(t, newRepo)
+	testDrawingsV2(t, newRepo)
 }
 
 // walkBatches reads the owner's list with ListBatch to its end and returns
@@ -307,8 +308,8 @@ func testListBatch(t *testing.T, newRepo func(t *testing.T) ports.DrawingReposit
 		require.NoError(t, err)
 		assert.Equal(t, []string{"d5", "d4"}, ids(first))
 		saveAt(t, repo, "oALICE", "d4", `[2]`, base.Add(time.Hour)) // re-saved: now ahead of the position
-		require.NoError(t, repo.Delete(ctx, "oALICE", "d3"))
-		require.NoError(t, repo.Delete(ctx, "oALICE", "d5")) // the position's own drawing
+		require.NoError(t, repo.Delete(ctx, "oALICE", "d3", domain.Precondition{}))
+		require.NoError(t, repo.Delete(ctx, "oALICE", "d5", domain.Precondition{})) // the position's own drawing
 		saveAt(t, repo, "oALICE", "new", `[1]`, base.Add(2*time.Hour))
 		rest, end, err := repo.ListBatch(ctx, "oALICE", next, 100, 1<<20)
 		require.NoError(t, err)
@@ -379,7 +380,7 @@ func testQuota(t *testing.T, newRepo func(t *testing.T) ports.DrawingRepository)
 		assert.Equal(t, []string{"d2", "d1"}, ids(list(t, repo, "oALICE")), "nothing stored")
 		require.NoError(t, saveQuota(repo, "oALICE", "d1", `[1,1]`, q, base.Add(3*time.Second)), "replacing at the count is no new drawing")
 		require.NoError(t, saveQuota(repo, "oBOB", "d3", `[3]`, q, base), "the quota is per owner")
-		require.NoError(t, repo.Delete(ctx, "oALICE", "d2"))
+		require.NoError(t, repo.Delete(ctx, "oALICE", "d2", domain.Precondition{}))
 		require.NoError(t, saveQuota(repo, "oALICE", "d3", `[3]`, q, base.Add(4*time.Second)), "a delete frees room")
 		assert.Equal(t, []string{"d3", "d1"}, ids(list(t, repo, "oALICE")))
 	})
@@ -427,7 +428,7 @@ func testQuota(t *testing.T, newRepo func(t *testing.T) ports.DrawingRepository)
 		assert.Equal(t, domain.EQUOTA, domain.ErrorCode(saveQuota(repo, "oALICE", "d3", `[3]`, low, base)))
 		assert.Equal(t, domain.EQUOTA, domain.ErrorCode(saveQuota(repo, "oALICE", "d2", `[2,2]`, low, base)), "growing is refused")
 		require.NoError(t, saveQuota(repo, "oALICE", "d1", `[1]`, low, base.Add(time.Second)), "shrinking is allowed")
-		require.NoError(t, repo.Delete(ctx, "oALICE", "d2"))
+		require.NoError(t, repo.Delete(ctx, "oALICE", "d2", domain.Precondition{}))
 		require.NoError(t, saveQuota(repo, "oALICE", "d1", `[1,2,3]`, low, base.Add(2*time.Second)), "within quota again")
 	})
 
@@ -453,7 +454,7 @@ func testQuota(t *testing.T, newRepo func(t *testing.T) ports.DrawingRepository)
 		}
 		assert.Equal(t, limit, ok, "exactly the quota's count was accepted")
 		assert.Len(t, list(t, repo, "oALICE"), limit)
-		require.NoError(t, repo.Delete(ctx, "oALICE", ids(list(t, repo, "oALICE"))[0]))
+		require.NoError(t, repo.Delete(ctx, "oALICE", ids(list(t, repo, "oALICE"))[0], domain.Precondition{}))
 		require.NoError(t, saveQuota(repo, "oALICE", "late", `[1]`, q, base.Add(time.Second)), "the usage followed every save and delete")
 		assert.Equal(t, domain.EQUOTA, domain.ErrorCode(saveQuota(repo, "oALICE", "later", `[1]`, q, base.Add(time.Second))))
 	})

@@ -142,7 +142,7 @@ func TestMongo_DrawingsWrittenByTheOriginalServiceAreRead(t *testing.T) {
 		after = next
 	}
 	assert.Equal(t, []string{"new1", "old1", "old2"}, walked)
-	require.NoError(t, repo.Delete(ctx, "oLEGACY", "new1"))
+	require.NoError(t, repo.Delete(ctx, "oLEGACY", "new1", domain.Precondition{}))
 
 	// Re-saving an original drawing replaces its actions in place.
 	saveAt(t, repo, "oLEGACY", "old1", `[2]`)
@@ -153,7 +153,7 @@ func TestMongo_DrawingsWrittenByTheOriginalServiceAreRead(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, "old1", got[0].ID(), "the re-saved drawing is now the newest")
 	assert.Equal(t, `[2]`, got[0].Actions().Text())
-	require.NoError(t, repo.Delete(ctx, "oLEGACY", "old2"))
+	require.NoError(t, repo.Delete(ctx, "oLEGACY", "old2", domain.Precondition{}))
 }
 
 func TestMongo_IndexesServeOwnerScopeAndTheList(t *testing.T) {
@@ -174,6 +174,90 @@ func TestMongo_IndexesServeOwnerScopeAndTheList(t *testing.T) {
 	require.NotNil(t, byName["openId_id_unique"].Unique)
 	assert.True(t, *byName["openId_id_unique"].Unique)
 	assert.Contains(t, byName, "openId_updatedAt_id")
+	assert.Contains(t, byName, "openId_createdAt_id", "the v2 pages' index")
+}
+
+// A document of the original service ({openId, id, actions}) and one of
+// onestroke before v2 (with createdAt, updatedAt and rev, no bytes,
+// revision or title) page too: the dated ones by createdAt, then the
+// undated ones, by id, descending; the first page that meets them fills in
+// their bytes and revision (the ETag they already had, derived from their
+// actions); a save never dates an undated one, so a walk's positions hold.
+func TestMongo_DrawingsWrittenBeforeV2Page(t *testing.T) {
+	srv := testenv.StartMongo(t, testenv.Options{})
+	db := unique("db")
+	ctx := context.Background()
+	raw, err := mongo.Connect(options.Client().ApplyURI(srv.MongoURI()))
+	require.NoError(t, err)
+	defer raw.Disconnect(ctx)
+	insertOriginalDrawings(t, raw.Database(db)) // oLEGACY's old1 and old2, undated
+	paints := raw.Database(db).Collection("paints")
+	pre := time.Date(2026, 11, 1, 8, 0, 0, 0, time.UTC)
+	_, err = paints.InsertOne(ctx, bson.D{{Key: "openId", Value: "oLEGACY"}, {Key: "id", Value: "pre1"}, {Key: "actions", Value: `[1,2,3]`},
+		{Key: "createdAt", Value: pre}, {Key: "updatedAt", Value: pre}, {Key: "rev", Value: int64(2)}})
+	require.NoError(t, err)
+	repo := mongoRepo(t, srv.MongoURI(), db)
+	require.NoError(t, repo.Save(ctx, "oLEGACY", "new1", domain.Quota{}, func(*domain.Drawing) (*domain.Drawing, error) {
+		return domain.NewDrawing("oLEGACY", "new1", porttest.Actions(t, `[9]`), pre.Add(time.Hour))
+	}))
+
+	etags := map[string]string{}
+	for _, id := range []string{"old1", "old2", "pre1", "new1"} {
+		d, err := repo.Get(ctx, "oLEGACY", id)
+		require.NoError(t, err)
+		etags[id] = d.ETag()
+	}
+	assert.Equal(t, domain.ETagOf(domain.DerivedRevision(`[{"t":"line"}]`)), etags["old1"])
+	walk := func() []domain.DrawingSummary {
+		var out []domain.DrawingSummary
+		for cursor := ""; ; {
+			items, next, err := repo.Page(ctx, "oLEGACY", cursor, 1)
+			require.NoError(t, err)
+			out = append(out, items...)
+			if next == "" {
+				return out
+			}
+			cursor = next
+		}
+	}
+	got := walk()
+	var ids []string
+	for _, s := range got {
+		ids = append(ids, s.ID)
+		assert.Equal(t, etags[s.ID], s.ETag(), "%s: the page's etag is Get's, before and after the fill", s.ID)
+	}
+	assert.Equal(t, []string{"new1", "pre1", "old2", "old1"}, ids)
+	assert.Equal(t, []int64{3, 7, 2, 14}, []int64{got[0].Bytes, got[1].Bytes, got[2].Bytes, got[3].Bytes})
+	assert.True(t, pre.Equal(got[1].CreatedAt))
+	assert.False(t, got[3].CreatedAt.IsZero(), "the ObjectID's time stands in")
+	n, err := paints.CountDocuments(ctx, bson.D{{Key: "openId", Value: "oLEGACY"}, {Key: "bytes", Value: bson.D{{Key: "$exists", Value: false}}}})
+	require.NoError(t, err)
+	assert.Zero(t, n, "every document got its bytes")
+	for _, id := range []string{"old1", "old2", "pre1"} {
+		d, err := repo.Get(ctx, "oLEGACY", id)
+		require.NoError(t, err)
+		assert.Equal(t, etags[id], d.ETag(), "%s: the fill kept the ETag", id)
+	}
+
+	// A legacy save of an undated drawing: a new ETag, no createdAt, the same place.
+	saveAt(t, repo, "oLEGACY", "old2", `[2]`)
+	var doc bson.M
+	require.NoError(t, paints.FindOne(ctx, bson.D{{Key: "openId", Value: "oLEGACY"}, {Key: "id", Value: "old2"}}).Decode(&doc))
+	assert.NotContains(t, doc, "createdAt")
+	after := walk()
+	require.Len(t, after, 4)
+	assert.Equal(t, "old2", after[2].ID)
+	assert.NotEqual(t, etags["old2"], after[2].ETag())
+	assert.Equal(t, int64(3), after[2].Bytes)
+
+	// A conditional delete with a derived ETag; a stale one conflicts.
+	assert.Equal(t, domain.ECONFLICT, domain.ErrorCode(repo.Delete(ctx, "oLEGACY", "old2", domain.Precondition{IfMatch: []string{etags["old2"]}})))
+	require.NoError(t, repo.Delete(ctx, "oLEGACY", "old1", domain.Precondition{IfMatch: []string{etags["old1"]}}))
+	var left []string
+	for _, s := range walk() {
+		left = append(left, s.ID)
+	}
+	assert.Equal(t, []string{"new1", "pre1", "old2"}, left)
 }
 
 // Documents the original service wrote have no usage document: the first
@@ -203,7 +287,7 @@ func TestMongo_QuotaCountsTheOriginalServicesDrawings(t *testing.T) {
 	require.NoError(t, raw.Database(db).Collection("paints"+mongostore.UsageSuffix).FindOne(ctx, bson.D{{Key: "_id", Value: "oLEGACY"}}).Decode(&usage))
 	assert.EqualValues(t, 3, usage["drawings"])
 	assert.EqualValues(t, 19, usage["bytes"])
-	require.NoError(t, repo.Delete(ctx, "oLEGACY", "old1"))
+	require.NoError(t, repo.Delete(ctx, "oLEGACY", "old1", domain.Precondition{}))
 	require.NoError(t, save("new2", `["1234567890"]`, domain.Quota{MaxDrawings: 3, MaxBytes: 2 + 3 + 14}), "the delete gave back the original drawing's share")
 }
 
@@ -257,6 +341,48 @@ func TestMongo_ListIsServedByTheIndex(t *testing.T) {
 	text := fmt.Sprint(plan["queryPlanner"])
 	assert.Contains(t, text, "openId_updatedAt_id", "the winning plan uses the list index")
 	assert.NotContains(t, text, "SORT ", "no in-memory sort")
+}
+
+// TestMongo_PageIsServedByTheIndex needs real MongoDB, as the list's does.
+func TestMongo_PageIsServedByTheIndex(t *testing.T) {
+	testenv.RequireDocker(t)
+	if testenv.MongoIsStandIn() {
+		t.Skip("NEEDS REAL MONGODB: the FerretDB stand-in cannot explain a query plan; run with ONESTROKE_TEST_MONGO_IMAGE=mongo:7")
+	}
+	srv := testenv.StartMongo(t, testenv.Options{})
+	db := unique("db")
+	repo := mongoRepo(t, srv.MongoURI(), db)
+	for i := 0; i < 50; i++ {
+		saveAt(t, repo, "oALICE", fmt.Sprintf("d%02d", i), `[1]`)
+	}
+	raw, err := mongo.Connect(options.Client().ApplyURI(srv.MongoURI()))
+	require.NoError(t, err)
+	defer raw.Disconnect(context.Background())
+	at := time.Now().UTC()
+	for name, filter := range map[string]bson.D{
+		"first page": {{Key: "openId", Value: "oALICE"}},
+		"a later page": {{Key: "openId", Value: "oALICE"}, {Key: "$or", Value: bson.A{
+			bson.D{{Key: "createdAt", Value: bson.D{{Key: "$lt", Value: at}}}},
+			bson.D{{Key: "createdAt", Value: at}, {Key: "id", Value: bson.D{{Key: "$lt", Value: "d20"}}}},
+			bson.D{{Key: "createdAt", Value: bson.D{{Key: "$exists", Value: false}}}},
+		}}},
+	} {
+		var plan bson.M
+		err = raw.Database(db).RunCommand(context.Background(), bson.D{
+			{Key: "explain", Value: bson.D{
+				{Key: "find", Value: "paints"},
+				{Key: "filter", Value: filter},
+				{Key: "sort", Value: bson.D{{Key: "createdAt", Value: -1}, {Key: "id", Value: -1}}},
+				{Key: "projection", Value: bson.D{{Key: "actions", Value: 0}}},
+				{Key: "limit", Value: 21},
+			}},
+			{Key: "verbosity", Value: "queryPlanner"},
+		}).Decode(&plan)
+		require.NoError(t, err)
+		text := fmt.Sprint(plan["queryPlanner"])
+		assert.Contains(t, text, "openId_createdAt_id", "%s: the winning plan uses the pages' index", name)
+		assert.NotContains(t, text, "SORT ", "%s: no in-memory sort", name)
+	}
 }
 
 // A save or delete that died holding its owner's lease (a process killed

@@ -239,6 +239,20 @@ func TestREADME_WalkthroughWorks(t *testing.T) {
 	assert.Contains(t, lines[5], `"F2C224D4-2BCE-4C64-AF9F-A6D872000D1A":1,"reason":"ERR_SESSION_EXPIRED"`)
 }
 
+// TestREADME_WalkthroughDrawingsWorks runs the README's walk-through of
+// the v2 drawing routes.
+func TestREADME_WalkthroughDrawingsWorks(t *testing.T) {
+	_, lines := runWalkthrough(t, "walkthrough-drawings")
+	require.Len(t, lines, 5, "one answer per curl that prints: %q", lines)
+	assert.Regexp(t, `^"[0-9a-f]{16}"$`, lines[0], "the ETag")
+	assert.Regexp(t, `^\{"code":0,"msg":"success","data":\{"items":\[\{"id":"sun1","title":"Sunset","createdAt":"[^"]+Z","updatedAt":"[^"]+Z","bytes":60,"etag":"\\"[0-9a-f]{16}\\""\}\],"next":null\}\}$`, lines[1])
+	assert.Contains(t, lines[1], lines[0][1:len(lines[0])-1], "the page's etag is the header's")
+	assert.Regexp(t, `^\{"code":0,"msg":"success","data":\{"id":"sun1","title":"Sunset",.*"bytes":29,`, lines[2])
+	assert.NotContains(t, lines[2], lines[0][1:len(lines[0])-1], "a new ETag")
+	assert.Contains(t, lines[3], `{"code":-1,"msg":"fail","error":{"reason":"ERR_CONFLICT"`)
+	assert.Equal(t, `{"code":0,"msg":"success","data":[{"id":"sun1","actions":"[{\"method\":\"save\",\"data\":[]}]"}]}`, lines[4])
+}
+
 // TestREADME_WalkthroughV2Works runs the README's walk-through of the
 // modern sessions.
 func TestREADME_WalkthroughV2Works(t *testing.T) {

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -92,22 +93,24 @@ func newWorld(t *testing.T) *world {
 	}
 	platform := wechat.NewPlatform(exchanger, w.access)
 	codes := memstore.NewLoginCodes(w.clock.Now) // both protocols' codes, as cmd/onestroke shares them
+	tokens := &app.TokenService{
+		Sessions:  w.tokens,
+		Codes:     codes,
+		Profiles:  w.profiles,
+		Exchanger: exchanger,
+		Sealer:    w.sealer,
+		Gate:      gate,
+		Policy:    providerPolicy,
+		Now:       w.clock.Now,
+		Phones:    platform,
+		Content:   platform,
+		AppID:     exchanger.AppID,
+	}
 	w.handler = httpapi.New(httpapi.Config{
 		Sessions: &app.SessionService{Store: w.sessions, Codes: codes, TTL: providerTTL, Exchanger: exchanger, Gate: gate},
-		Tokens: &app.TokenService{
-			Sessions:  w.tokens,
-			Codes:     codes,
-			Profiles:  w.profiles,
-			Exchanger: exchanger,
-			Sealer:    w.sealer,
-			Gate:      gate,
-			Policy:    providerPolicy,
-			Now:       w.clock.Now,
-			Phones:    platform,
-			Content:   platform,
-			AppID:     exchanger.AppID,
-		},
-		Drawings: &app.DrawingService{Repo: repo, Now: w.clock.Now},
+		Tokens:   tokens,
+		// Titles pass the nickName's content check, as cmd/onestroke wires it.
+		Drawings: &app.DrawingService{Repo: repo, Now: w.clock.Now, Content: tokens},
 	})
 	w.close = func() { w.access.WaitRefresh(); repo.Close(); wxSrv.Close() }
 	return w
@@ -396,6 +399,46 @@ func TestProvider_HonoursTheClientLibraryPact(t *testing.T) {
 			return nil, nil
 		}
 	}
+	// Drawings with a title and a fixed revision (so that the pact knows
+	// their ETags), created a second apart in the order given.
+	hasV2Drawings := func(setup bool, s models.ProviderState) (models.ProviderStateResponse, error) {
+		if !setup {
+			return nil, nil
+		}
+		p := params(s)
+		openID, err := str(p, "openid")
+		if err != nil {
+			return nil, err
+		}
+		list, ok := p["drawings"].([]any)
+		if !ok || len(list) == 0 {
+			return nil, fmt.Errorf("provider state parameter drawings is missing")
+		}
+		w := now()
+		for i, item := range list {
+			d, _ := item.(map[string]any)
+			id, _ := d["id"].(string)
+			title, _ := d["title"].(string)
+			actions, _ := d["actions"].(string)
+			rev, err := strconv.ParseUint(fmt.Sprint(d["revision"]), 16, 64)
+			if err != nil || rev == 0 {
+				return nil, fmt.Errorf("provider state parameter revision of %q: not 16 hex digits", id)
+			}
+			parsed, err := domain.ParseActions(actions, domain.DefaultMaxActionsBytes)
+			if err != nil {
+				return nil, err
+			}
+			at := w.clock.Now().Add(time.Duration(i) * time.Second)
+			err = w.drawings.Save(context.Background(), openID, id, domain.Quota{}, func(*domain.Drawing) (*domain.Drawing, error) {
+				return domain.UnmarshalDrawingFromStorage(domain.StoredDrawing{Owner: openID, ID: id, Actions: parsed, Title: title,
+					Revision: rev, CreatedAt: at, UpdatedAt: at})
+			})
+			if err != nil {
+				return nil, err
+			}
+		}
+		return nil, nil
+	}
 	nothing := func(bool, models.ProviderState) (models.ProviderStateResponse, error) { return nil, nil }
 
 	handlers := models.StateHandlers{
@@ -422,6 +465,8 @@ func TestProvider_HonoursTheClientLibraryPact(t *testing.T) {
 		"alice has a phone number":                            hasPhoneNumber,
 		"WeChat's content check finds a nickName risky":       contentCheck(true),
 		"WeChat's content check puts a nickName under review": contentCheck(false),
+		"alice has a v2 drawing":                              hasV2Drawings,
+		"alice has two v2 drawings":                           hasV2Drawings,
 	}
 	// pact-go only warns about a state without a handler: fail instead, so a
 	// new state in the client's pact cannot pass unverified.

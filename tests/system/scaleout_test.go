@@ -25,7 +25,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -283,7 +282,12 @@ type scaleout struct {
 	next   atomic.Int32 // the last loopback host number handed to a phone
 }
 
-func startScaleOut(t *testing.T) *scaleout {
+// scaleRedis is the Redis the instances share: url is their
+// ONESTROKE_REDIS_URL and name says in the log what it is. The zero value
+// is one Redis in a container.
+type scaleRedis struct{ url, name string }
+
+func startScaleOut(t *testing.T, rs scaleRedis) *scaleout {
 	t.Helper()
 	nginx := requireTool(t, "nginx", "nginx-light", "/usr/sbin/nginx")
 	openssl := requireTool(t, "openssl", "openssl", "/usr/bin/openssl")
@@ -292,17 +296,16 @@ func startScaleOut(t *testing.T) *scaleout {
 	dir := t.TempDir()
 	certs := makePKI(t, openssl, dir)
 
-	// The binary, built once from this tree for this machine.
-	bin := filepath.Join(dir, "onestroke")
-	build := exec.Command(filepath.Join(runtime.GOROOT(), "bin", "go"), "build", "-o", bin, "./cmd/onestroke")
-	build.Dir = "../.."
-	out, err := build.CombinedOutput()
-	require.NoError(t, err, "go build ./cmd/onestroke\n%s", out)
+	// The binary of this tree, built once per run (the system test's
+	// static build for this machine's Linux).
+	bin := filepath.Join(buildContext(t), "onestroke")
 
-	redisSrv := testenv.StartRedis(t, testenv.Options{})
+	if rs.url == "" {
+		rs = scaleRedis{url: testenv.StartRedis(t, testenv.Options{}).RedisURL(), name: "image " + testenv.RedisImage()}
+	}
 	mongoSrv := testenv.StartMongo(t, testenv.Options{})
-	msg := fmt.Sprintf("scale-out: redis image = %s, mongodb image = %s (FerretDB stand-in: %v), %s",
-		testenv.RedisImage(), testenv.MongoImage(), testenv.MongoIsStandIn(), nginxVersion(t, nginx))
+	msg := fmt.Sprintf("scale-out: redis = %s, mongodb image = %s (FerretDB stand-in: %v), %s",
+		rs.name, testenv.MongoImage(), testenv.MongoIsStandIn(), nginxVersion(t, nginx))
 	t.Log(msg)
 	fmt.Fprintln(os.Stderr, msg)
 
@@ -330,7 +333,7 @@ func startScaleOut(t *testing.T) *scaleout {
 			"ONESTROKE_WX_APPID=" + wxAppID,
 			"ONESTROKE_WX_SECRET=" + wxSecret,
 			"ONESTROKE_WX_API_URL=" + wxSrv.URL,
-			"ONESTROKE_REDIS_URL=" + redisSrv.RedisURL(),
+			"ONESTROKE_REDIS_URL=" + rs.url,
 			"ONESTROKE_MONGO_URI=" + mongoSrv.MongoURI(),
 			"ONESTROKE_DATA_DIR=" + data,
 			"ONESTROKE_TRUSTED_PROXIES=127.0.0.1",
@@ -443,7 +446,7 @@ func (s *scaleout) mint(t *testing.T, user string) wechattest.Device {
 }
 
 func TestScaleOut_TwoInstancesBehindNginxWithTLS(t *testing.T) {
-	s := startScaleOut(t)
+	s := startScaleOut(t, scaleRedis{})
 
 	t.Run("nginx serves TLS 1.2+ with the test CA's certificate and only the base path", func(t *testing.T) {
 		p := s.phone(t)

@@ -59,7 +59,8 @@ func TestMain(m *testing.M) {
 
 // buildContext builds static Linux binaries of ./cmd/onestroke and
 // ./cmd/wechat-mock from this tree, once per run, into a folder with
-// docker/Dockerfile.prebuilt: a build context that needs no registry.
+// docker/Dockerfile.prebuilt: a build context that needs no registry. The
+// scale-out tests run the same onestroke binary on the host.
 func buildContext(t *testing.T) string {
 	t.Helper()
 	buildOnce.Do(func() {

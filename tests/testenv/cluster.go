@@ -93,3 +93,32 @@ func StartRedisCluster(t testing.TB, masters, replicas int) *Cluster {
 	}, 30*time.Second, 100*time.Millisecond, "every node: cluster_state:ok; every replica: its link up")
 	return c
 }
+
+// ReplicaOf connects to the replica of a Cluster master (the first one
+// CLUSTER REPLICAS names), for a test that fails the master over with
+// CLUSTER FAILOVER on it. The client is closed when the test ends.
+func ReplicaOf(t testing.TB, master *redis.Client) *redis.Client {
+	t.Helper()
+	ctx := context.Background()
+	id, err := master.Do(ctx, "CLUSTER", "MYID").Text()
+	require.NoError(t, err)
+	lines, err := master.Do(ctx, "CLUSTER", "REPLICAS", id).StringSlice()
+	require.NoError(t, err)
+	require.NotEmpty(t, lines, "master %s has a replica", master.Options().Addr)
+	// "<id> <ip:port@cport> slave <master id> …"
+	addr, _, _ := strings.Cut(strings.Fields(lines[0])[1], "@")
+	replica := redis.NewClient(&redis.Options{Addr: addr})
+	t.Cleanup(func() { replica.Close() })
+	return replica
+}
+
+// Role is the first field of a node's ROLE answer: "master" or "slave"
+// ("" while the node does not answer).
+func Role(ctx context.Context, node *redis.Client) string {
+	role, err := node.Do(ctx, "ROLE").Slice()
+	if err != nil || len(role) == 0 {
+		return ""
+	}
+	s, _ := role[0].(string)
+	return s
+}

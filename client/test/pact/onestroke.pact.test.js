@@ -874,3 +874,175 @@ test('v2: a nickName under WeChat\'s review is stored and flagged', async () => 
     assert.deepEqual(await v2Client(mockServer, wx).updateMe({ nickName: review }), { openId: OPENID, nickName: review, nickNameInReview: true });
   });
 });
+
+// ===================================================================================
+// The v2 drawing routes (PROTOCOL §7): pages, ETags and conditional saves.
+// ===================================================================================
+
+const ETAG_REGEX = '^"[0-9a-f]{16}"$';
+const CURSOR_REGEX = '^[A-Za-z0-9_-]+$';
+// The revisions the provider state seeds (fixed, so that the ETags are known here).
+const ETAG_SUNSET = '"00000000000000a1"';
+const ETAG_STALE = '"00000000000000ff"';
+const SECOND_ID = 'mi3k9x2a7q5y';
+const NEW_ID = 'mi3k9x2b0000';
+
+function aliceHasV2Drawings(count) {
+  const drawings = [{ id: PAINT_ID, title: 'Sunset 日落', actions: ACTIONS, revision: ETAG_SUNSET.replace(/"/g, '') }];
+  if (count > 1) drawings.push({ id: SECOND_ID, title: '', actions: '[]', revision: '00000000000000b2' });
+  return { description: count > 1 ? 'alice has two v2 drawings' : 'alice has a v2 drawing', parameters: { openid: OPENID, drawings } };
+}
+
+const itemShape = (id, title, etag) => ({
+  id: string(id),
+  title: string(title),
+  createdAt: timestamp('2026-12-01T08:00:00Z'),
+  updatedAt: timestamp('2026-12-01T08:00:00Z'),
+  bytes: integer(ACTIONS.length),
+  etag: regex(ETAG_REGEX, etag),
+});
+
+const putJSON = (path, headers, body) => ({
+  method: 'PUT',
+  path,
+  headers: Object.assign({ 'Content-Type': 'application/json' }, bearer(TOKEN), headers),
+  body,
+});
+
+test('v2: a page of the drawings, with the cursor of the next', async () => {
+  const pact = newPact();
+  pact.addInteraction({
+    states: [aliceHasToken(TOKEN, SESSION_PHONE, DEVICE), aliceHasV2Drawings(2)],
+    uponReceiving: 'a v2 request for the first page of one drawing',
+    withRequest: { method: 'GET', path: '/applet/v2/drawings', query: { limit: '1' }, headers: bearer(TOKEN) },
+    willRespondWith: {
+      status: 200,
+      headers: JSON_TYPE,
+      body: successBody({ items: eachLike(itemShape(SECOND_ID, '', '"00000000000000b2"')), next: regex(CURSOR_REGEX, 'AQAAAAAAAAAAAG1pM2s5eDJhN3E0eg') }),
+    },
+  });
+  await pact.executeTest(async (mockServer) => {
+    const wx = createHttpWx({ codes: [], storage: stored(TOKEN, SESSION_PHONE) });
+    const page = await v2Client(mockServer, wx).drawings.page({ limit: 1 });
+    assert.equal(page.items.length, 1);
+    assert.match(page.next, new RegExp(CURSOR_REGEX));
+    assert.match(page.items[0].etag, new RegExp(ETAG_REGEX));
+    assert.equal('actions' in page.items[0], false);
+  });
+});
+
+test('v2: the last page has no next', async () => {
+  const pact = newPact();
+  pact.addInteraction({
+    states: [aliceHasToken(TOKEN, SESSION_PHONE, DEVICE), aliceHasV2Drawings(1)],
+    uponReceiving: 'a v2 request for a page that holds the last drawing',
+    withRequest: { method: 'GET', path: '/applet/v2/drawings', headers: bearer(TOKEN) },
+    willRespondWith: {
+      status: 200,
+      headers: JSON_TYPE,
+      body: successBody({ items: eachLike(itemShape(PAINT_ID, 'Sunset 日落', ETAG_SUNSET)), next: null }),
+    },
+  });
+  await pact.executeTest(async (mockServer) => {
+    const wx = createHttpWx({ codes: [], storage: stored(TOKEN, SESSION_PHONE) });
+    const page = await v2Client(mockServer, wx).drawings.page();
+    assert.equal(page.next, null);
+    assert.equal(page.items[0].id, PAINT_ID);
+  });
+});
+
+test('v2: read a drawing, its actions the array and its ETag', async () => {
+  const pact = newPact();
+  pact.addInteraction({
+    states: [aliceHasToken(TOKEN, SESSION_PHONE, DEVICE), aliceHasV2Drawings(1)],
+    uponReceiving: 'a v2 request for a drawing',
+    withRequest: { method: 'GET', path: `/applet/v2/drawings/${PAINT_ID}`, headers: bearer(TOKEN) },
+    willRespondWith: {
+      status: 200,
+      headers: Object.assign({ ETag: ETAG_SUNSET }, JSON_TYPE),
+      body: successBody({
+        id: PAINT_ID,
+        title: 'Sunset 日落',
+        actions: ACTION_LIST,
+        createdAt: timestamp('2026-12-01T08:00:00Z'),
+        updatedAt: timestamp('2026-12-01T08:00:00Z'),
+      }),
+    },
+  });
+  await pact.executeTest(async (mockServer) => {
+    const wx = createHttpWx({ codes: [], storage: stored(TOKEN, SESSION_PHONE) });
+    const d = await v2Client(mockServer, wx).drawings.get(PAINT_ID);
+    assert.deepEqual(d.actions, ACTION_LIST);
+    assert.equal(d.etag, ETAG_SUNSET);
+  });
+});
+
+test('v2: create a drawing, create only (If-None-Match: *)', async () => {
+  const pact = newPact();
+  pact.addInteraction({
+    states: [aliceHasToken(TOKEN, SESSION_PHONE, DEVICE)],
+    uponReceiving: 'a v2 request to create a drawing that does not exist yet',
+    withRequest: putJSON(`/applet/v2/drawings/${NEW_ID}`, { 'If-None-Match': '*' }, { actions: ACTION_LIST, title: 'Sunrise' }),
+    willRespondWith: {
+      status: 201,
+      headers: Object.assign({ ETag: regex(ETAG_REGEX, '"3f2a9c0d1b4e5f60"') }, JSON_TYPE),
+      body: successBody(itemShape(NEW_ID, 'Sunrise', '"3f2a9c0d1b4e5f60"')),
+    },
+  });
+  await pact.executeTest(async (mockServer) => {
+    const wx = createHttpWx({ codes: [], storage: stored(TOKEN, SESSION_PHONE) });
+    const saved = await v2Client(mockServer, wx).drawings.put(NEW_ID, { actions: ACTION_LIST, title: 'Sunrise' }, { ifNoneMatch: '*' });
+    assert.equal(saved.created, true);
+    assert.match(saved.etag, new RegExp(ETAG_REGEX));
+  });
+});
+
+test('v2: save a drawing with the ETag last seen', async () => {
+  const pact = newPact();
+  pact.addInteraction({
+    states: [aliceHasToken(TOKEN, SESSION_PHONE, DEVICE), aliceHasV2Drawings(1)],
+    uponReceiving: 'a v2 request to save a drawing with its current ETag',
+    withRequest: putJSON(`/applet/v2/drawings/${PAINT_ID}`, { 'If-Match': ETAG_SUNSET }, { actions: ACTION_LIST }),
+    willRespondWith: {
+      status: 200,
+      headers: Object.assign({ ETag: regex(ETAG_REGEX, '"5b1e0c7a9d3f4e21"') }, JSON_TYPE),
+      body: successBody(itemShape(PAINT_ID, 'Sunset 日落', '"5b1e0c7a9d3f4e21"')),
+    },
+  });
+  await pact.executeTest(async (mockServer) => {
+    const wx = createHttpWx({ codes: [], storage: stored(TOKEN, SESSION_PHONE) });
+    const saved = await v2Client(mockServer, wx).drawings.put(PAINT_ID, { actions: ACTION_LIST }, { ifMatch: ETAG_SUNSET });
+    assert.equal(saved.created, false);
+    assert.equal(saved.title, 'Sunset 日落', 'the title kept');
+  });
+});
+
+test('v2: a save with an ETag another device saved over is ERR_CONFLICT', async () => {
+  const pact = newPact();
+  pact.addInteraction({
+    states: [aliceHasToken(TOKEN, SESSION_PHONE, DEVICE), aliceHasV2Drawings(1)],
+    uponReceiving: 'a v2 request to save a drawing with a stale ETag',
+    withRequest: putJSON(`/applet/v2/drawings/${PAINT_ID}`, { 'If-Match': ETAG_STALE }, { actions: [] }),
+    willRespondWith: { status: 412, headers: JSON_TYPE, body: failBody('ERR_CONFLICT', 'The drawing changed since its ETag was read') },
+  });
+  await pact.executeTest(async (mockServer) => {
+    const wx = createHttpWx({ codes: [], storage: stored(TOKEN, SESSION_PHONE) });
+    await assert.rejects(v2Client(mockServer, wx).drawings.put(PAINT_ID, { actions: [] }, { ifMatch: ETAG_STALE }),
+      (err) => err.reason === v2.CONFLICT && err.status === 412);
+    assert.equal(wx.storage[v2.STORAGE_KEY].token, TOKEN);
+  });
+});
+
+test('v2: delete a drawing with its ETag', async () => {
+  const pact = newPact();
+  pact.addInteraction({
+    states: [aliceHasToken(TOKEN, SESSION_PHONE, DEVICE), aliceHasV2Drawings(1)],
+    uponReceiving: 'a v2 request to delete a drawing with its current ETag',
+    withRequest: { method: 'DELETE', path: `/applet/v2/drawings/${PAINT_ID}`, headers: Object.assign({ 'If-Match': ETAG_SUNSET }, bearer(TOKEN)) },
+    willRespondWith: { status: 200, headers: JSON_TYPE, body: successBody({}) },
+  });
+  await pact.executeTest(async (mockServer) => {
+    const wx = createHttpWx({ codes: [], storage: stored(TOKEN, SESSION_PHONE) });
+    assert.deepEqual(await v2Client(mockServer, wx).drawings.delete(PAINT_ID, { ifMatch: ETAG_SUNSET }), {});
+  });
+});

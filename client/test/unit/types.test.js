@@ -28,7 +28,8 @@ test('the example calls every function of the v2 client, and index.d.ts declares
   const declarations = fs.readFileSync(path.join(ROOT, 'index.d.ts'), 'utf8');
   const client = v2.createClient({ baseUrl: 'https://example.test/applet', wx: {} });
   const names = Object.keys(client).filter((k) => typeof client[k] === 'function')
-    .concat(Object.keys(client.paints).map((k) => 'paints.' + k));
+    .concat(Object.keys(client.paints).map((k) => 'paints.' + k))
+    .concat(Object.keys(client.drawings).map((k) => 'drawings.' + k));
   assert.ok(names.length >= 13, names.join());
   for (const name of names) {
     assert.ok(example.includes('api.' + name + '('), `types-test/example.ts does not call api.${name}()`);

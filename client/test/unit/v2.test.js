@@ -432,3 +432,78 @@ test('decrypt: a stale session_key logs in again (a new session_key) and rejects
   assert.equal(client.current().token, T2);
   assert.equal(wx.requests.filter((c) => c.url === BASE + '/v2/me/decrypt').length, 1, 'not retried with the same data');
 });
+
+// --- the v2 drawing routes (PROTOCOL §7) ---
+
+const ETAG1 = '"00000000000000a1"';
+const ETAG2 = '"00000000000000b2"';
+const ITEM = { id: 'd1', title: 'Sunset', createdAt: '2026-12-01T08:00:00Z', updatedAt: '2026-12-01T08:00:00Z', bytes: 2, etag: ETAG1 };
+
+test('drawings.page: GET /v2/drawings with limit and cursor; next is null after the last page', async () => {
+  const pages = { '': { items: [ITEM], next: 'CURSOR-2' }, 'CURSOR-2': { items: [], next: null } };
+  const wx = createFakeWx({ respond: server([T1], (call) => ok(pages[(call.data && call.data.cursor) || ''])) });
+  const client = v2.createClient({ baseUrl: BASE, wx });
+  assert.deepEqual(await client.drawings.page({ limit: 1 }), { items: [ITEM], next: 'CURSOR-2' });
+  assert.deepEqual(await client.drawings.page({ limit: 1, cursor: 'CURSOR-2' }), { items: [], next: null });
+  await client.drawings.page();
+  const calls = wx.requests.filter((c) => c.url === BASE + '/v2/drawings');
+  assert.deepEqual(calls.map((c) => [c.method, c.data]), [['GET', { limit: 1 }], ['GET', { limit: 1, cursor: 'CURSOR-2' }], ['GET', undefined]]);
+  assert.equal(bearer(calls[0]), 'Bearer ' + T1);
+});
+
+test('drawings.page: an answer without items is a bad response', async () => {
+  const wx = createFakeWx({ respond: server([T1], () => ok({ next: null })) });
+  await assert.rejects(v2.createClient({ baseUrl: BASE, wx }).drawings.page(), (err) => err.reason === 'ERR_BAD_RESPONSE');
+});
+
+test('drawings.get: the drawing with its etag, from the ETag header whatever its case', async () => {
+  const drawing = { id: 'd 1', title: '', actions: [{ method: 'save' }], createdAt: ITEM.createdAt, updatedAt: ITEM.updatedAt };
+  const wx = createFakeWx({ respond: server([T1], () => ok(drawing, { header: { etag: ETAG1 } })) });
+  const got = await v2.createClient({ baseUrl: BASE, wx }).drawings.get('d 1');
+  assert.deepEqual(got, Object.assign({}, drawing, { etag: ETAG1 }));
+  assert.equal(wx.requests[1].url, BASE + '/v2/drawings/d%201');
+});
+
+test('drawings.put: PUT the action list (or its text) and the title; the etag and whether it was created come back', async () => {
+  let status = 201;
+  const wx = createFakeWx({ respond: server([T1], (call) => Object.assign(ok(Object.assign({}, ITEM, { etag: status === 201 ? ETAG1 : ETAG2 })), { statusCode: status, header: { ETag: status === 201 ? ETAG1 : ETAG2 } })) });
+  const client = v2.createClient({ baseUrl: BASE, wx });
+  const made = await client.drawings.put('d1', { title: 'Sunset', actions: [{ method: 'save' }] }, { ifNoneMatch: '*' });
+  assert.equal(made.created, true);
+  assert.equal(made.etag, ETAG1);
+  status = 200;
+  const saved = await client.drawings.put('d1', { actions: '[{"method":"restore"}]' }, { ifMatch: made.etag });
+  assert.equal(saved.created, false);
+  assert.equal(saved.etag, ETAG2);
+  const puts = wx.requests.filter((c) => c.method === 'PUT');
+  assert.deepEqual(puts[0].data, { title: 'Sunset', actions: [{ method: 'save' }] });
+  assert.equal(puts[0].header['If-None-Match'], '*');
+  assert.deepEqual(puts[1].data, { actions: [{ method: 'restore' }] }, 'no title: the stored one stays');
+  assert.equal(puts[1].header['If-Match'], ETAG1);
+  assert.equal(puts[1].header['Content-Type'], 'application/json');
+});
+
+test('drawings.put: another device saved since the etag: ERR_CONFLICT (412), the token kept', async () => {
+  const wx = createFakeWx({ respond: server([T1], () => fail(412, v2.CONFLICT)) });
+  const client = v2.createClient({ baseUrl: BASE, wx });
+  await assert.rejects(client.drawings.put('d1', { actions: [] }, { ifMatch: [ETAG1, ETAG2] }), (err) => err.reason === 'ERR_CONFLICT' && err.status === 412);
+  assert.equal(wx.requests[1].header['If-Match'], ETAG1 + ', ' + ETAG2);
+  assert.equal(client.current().token, T1);
+});
+
+test('drawings.put: actions that are not a list, or ifNoneMatch other than *, are refused before any request', async () => {
+  const wx = createFakeWx({ respond: server([T1], () => ok({})) });
+  const client = v2.createClient({ baseUrl: BASE, wx });
+  await assert.rejects(client.drawings.put('d1', { actions: { method: 'save' } }), (err) => err.reason === 'ERR_INVALID_REQUEST');
+  await assert.rejects(client.drawings.put('d1', { actions: [] }, { ifNoneMatch: ETAG1 }), (err) => err.reason === 'ERR_INVALID_REQUEST');
+  assert.equal(wx.requests.length, 0);
+});
+
+test('drawings.delete: DELETE with If-Match', async () => {
+  const wx = createFakeWx({ respond: server([T1], () => ok({})) });
+  const client = v2.createClient({ baseUrl: BASE, wx });
+  assert.deepEqual(await client.drawings.delete('d1', { ifMatch: ETAG1 }), {});
+  assert.deepEqual(await client.drawings.delete('d2'), {});
+  const dels = wx.requests.filter((c) => c.method === 'DELETE');
+  assert.deepEqual(dels.map((c) => [c.url, c.header['If-Match']]), [[BASE + '/v2/drawings/d1', ETAG1], [BASE + '/v2/drawings/d2', undefined]]);
+});

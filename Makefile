@@ -53,7 +53,7 @@ test-browser:
 ## installed; the report says what was skipped and why).
 BENCH_OUT   ?= bench/results.md
 BENCH_FLAGS ?=
-BENCH_MICRO := ./domain/ ./app/ ./adapters/httpapi/ ./adapters/memstore/ ./adapters/boltstore/
+BENCH_MICRO := ./domain/ ./app/ ./adapters/httpapi/ ./adapters/memstore/ ./adapters/boltstore/ ./adapters/render/
 bench:
 	CGO_ENABLED=0 $(GO) build -o $(BIN) ./cmd/onestroke
 	$(GO) build -o bin/onestroke-bench ./cmd/onestroke-bench

@@ -45,6 +45,8 @@ type DrawingService struct {
 	// nil stores titles unchecked and never flagged (development and
 	// tests; production wiring sets the TokenService).
 	Content ContentCheck
+	// Renderer draws renderings (Render); nil answers EINTERNAL there.
+	Renderer ports.Renderer
 }
 
 // Save creates the user's drawing id or replaces its actions, within the

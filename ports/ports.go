@@ -1,13 +1,14 @@
 // Package ports declares what onestroke's core needs from the world: the
 // session stores (legacy codes, modern tokens, login codes), a WeChat code
-// exchanger, a rate limiter, the drawing and profile repositories and a
-// clock.
+// exchanger, a rate limiter, the drawing and profile repositories, a
+// drawing renderer and a clock.
 // Each method documents the domain error codes it returns; any other error
 // is treated as domain.EINTERNAL.
 package ports
 
 import (
 	"context"
+	"io"
 	"time"
 
 	"github.com/onestroke/onestroke/domain"
@@ -306,4 +307,20 @@ type ContentChecker interface {
 	// Returns EEXCHANGEUNAVAILABLE when WeChat could not answer: never a
 	// silent pass.
 	CheckText(ctx context.Context, openID string, scene domain.ContentScene, text string) (domain.ContentSuggestion, error)
+}
+
+// Renderer draws what a drawing's actions paint (PROTOCOL §7.1): the
+// domain interprets the actions into a domain.Scene and frames it; a
+// renderer only draws. Implementations are safe for concurrent use.
+type Renderer interface {
+	// PNG writes s as an opaque PNG of r's size on a white background,
+	// r being s.Raster(w).
+	// Returns EINVALID for a raster beyond MaxRenderWidth×MaxRenderHeight,
+	// EINTERNAL when drawing fails, and what the writer returns.
+	PNG(w io.Writer, s *domain.Scene, r domain.Raster) error
+
+	// SVG writes s as an SVG document whose viewBox is s.View(), on a white
+	// background, one path element per operation.
+	// Returns what the writer returns.
+	SVG(w io.Writer, s *domain.Scene) error
 }

@@ -19,8 +19,8 @@ import (
 // a drawing saved through either is the same drawing in the other.
 
 // registerV2Drawings adds the v2 drawing routes. An id is
-// [A-Za-z0-9_-]: a path with a dot in its last segment ({id}.svg,
-// {id}.png: the renderings) is not a drawing route.
+// [A-Za-z0-9_-]: a path with a dot in its last segment is a rendering
+// ({id}.svg, {id}.png) or nothing.
 func (s *Server) registerV2Drawings(handle func(path string, h http.Handler, methods ...string)) {
 	base := s.cfg.BasePath + "/v2/drawings"
 	one := base + "/{id:[A-Za-z0-9_-]+}"
@@ -28,6 +28,76 @@ func (s *Server) registerV2Drawings(handle func(path string, h http.Handler, met
 	handle(one, s.bearer(s.v2Drawing(false, s.v2GetDrawing)), http.MethodGet)
 	handle(one, s.bearer(s.v2Drawing(true, s.v2PutDrawing)), http.MethodPut)
 	handle(one, s.bearer(s.v2Drawing(false, s.v2DeleteDrawing)), http.MethodDelete)
+	handle(one+".svg", s.bearer(s.v2Drawing(false, s.v2Render(app.RenderSVG))), http.MethodGet)
+	handle(one+".png", s.bearer(s.v2Drawing(false, s.v2Render(app.RenderPNG))), http.MethodGet)
+}
+
+// headerRenderingCache: a client may show a rendering for 5 minutes without asking
+// again; after it, If-None-Match makes the question cheap.
+var headerRenderingCache = []string{"private, max-age=300"}
+
+// v2Render serves GET {id}.svg and {id}.png?w=: the drawing rendered
+// (PROTOCOL §7.1) with an ETag of its own; If-None-Match with it (or *)
+// answers 304 before anything is drawn. Errors in the v2 envelope.
+func (s *Server) v2Render(format app.RenderFormat) v2DrawingHandler {
+	return func(w http.ResponseWriter, r *http.Request, user *domain.UserInfo, _ v2Body) {
+		width := 0
+		if v, ok := r.URL.Query()["w"]; ok && format == app.RenderPNG {
+			n, err := strconv.Atoi(v[0])
+			if err != nil || n < domain.MinRenderWidth || n > domain.MaxRenderWidth {
+				s.writeV2Error(w, r, domain.Errorf(domain.EINVALID, "The width w must be %d to %d pixels.", domain.MinRenderWidth, domain.MaxRenderWidth))
+				return
+			}
+			width = n
+		}
+		rd, err := s.cfg.Drawings.Render(r.Context(), user, mux.Vars(r)["id"], format, width)
+		if err != nil {
+			s.writeV2Error(w, r, err)
+			return
+		}
+		h := w.Header()
+		if noneMatch(r.Header, rd.ETag) {
+			h["Etag"] = []string{rd.ETag}
+			h["Cache-Control"] = headerRenderingCache
+			w.WriteHeader(http.StatusNotModified)
+			return
+		}
+		b := getBuf()
+		defer putBuf(b)
+		if err := rd.Write(b); err != nil {
+			s.writeV2Error(w, r, err)
+			return
+		}
+		h["Etag"] = []string{rd.ETag}
+		h["Cache-Control"] = headerRenderingCache
+		h["Content-Type"] = []string{rd.ContentType}
+		h["X-Content-Type-Options"] = []string{"nosniff"}
+		if format == app.RenderSVG {
+			// Opened on its own, the SVG may run nothing and load nothing.
+			h["Content-Security-Policy"] = []string{"default-src 'none'; style-src 'unsafe-inline'; sandbox"}
+		}
+		h["Content-Length"] = []string{strconv.Itoa(b.Len())}
+		w.WriteHeader(http.StatusOK)
+		_, _ = w.Write(b.Bytes())
+	}
+}
+
+// noneMatch reports whether If-None-Match names etag (weak comparison, RFC
+// 9110 §13.1.2) or is *. A malformed value matches nothing: the rendering
+// is sent.
+func noneMatch(h http.Header, etag string) bool {
+	for _, v := range h["If-None-Match"] {
+		tags, ok := entityTags(v)
+		if !ok {
+			continue
+		}
+		for _, t := range tags {
+			if t == "*" || strings.TrimPrefix(t, "W/") == etag {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // v2DrawingHandler serves a v2 drawing route: its user and, for a PUT, its

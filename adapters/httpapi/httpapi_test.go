@@ -22,6 +22,7 @@ import (
 	"github.com/onestroke/onestroke/adapters/boltstore"
 	"github.com/onestroke/onestroke/adapters/httpapi"
 	"github.com/onestroke/onestroke/adapters/memstore"
+	"github.com/onestroke/onestroke/adapters/render"
 	"github.com/onestroke/onestroke/adapters/wechat"
 	"github.com/onestroke/onestroke/adapters/wechat/wechattest"
 	"github.com/onestroke/onestroke/app"
@@ -68,7 +69,7 @@ func newEnv(t *testing.T, mutate func(*httpapi.Config)) *env {
 		MaxBodyBytes: 16 << 10,
 		Sessions:     &app.SessionService{Store: sessions, TTL: time.Hour, Exchanger: exchanger},
 		Tokens:       tokenService,
-		Drawings:     &app.DrawingService{Repo: repo, MaxActionsBytes: maxActions, Content: tokenService},
+		Drawings:     &app.DrawingService{Repo: repo, MaxActionsBytes: maxActions, Content: tokenService, Renderer: render.New()},
 		Checks:       []httpapi.Check{{Name: "drawings", Ping: repo.Ping}},
 	}
 	if mutate != nil {
@@ -108,7 +109,7 @@ func (e *env) do(method, path string, header http.Header, contentType, body stri
 	raw, err := io.ReadAll(resp.Body)
 	require.NoError(e.t, err)
 	r := response{status: resp.StatusCode, header: resp.Header, raw: string(raw), closes: resp.Close}
-	if len(raw) > 0 && method != http.MethodHead {
+	if len(raw) > 0 && method != http.MethodHead && !strings.HasPrefix(resp.Header.Get("Content-Type"), "image/") { // renderings are images
 		require.NoError(e.t, json.Unmarshal(raw, &r.body), "body is JSON: %s", raw)
 	}
 	return r
@@ -416,6 +417,8 @@ func TestHostileInputs_ClearErrorAndNothingStored(t *testing.T) {
 		{"GET", v2 + "/drawings/d1", "", ""},
 		{"PUT", v2 + "/drawings/d1", jsonCT, `{"actions":[]}`},
 		{"DELETE", v2 + "/drawings/d1", "", ""},
+		{"GET", v2 + "/drawings/d1.svg", "", ""},
+		{"GET", v2 + "/drawings/d1.png?w=64", "", ""},
 	} {
 		for _, tk := range tokens {
 			cases = append(cases, hostileCase{route.method + " " + route.path + " with " + tk.name, route.method, route.path, tk.header,
@@ -526,9 +529,25 @@ func TestHostileInputs_ClearErrorAndNothingStored(t *testing.T) {
 		putCase("charset not UTF-8", "application/json; charset=gbk", `{"actions":[]}`, 415, "ERR_UNSUPPORTED_MEDIA_TYPE"),
 		drawingCase("id of 65 characters", "PUT", "/"+strings.Repeat("a", 65), nil, jsonCT, `{"actions":[]}`, 400, "ERR_INVALID_REQUEST"),
 		drawingCase("GET of an id of 65 characters", "GET", "/"+strings.Repeat("a", 65), nil, "", "", 400, "ERR_INVALID_REQUEST"),
-		drawingCase("id with a dot (a rendering, not a drawing)", "PUT", "/d1.svg", nil, jsonCT, `{"actions":[]}`, 404, "ERR_NOT_FOUND"),
-		drawingCase("GET of an SVG (not routed here)", "GET", "/c1.svg", nil, "", "", 404, "ERR_NOT_FOUND"),
-		drawingCase("GET of a PNG (not routed here)", "GET", "/c1.png?w=256", nil, "", "", 404, "ERR_NOT_FOUND"),
+		drawingCase("id with a dot (a rendering, not a drawing)", "PUT", "/d1.svg", nil, jsonCT, `{"actions":[]}`, 405, "ERR_METHOD_NOT_ALLOWED"),
+		drawingCase("id with a dot that is no rendering", "PUT", "/d1.txt", nil, jsonCT, `{"actions":[]}`, 404, "ERR_NOT_FOUND"),
+		drawingCase("SVG of another user's drawing", "GET", "/c1.svg", nil, "", "", 404, "ERR_NOT_FOUND"),
+		drawingCase("PNG of another user's drawing", "GET", "/c1.png?w=256", nil, "", "", 404, "ERR_NOT_FOUND"),
+		drawingCase("PNG of an id nobody has", "GET", "/ghost.png", nil, "", "", 404, "ERR_NOT_FOUND"),
+		drawingCase("PNG of an id of 65 characters", "GET", "/"+strings.Repeat("a", 65)+".png", nil, "", "", 400, "ERR_INVALID_REQUEST"),
+		drawingCase("PNG w=15", "GET", "/c1.png?w=15", nil, "", "", 400, "ERR_INVALID_REQUEST"),
+		drawingCase("PNG w=1025", "GET", "/c1.png?w=1025", nil, "", "", 400, "ERR_INVALID_REQUEST"),
+		drawingCase("PNG w=0", "GET", "/c1.png?w=0", nil, "", "", 400, "ERR_INVALID_REQUEST"),
+		drawingCase("PNG w negative", "GET", "/c1.png?w=-256", nil, "", "", 400, "ERR_INVALID_REQUEST"),
+		drawingCase("PNG w not a number", "GET", "/c1.png?w=wide", nil, "", "", 400, "ERR_INVALID_REQUEST"),
+		drawingCase("PNG w empty", "GET", "/c1.png?w=", nil, "", "", 400, "ERR_INVALID_REQUEST"),
+		drawingCase("PNG w of 30 digits", "GET", "/c1.png?w="+strings.Repeat("9", 30), nil, "", "", 400, "ERR_INVALID_REQUEST"),
+		drawingCase("PNG w a fraction", "GET", "/c1.png?w=256.5", nil, "", "", 400, "ERR_INVALID_REQUEST"),
+		drawingCase("a rendering in another format", "GET", "/c1.gif", nil, "", "", 404, "ERR_NOT_FOUND"),
+		drawingCase("a rendering with two extensions", "GET", "/c1.png.svg", nil, "", "", 404, "ERR_NOT_FOUND"),
+		drawingCase("PUT on a rendering", "PUT", "/c1.png", nil, jsonCT, `{"actions":[]}`, 405, "ERR_METHOD_NOT_ALLOWED"),
+		drawingCase("DELETE on a rendering", "DELETE", "/c1.svg", nil, "", "", 405, "ERR_METHOD_NOT_ALLOWED"),
+		hostileCase{"v2 drawing: PNG by a user whose slow uploads hold all its slots", "GET", v2 + "/drawings/d1.png", hogV2, "", "", 503, false, "ERR_UNAVAILABLE"},
 		drawingCase("id with an escaped slash", "GET", "/a%2Fb", nil, "", "", 404, "ERR_NOT_FOUND"),
 		drawingCase("id not ASCII", "PUT", "/%E7%94%BB", nil, jsonCT, `{"actions":[]}`, 404, "ERR_NOT_FOUND"),
 		drawingCase("GET of an id nobody has", "GET", "/ghost", nil, "", "", 404, "ERR_NOT_FOUND"),

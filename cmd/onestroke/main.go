@@ -29,6 +29,7 @@ import (
 	"github.com/onestroke/onestroke/adapters/memstore"
 	"github.com/onestroke/onestroke/adapters/mongostore"
 	"github.com/onestroke/onestroke/adapters/redisstore"
+	"github.com/onestroke/onestroke/adapters/render"
 	"github.com/onestroke/onestroke/adapters/sessioncache"
 	"github.com/onestroke/onestroke/adapters/wechat"
 	"github.com/onestroke/onestroke/adapters/wechat/wechattest"
@@ -244,6 +245,7 @@ func (m *Main) Open(ctx context.Context) (err error) {
 		ListLimit:       cfg.ListLimit,
 		Quota:           domain.Quota{MaxDrawings: cfg.MaxDrawingsPerOwner, MaxBytes: cfg.MaxBytesPerOwner},
 		Content:         tokens, // titles pass the nickName's content check
+		Renderer:        render.New(),
 	}
 	apiCfg := httpapi.Config{
 		BasePath:            cfg.BasePath,

@@ -19,6 +19,9 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/onestroke/onestroke/adapters/render"
+	"github.com/onestroke/onestroke/domain"
 )
 
 var binary string
@@ -104,15 +107,81 @@ func TestBrowser(t *testing.T) {
 	if err != nil || len(files) == 0 {
 		t.Fatalf("no browser tests found (%v)", err)
 	}
+	renders := filepath.Join(t.TempDir(), "renders")
+	renderFixtures(t, renders)
 	args := append([]string{"--test", "--test-concurrency=1", "--test-reporter=spec"}, files...)
 	node := exec.Command("node", args...)
-	node.Env = append(os.Environ(), "ONESTROKE_URL="+url, "ONESTROKE_SCREENSHOTS="+shots)
+	node.Env = append(os.Environ(), "ONESTROKE_URL="+url, "ONESTROKE_SCREENSHOTS="+shots, "ONESTROKE_RENDERS="+renders)
 	node.Stdout, node.Stderr = os.Stdout, os.Stderr
 	start := time.Now()
 	if err := node.Run(); err != nil {
 		t.Fatalf("browser tests failed (%v) after %s; the service's log:\n%s", err, time.Since(start).Round(time.Millisecond), tail(logs(), 60))
 	}
 	t.Logf("browser tests passed in %s; screenshots in %s", time.Since(start).Round(time.Millisecond), shots)
+}
+
+// renderWidth is the width of the server's PNGs that render.test.js holds
+// to the browser's canvas.
+const renderWidth = 256
+
+// renderFixtures renders every testdata/render/*.json as the service does
+// (domain.InterpretActions, Scene.Raster, adapters/render) into dir:
+// NAME.png, NAME.svg, and NAME.json with the frame (image size, and the transform
+// from canvas pixels to image pixels) and the action counts, which
+// render.test.js reproduces in Chromium.
+func renderFixtures(t *testing.T, dir string) {
+	t.Helper()
+	fixtures, err := filepath.Glob(filepath.Join("testdata", "render", "*.json"))
+	if err != nil || len(fixtures) == 0 {
+		t.Fatalf("no render fixtures found (%v)", err)
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	rd := render.New()
+	for _, f := range fixtures {
+		name := strings.TrimSuffix(filepath.Base(f), ".json")
+		text, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		scene, err := domain.InterpretActions(string(text))
+		if err != nil {
+			t.Fatalf("%s: %v", f, err)
+		}
+		r, err := scene.Raster(renderWidth)
+		if err != nil {
+			t.Fatalf("%s: %v", f, err)
+		}
+		out, err := os.Create(filepath.Join(dir, name+".png"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := rd.PNG(out, scene, r); err != nil {
+			t.Fatalf("%s: %v", f, err)
+		}
+		if err := out.Close(); err != nil {
+			t.Fatal(err)
+		}
+		var svg strings.Builder
+		if err := rd.SVG(&svg, scene); err != nil {
+			t.Fatalf("%s: %v", f, err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, name+".svg"), []byte(svg.String()), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		m := r.ToImage()
+		v := scene.View()
+		frame, _ := json.Marshal(map[string]any{
+			"svgWidth": v.Width() * r.Scale, "svgHeight": v.Height() * r.Scale,
+			"width": r.Width, "height": r.Height,
+			"transform": []float64{m.A, m.B, m.C, m.D, m.E, m.F},
+			"drawn":     scene.Drawn, "skipped": scene.Skipped,
+		})
+		if err := os.WriteFile(filepath.Join(dir, name+".json"), frame, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
 }
 
 func tail(s string, n int) string {

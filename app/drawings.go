@@ -2,7 +2,10 @@ package app
 
 import (
 	"context"
+	"sync"
 	"time"
+
+	lru "github.com/hashicorp/golang-lru/v2"
 
 	"github.com/onestroke/onestroke/domain"
 	"github.com/onestroke/onestroke/ports"
@@ -47,6 +50,20 @@ type DrawingService struct {
 	Content ContentCheck
 	// Renderer draws renderings (Render); nil answers EINTERNAL there.
 	Renderer ports.Renderer
+	// RenderConcurrency bounds the renderings drawn at once: each holds a
+	// raster of up to 1024×1024 (about 8 MiB with its buffers) and a core
+	// while it draws; 0 means GOMAXPROCS.
+	RenderConcurrency int
+	// RenderCacheEntries bounds the renderings kept in memory, each by its
+	// owner and ETag (a save changes the tag, so an entry is never stale):
+	// thumbnails are asked again and again. 0 means DefaultRenderCacheEntries,
+	// negative none. Only renderings of at most MaxCachedRenderingBytes are
+	// kept.
+	RenderCacheEntries int
+
+	renderInit  sync.Once
+	renderSlots chan struct{}
+	renderCache *lru.Cache[string, []byte]
 }
 
 // Save creates the user's drawing id or replaces its actions, within the

@@ -3,7 +3,10 @@ package app
 import (
 	"context"
 	"io"
+	"runtime"
 	"strconv"
+
+	lru "github.com/hashicorp/golang-lru/v2"
 
 	"github.com/onestroke/onestroke/domain"
 	"github.com/onestroke/onestroke/ports"
@@ -22,6 +25,13 @@ const (
 // renderer), so that no client keeps an old picture under a current tag.
 const RendererVersion = "r1"
 
+// Rendering cache defaults: 512 renderings of at most 128 KiB (a 256-px
+// thumbnail is a few kB) hold at most 64 MiB.
+const (
+	DefaultRenderCacheEntries = 512
+	MaxCachedRenderingBytes   = 128 << 10
+)
+
 // Rendering is a drawing's rendering, decided but not drawn: its ETag and
 // content type are known before any work, so that a client's cached copy
 // (If-None-Match) costs nothing.
@@ -32,6 +42,8 @@ type Rendering struct {
 	format      RenderFormat
 	width       int
 	renderer    ports.Renderer
+	service     *DrawingService
+	key         string // the cache's: owner and ETag
 }
 
 // Render returns the rendering of the user's drawing id as format; width
@@ -40,7 +52,7 @@ type Rendering struct {
 // unknown format or a width out of domain.MinRenderWidth–MaxRenderWidth,
 // ENOTFOUND, EUNAVAILABLE, EINTERNAL when no renderer is configured.
 func (s *DrawingService) Render(ctx context.Context, user *domain.UserInfo, id string, format RenderFormat, width int) (*Rendering, error) {
-	r := &Rendering{format: format, renderer: s.Renderer}
+	r := &Rendering{format: format, renderer: s.Renderer, service: s}
 	switch format {
 	case RenderSVG:
 		if width != 0 {
@@ -67,7 +79,25 @@ func (s *DrawingService) Render(ctx context.Context, user *domain.UserInfo, id s
 	}
 	r.drawing, r.width = d, width
 	r.ETag = renderingETag(d.ETag(), format, width)
+	r.key = user.OpenID() + "\x00" + r.ETag
 	return r, nil
+}
+
+func (s *DrawingService) renderSetup() {
+	s.renderInit.Do(func() {
+		n := s.RenderConcurrency
+		if n <= 0 {
+			n = runtime.GOMAXPROCS(0)
+		}
+		s.renderSlots = make(chan struct{}, n)
+		entries := s.RenderCacheEntries
+		if entries == 0 {
+			entries = DefaultRenderCacheEntries
+		}
+		if entries > 0 {
+			s.renderCache, _ = lru.New[string, []byte](entries) // errors only for a size ≤ 0
+		}
+	})
 }
 
 // renderingETag is `"<the drawing's tag>.<version>.<format>[.<w>]"`: strong,
@@ -84,14 +114,47 @@ func renderingETag(drawingTag string, format RenderFormat, width int) string {
 	return tag + `"`
 }
 
-// Write interprets the drawing's actions and draws them into w; the
-// caller buffers w, since an error can only be answered before the first
-// byte.
+// Write draws the rendering into w: from the cache when the same owner's
+// rendering with this ETag was drawn lately, else by interpreting the
+// drawing's actions and drawing them, within RenderConcurrency (waiting
+// for a turn as long as ctx lets it). The caller buffers w, since an error
+// can only be answered before the first byte.
 // Errors: EINVALID for actions the interpreter refuses (hostile or not
 // JSON: the message names the problem), ETOOLARGE for a PNG that would
-// cost more than domain.MaxRasterCost at this width, EINTERNAL, and what w
-// returns.
-func (r *Rendering) Write(w io.Writer) error {
+// cost more than domain.MaxRasterCost at this width, EBUSY when ctx ends
+// while waiting for a turn, EINTERNAL, and what w returns.
+func (r *Rendering) Write(ctx context.Context, w io.Writer) error {
+	s := r.service
+	s.renderSetup()
+	if s.renderCache != nil {
+		if b, ok := s.renderCache.Get(r.key); ok {
+			_, err := w.Write(b)
+			return err
+		}
+	}
+	select {
+	case s.renderSlots <- struct{}{}:
+	case <-ctx.Done():
+		return domain.Errorf(domain.EBUSY, "Too many drawings are being rendered; retry later.")
+	}
+	defer func() { <-s.renderSlots }()
+	var out bytesBuffer
+	if err := r.draw(&out); err != nil {
+		return err
+	}
+	if s.renderCache != nil && len(out) <= MaxCachedRenderingBytes {
+		s.renderCache.Add(r.key, out)
+	}
+	_, err := w.Write(out)
+	return err
+}
+
+// bytesBuffer is an io.Writer that keeps what it is given.
+type bytesBuffer []byte
+
+func (b *bytesBuffer) Write(p []byte) (int, error) { *b = append(*b, p...); return len(p), nil }
+
+func (r *Rendering) draw(w io.Writer) error {
 	scene, err := domain.InterpretActions(r.drawing.Actions().Text())
 	if err != nil {
 		return err

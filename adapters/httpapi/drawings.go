@@ -64,7 +64,7 @@ func (s *Server) v2Render(format app.RenderFormat) v2DrawingHandler {
 		}
 		b := getBuf()
 		defer putBuf(b)
-		if err := rd.Write(b); err != nil {
+		if err := rd.Write(r.Context(), b); err != nil {
 			s.writeV2Error(w, r, err)
 			return
 		}

@@ -119,7 +119,9 @@ func (r *blockingRenderer) PNG(w io.Writer, _ *domain.Scene, _ domain.Raster) er
 	return err
 }
 
-func (r *blockingRenderer) SVG(w io.Writer, s *domain.Scene) error { return r.PNG(w, s, domain.Raster{}) }
+func (r *blockingRenderer) SVG(w io.Writer, s *domain.Scene) error {
+	return r.PNG(w, s, domain.Raster{})
+}
 
 func renderFixture(t *testing.T) (*mock.DrawingRepository, *domain.Drawing, domain.UserInfo) {
 	t.Helper()

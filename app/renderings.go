@@ -25,11 +25,12 @@ const (
 // renderer), so that no client keeps an old picture under a current tag.
 const RendererVersion = "r1"
 
-// Rendering cache defaults: 512 renderings of at most 128 KiB (a 256-px
-// thumbnail is a few kB) hold at most 64 MiB.
+// Rendering cache defaults: 256 renderings of at most 256 KiB hold at most
+// 64 MiB (a 256-px thumbnail of a few strokes is a few kB; one of 2,000
+// actions over the whole canvas about 160 kB).
 const (
-	DefaultRenderCacheEntries = 512
-	MaxCachedRenderingBytes   = 128 << 10
+	DefaultRenderCacheEntries = 256
+	MaxCachedRenderingBytes   = 256 << 10
 )
 
 // Rendering is a drawing's rendering, decided but not drawn: its ETag and

@@ -35,7 +35,12 @@ const (
 	// the users of list, 10 drawings and 10,000.
 	scPage10    = "v2 first page, 10 drawings"
 	scPage10000 = "v2 first page, 10,000 drawings"
-	scSlowList  = "slow readers of a list of 100 × 1 MiB"
+	// The PNG route (issue 13): GET /v2/drawings/{id}.png?w=256 of one
+	// drawing of 2,000 actions, kept in the rendering cache, then drawn on
+	// every request by a service with the cache off.
+	scPNGKept  = "v2 PNG w=256 of 2,000 actions, rendering cache on"
+	scPNGDrawn = "v2 PNG w=256 of 2,000 actions, drawn every time (cache off)"
+	scSlowList = "slow readers of a list of 100 × 1 MiB"
 	// The floor: the service's list answers served by a bare server.
 	scFloor10    = "list answer of 10 drawings"
 	scFloor10000 = "list answer of 10,000 drawings"

@@ -307,7 +307,7 @@ func (r *runner) runAll(ctx context.Context) error {
 }
 
 func (r *runner) scenarioList() ([]string, []int) {
-	return []string{scCached, scBearer, scFirst, scV2Login, scList10, scList100, scList10000, scPage10, scPage10000, scCached, scSave},
+	return []string{scCached, scBearer, scFirst, scV2Login, scList10, scList100, scList10000, scPage10, scPage10000, scPNGKept, scPNGDrawn, scCached, scSave},
 		[]int{r.opt.conns, r.opt.conns, r.opt.conns, r.opt.conns, r.opt.conns, r.opt.conns, r.opt.conns, r.opt.conns, r.opt.conns, r.opt.connsHigh, r.opt.conns}
 }
 
@@ -434,6 +434,9 @@ func (r *runner) runConfig(ctx context.Context, cfg string) {
 	}
 	if ctx.Err() == nil {
 		r.runLists(ctx, cfg, svc, mock, deps)
+	}
+	if ctx.Err() == nil && cfg == cfgEmbedded { // rendering needs no store but the drawing's read
+		r.runPNG(ctx, cfg, svc, env, mock, deps)
 	}
 	if ctx.Err() != nil {
 		return
@@ -804,4 +807,62 @@ func (r *runner) saveProfile(ctx context.Context, debugAddr string, row Row) {
 		return
 	}
 	r.logf("profile of the service written to %s", filepath.Join(r.opt.profileDir, name))
+}
+
+// runPNG measures the PNG route (GET /v2/drawings/{id}.png?w=256 with a
+// token) of one drawing of 2,000 actions in the seed's format: first on
+// the running service, where the rendering cache answers all but the first
+// request, then on a service of its own with the cache off
+// (ONESTROKE_RENDER_CACHE=0), where every request interprets and draws.
+func (r *runner) runPNG(ctx context.Context, cfg string, svc *service, env []string, mock *wechattest.Server, deps []int) {
+	n := r.opt.conns
+	kept, drawn := Row{Scenario: scPNGKept, Config: cfg, Conns: n}, Row{Scenario: scPNGDrawn, Config: cfg, Conns: n}
+	actions := seedStrokes(400, 20, 3)
+	const id, path = "render2000", basePath + "/v2/drawings/render2000.png?w=256"
+	measure := func(svc *service, row Row, prefix string) {
+		codes, err := r.loginUsers(svc, mock, prefix, 1)
+		if err == nil {
+			err = r.save(svc, codes[0], id, actions)
+		}
+		var tokens []string
+		if err == nil {
+			tokens, err = r.loginTokens(svc, mock, prefix, 1) // the same user
+		}
+		if err == nil {
+			err = r.expectPNG(svc, path, tokens[0])
+		}
+		if err != nil {
+			r.fail(row, fmt.Errorf("probe: %w", err))
+			return
+		}
+		row.Note = fmt.Sprintf("one drawing of 2,000 actions (%d kB), one user", len(actions)/1000)
+		r.measure(ctx, row, svc.p.pid(), deps, svc.addr, bearerSources(svc.addr, path, tokens))
+	}
+	measure(svc, kept, "png")
+	if ctx.Err() != nil {
+		return
+	}
+	r.logf("[%s] starting a service with the rendering cache off", cfg)
+	off, err := r.startService(ctx, cfg+"-norender", append(slices.Clone(env), "ONESTROKE_RENDER_CACHE=0",
+		"ONESTROKE_DATA_DIR="+filepath.Join(r.workdir, cfg, "data-norender")))
+	if err != nil {
+		r.fail(drawn, err)
+		return
+	}
+	defer off.p.stop(10 * time.Second)
+	measure(off, drawn, "png-off")
+}
+
+// expectPNG asks path once with token and checks the answer is a PNG.
+func (r *runner) expectPNG(svc *service, path, token string) error {
+	req, _ := http.NewRequest(http.MethodGet, svc.url(strings.TrimPrefix(path, basePath)), nil)
+	req.Header.Set("Authorization", "Bearer "+token)
+	body, status, err := r.do(req)
+	if err != nil {
+		return err
+	}
+	if status != http.StatusOK || !bytes.HasPrefix(body, []byte("\x89PNG")) {
+		return fmt.Errorf("%s answered %d %s", path, status, truncate(body, 200))
+	}
+	return nil
 }

@@ -116,3 +116,36 @@ func v2LoginRequest(host, path, code string) []byte {
 	body := `{"code":"` + code + `"}`
 	return append(postHead(host, path, "application/json", len(body)), body...)
 }
+
+// seedStrokes is a drawing in the seed's format (PROTOCOL §7.1: per
+// stroke save, setStrokeStyle ["normal", COLOR], setLineWidth [5],
+// strokePath of moveTo/lineTo, restore), strokes of points points each in
+// the seed's seven colours over a phone's canvas: 5 × strokes actions.
+func seedStrokes(strokes, points int, seed uint64) string {
+	rng := rand.New(rand.NewPCG(seed, 0x7365656473747273))
+	colours := []string{"#666666", "#FF0000", "#FFA500", "#FFFF00", "#008000", "#0000FF", "#8A2BE2"}
+	var b strings.Builder
+	b.WriteByte('[')
+	for s := 0; s < strokes; s++ {
+		if s > 0 {
+			b.WriteByte(',')
+		}
+		fmt.Fprintf(&b, `{"method":"save","data":[]},{"method":"setStrokeStyle","data":["normal","%s"]},{"method":"setLineWidth","data":[5]},{"method":"strokePath","data":[`, colours[s%len(colours)])
+		x, y := float64(rng.IntN(375)), float64(rng.IntN(600))
+		for p := 0; p < points; p++ {
+			if p > 0 {
+				b.WriteByte(',')
+				x = min(375, max(0, x+float64(rng.IntN(41)-20)))
+				y = min(600, max(0, y+float64(rng.IntN(41)-20)))
+			}
+			op := "lineTo"
+			if p == 0 {
+				op = "moveTo"
+			}
+			fmt.Fprintf(&b, `{"method":"%s","data":[%g,%g]}`, op, x, y)
+		}
+		b.WriteString(`]},{"method":"restore","data":[]}`)
+	}
+	b.WriteByte(']')
+	return b.String()
+}

@@ -45,6 +45,9 @@ type Config struct {
 	RedisURL     string
 	RedisPrefix  string
 	RedisTimeout time.Duration
+	// RenderCache bounds the renderings kept in memory (app.DrawingService
+	// RenderCacheEntries); 0 keeps none.
+	RenderCache int
 	// SessionCacheSize bounds the in-process session cache (entries of
 	// both protocols); 0 turns it off. It works with Redis only.
 	SessionCacheSize int
@@ -208,6 +211,7 @@ var settings = []setting{
 		return nil
 	}},
 	{"ONESTROKE_REDIS_TIMEOUT", "redis-timeout", redisstore.DefaultOpTimeout.String(), "timeout of one Redis call", durationSetter(func(c *Config) *time.Duration { return &c.RedisTimeout }, 10*time.Millisecond)},
+	{"ONESTROKE_RENDER_CACHE", "render-cache", strconv.Itoa(app.DefaultRenderCacheEntries), "renderings (SVG, PNG) kept in memory by owner and ETag, each at most 256 KiB (0: off)", intSetter(func(c *Config) *int { return &c.RenderCache }, 0)},
 	{"ONESTROKE_SESSION_CACHE_SIZE", "session-cache-size", strconv.Itoa(sessioncache.DefaultSize), "sessions kept in memory in front of Redis, both protocols (0: off)", intSetter(func(c *Config) *int { return &c.SessionCacheSize }, 0)},
 	{"ONESTROKE_SESSION_CACHE_TTL", "session-cache-ttl", sessioncache.DefaultTTL.String(), "how long a cached session is served without asking Redis", durationSetter(func(c *Config) *time.Duration { return &c.SessionCacheTTL }, 10*time.Millisecond)},
 	{"ONESTROKE_MONGO_URI", "mongo-uri", "", "MongoDB URI for drawings (empty: embedded file)", func(c *Config, v string) error {

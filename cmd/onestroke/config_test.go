@@ -16,6 +16,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/onestroke/onestroke/adapters/wechat"
+	"github.com/onestroke/onestroke/app"
 	"github.com/onestroke/onestroke/domain"
 	"github.com/onestroke/onestroke/ports"
 )
@@ -521,4 +522,15 @@ func TestLoadConfig_OperatorListener(t *testing.T) {
 	c, err = loadConfig(t, []string{"-ops-listen", "0.0.0.0:9100"}, nil)
 	require.NoError(t, err)
 	assert.Equal(t, "0.0.0.0:9100", c.OpsListen)
+}
+
+func TestLoadConfig_RenderCache(t *testing.T) {
+	c, err := loadConfig(t, nil, nil)
+	require.NoError(t, err)
+	assert.Equal(t, app.DefaultRenderCacheEntries, c.RenderCache)
+	c, err = loadConfig(t, nil, map[string]string{"ONESTROKE_RENDER_CACHE": "0"})
+	require.NoError(t, err)
+	assert.Zero(t, c.RenderCache, "0: no rendering kept")
+	_, err = loadConfig(t, nil, map[string]string{"ONESTROKE_RENDER_CACHE": "-3"})
+	assert.ErrorContains(t, err, "ONESTROKE_RENDER_CACHE")
 }

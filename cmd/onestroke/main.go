@@ -247,6 +247,11 @@ func (m *Main) Open(ctx context.Context) (err error) {
 		Content:         tokens, // titles pass the nickName's content check
 		Renderer:        render.New(),
 	}
+	if cfg.RenderCache == 0 {
+		drawings.RenderCacheEntries = -1 // off
+	} else {
+		drawings.RenderCacheEntries = cfg.RenderCache
+	}
 	apiCfg := httpapi.Config{
 		BasePath:            cfg.BasePath,
 		SkipSessionPrefixes: cfg.SessionSkip,

@@ -30,6 +30,7 @@ import (
 	"github.com/onestroke/onestroke/adapters/mongostore"
 	"github.com/onestroke/onestroke/adapters/redisstore"
 	"github.com/onestroke/onestroke/adapters/sessioncache"
+	"github.com/onestroke/onestroke/adapters/webpage"
 	"github.com/onestroke/onestroke/adapters/wechat"
 	"github.com/onestroke/onestroke/adapters/wechat/wechattest"
 	"github.com/onestroke/onestroke/app"
@@ -261,6 +262,10 @@ func (m *Main) Open(ctx context.Context) (err error) {
 	}
 	if m.mock != nil {
 		apiCfg.DevLogin = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { wechattest.ServeMint(w, r, m.mock) })
+		// The web page signs in through the mint: development mode only.
+		if apiCfg.Page, err = webpage.New(cfg.BasePath); err != nil {
+			return err
+		}
 	}
 	api := httpapi.New(apiCfg)
 	m.api = api

@@ -290,7 +290,7 @@
           if (unsaved()) saveAgain = true;
           return;
         }
-        showError(err);
+        showError(err, retry);
         return;
       case 'ERR_TOO_LARGE':
         doc.actions.length = doc.saved;
@@ -514,7 +514,7 @@
     const it = card.item;
     card.name.textContent = it.title || 'Untitled';
     card.li.dataset.etag = it.etag || '';
-    const when = it.updatedAt ? new Date(it.updatedAt).toLocaleString() : '';
+    const when = it.updatedAt ? new Date(it.updatedAt).toLocaleString(undefined, { dateStyle: 'short', timeStyle: 'short' }) : '';
     card.meta.textContent = [when, it.bytes ? formatBytes(it.bytes) : ''].filter(Boolean).join(' · ');
     card.li.querySelector('.open').setAttribute('aria-label', 'Open ' + (it.title || 'the untitled drawing ' + it.id));
     card.li.querySelector('.delete').setAttribute('aria-label', 'Delete ' + (it.title || 'the untitled drawing ' + it.id));

@@ -17,7 +17,7 @@ const { launch, baseURL, screenshotPath } = require('./support/browser');
 const { COLOURS, LINE_WIDTH, stroke } = require('../../adapters/webpage/static/wxcanvas.js');
 
 const BASE = '/applet'; // browser_test.go starts the service with the default base path
-const RED = '#FF0000', BLUE = '#0000FF', GREEN = '#008000', ORANGE = '#FFA500';
+const RED = '#FF0000', BLUE = '#0000FF', GREEN = '#008000';
 
 let browser;
 test.before(async () => { browser = await launch(); });
@@ -142,12 +142,12 @@ async function pick(page, colour) {
 
 // draw drags the mouse through points (CSS pixels of the canvas) and, unless
 // told otherwise, waits until the page says the stroke is saved.
-async function draw(page, points, { saved = true } = {}) {
+async function draw(page, points, { saved = true, steps = 6 } = {}) {
   const box = await page.locator('#canvas').boundingBox();
   const at = ([x, y]) => [box.x + 1 + x, box.y + 1 + y]; // 1 px of border
   await page.mouse.move(...at(points[0]));
   await page.mouse.down();
-  for (const p of points.slice(1)) await page.mouse.move(...at(p), { steps: 6 });
+  for (const p of points.slice(1)) await page.mouse.move(...at(p), { steps });
   await page.mouse.up();
   if (saved) await page.locator('#save-state[data-state="saved"]').waitFor();
 }
@@ -159,6 +159,16 @@ function pixel(page, x, y) {
     const k = c.width / c.clientWidth;
     return Array.from(c.getContext('2d').getImageData(Math.round(x * k), Math.round(y * k), 1, 1).data);
   }, [x, y]);
+}
+
+// arc is the upper half of a circle as a stroke's points.
+function arc(cx, cy, r) {
+  const points = [];
+  for (let i = 0; i <= 16; i++) {
+    const a = Math.PI + (i / 16) * Math.PI;
+    points.push([Math.round(cx + r * Math.cos(a)), Math.round(cy + r * Math.sin(a))]);
+  }
+  return points;
 }
 
 const rgb = (hex) => [1, 3, 5].map((i) => parseInt(hex.slice(i, i + 2), 16)).concat(255);
@@ -259,14 +269,26 @@ test('sign in, draw two strokes, reload, see them in the list, open, draw more, 
     assert.deepEqual(legacy[id], more.actions);
     assertSeedStrokes(legacy[id]);
 
-    // A second drawing, then delete the first (confirmed).
+    // A second drawing in every colour of the palette, titled (the
+    // README's screenshot), then delete the first (confirmed).
     await page.click('#new-drawing');
     assert.deepEqual(await pixel(page, 200, 100), [255, 255, 255, 255]);
-    await pick(page, ORANGE);
-    await draw(page, [[80, 80], [300, 300]]);
+    for (const [k, c] of COLOURS.entries()) {
+      await pick(page, c);
+      await draw(page, arc(300, 340, 250 - k * 24), { steps: 2 });
+    }
+    await page.fill('#title', 'Rainbow');
+    await page.press('#title', 'Enter');
+    await page.locator('#list .card .name', { hasText: 'Rainbow' }).waitFor();
     assert.equal(await page.locator('#list .card').count(), 2);
     const second = (await v2Ids(tok)).find((x) => x !== id);
     assert.equal(await page.locator('#list .card').first().getAttribute('data-id'), second, 'newest first');
+    const rainbow = await getDrawing(tok, second);
+    assert.equal(rainbow.title, 'Rainbow');
+    assert.deepEqual(assertSeedStrokes(rainbow.actions), COLOURS, 'each of the seed\'s seven colours');
+    if ((await thumbnailColours(t, page, second, COLOURS, tok)) !== null) {
+      assert.deepEqual(await thumbnailColours(t, page, second, COLOURS, tok), COLOURS);
+    }
     await shot(page, 'page-06-two-drawings.png');
 
     await card.locator('.delete').click();

@@ -11,7 +11,7 @@
   const SESSION_KEY = 'onestroke.page.session'; // localStorage: every tab of this origin shares it
   const PAGE_SIZE = 12;
   const THUMB_WIDTH = 256;
-  const THUMBS_AT_ONCE = 4;
+  const THUMBS_AT_ONCE = 2; // of the 4 drawing requests one user may have in the service at once
   const { replay, stroke, COLOURS, LINE_WIDTH } = window.wxcanvas;
 
   // MESSAGES is the one table of what the page says for each reason the API

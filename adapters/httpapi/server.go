@@ -97,11 +97,23 @@ type Config struct {
 	// DevLogin, when set, is served at /_dev/wx-login: the development
 	// mode's device-login mint. Production wiring never sets it.
 	DevLogin http.Handler
+	// Page, when set, is the development web page (adapters/webpage),
+	// served at each of its paths (/ and its files) and nowhere else: any
+	// other path keeps the envelope's 404. Production wiring never sets
+	// it: the page signs in through DevLogin.
+	Page Page
 
 	// TrustedProxies are the proxies (nginx) whose X-Forwarded-For is
 	// believed when the login rate limit keys a request by its client's
 	// address. Empty: the TCP peer is the client, whatever the header says.
 	TrustedProxies []netip.Prefix
+}
+
+// Page is a web page served beside the API: the handler and the exact
+// paths it answers (GET and HEAD).
+type Page interface {
+	http.Handler
+	Paths() []string
 }
 
 // Server is the HTTP API.
@@ -188,6 +200,11 @@ func New(cfg Config) *Server {
 	handle("/readyz", http.HandlerFunc(s.readyz), http.MethodGet, http.MethodHead)
 	if cfg.DevLogin != nil {
 		handle("/_dev/wx-login", cfg.DevLogin, http.MethodGet, http.MethodPost)
+	}
+	if cfg.Page != nil {
+		for _, p := range cfg.Page.Paths() {
+			handle(p, cfg.Page, http.MethodGet, http.MethodHead)
+		}
 	}
 
 	s.handler = s.closeWhenDraining(s.recoverPanics(s.limitHeaders(r)))

@@ -31,6 +31,7 @@ import (
 	"github.com/onestroke/onestroke/adapters/redisstore"
 	"github.com/onestroke/onestroke/adapters/render"
 	"github.com/onestroke/onestroke/adapters/sessioncache"
+	"github.com/onestroke/onestroke/adapters/webpage"
 	"github.com/onestroke/onestroke/adapters/wechat"
 	"github.com/onestroke/onestroke/adapters/wechat/wechattest"
 	"github.com/onestroke/onestroke/app"
@@ -269,6 +270,10 @@ func (m *Main) Open(ctx context.Context) (err error) {
 	}
 	if m.mock != nil {
 		apiCfg.DevLogin = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { wechattest.ServeMint(w, r, m.mock) })
+		// The web page signs in through the mint: development mode only.
+		if apiCfg.Page, err = webpage.New(cfg.BasePath); err != nil {
+			return err
+		}
 	}
 	api := httpapi.New(apiCfg)
 	m.api = api

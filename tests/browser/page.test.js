@@ -185,19 +185,15 @@ function noProblems(page) {
   assert.deepEqual(page.problems, [], 'no script errors or CSP violations on the page');
 }
 
-// thumbnailColours waits for a card's thumbnail and returns which of the
-// given colours it shows. A thumbnail that could not be had returns null
-// only if the PNG route is not on this build (it answers 404 for a drawing
-// that exists: the renderer of issue 13 lands on main separately); any
-// other failure fails.
+// thumbnailColours waits for a card's thumbnail (the PNG route's answer)
+// and returns which of the given colours it shows; a thumbnail the page
+// could not have fails.
 async function thumbnailColours(t, page, id, colours, tok) {
   const card = page.locator(`#list .card[data-id="${id}"][data-thumb]`);
   await card.waitFor();
   if ((await card.getAttribute('data-thumb')) === 'missing') {
     const r = await call('GET', `${BASE}/v2/drawings/${id}.png?w=256`, { token: tok });
-    assert.equal(r.status, 404, `the thumbnail is missing though the PNG route answered ${r.status}`);
-    t.diagnostic(`!!! the PNG route answers 404 on this build: thumbnails not checked (${r.text.slice(0, 120)})`);
-    return null;
+    assert.fail(`the thumbnail of ${id} is missing; the PNG route answered ${r.status} ${r.text.slice(0, 120)}`);
   }
   return card.locator('img').evaluate((img, colours) => {
     const c = document.createElement('canvas');
@@ -248,7 +244,7 @@ test('sign in, draw two strokes, reload, see them in the list, open, draw more, 
     assert.equal(await page.locator('#list .card').count(), 1);
     assert.deepEqual(await pixel(page, 200, 100), [255, 255, 255, 255], 'a reload opens a new, blank drawing');
     const seen = await thumbnailColours(t, page, id, [RED, BLUE], tok);
-    if (seen !== null) assert.deepEqual(seen, [RED, BLUE], 'the thumbnail shows both strokes');
+    assert.deepEqual(seen, [RED, BLUE], 'the thumbnail shows both strokes');
     await shot(page, 'page-04-reloaded-list.png');
 
     // Open it: both strokes replayed; one more stroke saves the whole list.
@@ -286,9 +282,7 @@ test('sign in, draw two strokes, reload, see them in the list, open, draw more, 
     const rainbow = await getDrawing(tok, second);
     assert.equal(rainbow.title, 'Rainbow');
     assert.deepEqual(assertSeedStrokes(rainbow.actions), COLOURS, 'each of the seed\'s seven colours');
-    if ((await thumbnailColours(t, page, second, COLOURS, tok)) !== null) {
-      assert.deepEqual(await thumbnailColours(t, page, second, COLOURS, tok), COLOURS);
-    }
+    assert.deepEqual(await thumbnailColours(t, page, second, COLOURS, tok), COLOURS, 'the thumbnail shows all seven');
     await shot(page, 'page-06-two-drawings.png');
 
     await card.locator('.delete').click();

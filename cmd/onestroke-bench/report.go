@@ -419,52 +419,12 @@ func (rep *Report) Evaluate(conns, connsHigh int) []Verdict {
 		out = append(out, v)
 	}
 	for _, cfg := range rep.configs() {
-		v := Verdict{
-			Target: fmt.Sprintf("list p50 at 10,000 / at 10 drawings, %s", cfg),
-			Goal:   fmt.Sprintf("≤ %.1f", goalListRatio),
-		}
-		big, small := rep.find(scList10000, cfg, conns), rep.find(scList10, cfg, conns)
-		okB, whyB := usable(big)
-		okS, whyS := usable(small)
-		switch {
-		case !okB:
-			v.Measured, v.Verdict = whyB, verdictNA
-		case !okS:
-			v.Measured, v.Verdict = whyS, verdictNA
-		default:
-			ratio := float64(big.Res.P50()) / float64(small.Res.P50())
-			v.Measured = fmt.Sprintf("%.2f (%s / %s)", ratio, fmtDur(big.Res.P50()), fmtDur(small.Res.P50()))
-			v.Verdict = judge(ratio <= goalListRatio, big, small)
-			if big.Partial != "" {
-				v.Measured += "; " + big.Partial
-				v.Verdict = verdictNA
-			}
-		}
-		out = append(out, v)
+		out = append(out, p50RatioVerdict(fmt.Sprintf("list p50 at 10,000 / at 10 drawings, %s", cfg), goalListRatio,
+			rep.find(scList10000, cfg, conns), rep.find(scList10, cfg, conns)))
 	}
 	for _, cfg := range rep.configs() {
-		v := Verdict{
-			Target: fmt.Sprintf("v2 first page p50 at 10,000 / at 10 drawings (pages of 10), %s", cfg),
-			Goal:   fmt.Sprintf("≤ %.1f", goalPageRatio),
-		}
-		big, small := rep.find(scPage10000, cfg, conns), rep.find(scPage10, cfg, conns)
-		okB, whyB := usable(big)
-		okS, whyS := usable(small)
-		switch {
-		case !okB:
-			v.Measured, v.Verdict = whyB, verdictNA
-		case !okS:
-			v.Measured, v.Verdict = whyS, verdictNA
-		default:
-			ratio := float64(big.Res.P50()) / float64(small.Res.P50())
-			v.Measured = fmt.Sprintf("%.2f (%s / %s)", ratio, fmtDur(big.Res.P50()), fmtDur(small.Res.P50()))
-			v.Verdict = judge(ratio <= goalPageRatio, big, small)
-			if big.Partial != "" {
-				v.Measured += "; " + big.Partial
-				v.Verdict = verdictNA
-			}
-		}
-		out = append(out, v)
+		out = append(out, p50RatioVerdict(fmt.Sprintf("v2 first page p50 at 10,000 / at 10 drawings (pages of 10), %s", cfg), goalPageRatio,
+			rep.find(scPage10000, cfg, conns), rep.find(scPage10, cfg, conns)))
 	}
 	// For information: the least any server pays to send those two answers.
 	if big, small := rep.find(scFloor10000, cfgBare, conns), rep.find(scFloor10, cfgBare, conns); big != nil && small != nil {
@@ -681,4 +641,28 @@ func fmtBytes(v float64) string {
 	default:
 		return fmt.Sprintf("%.1f MB", v/1e6)
 	}
+}
+
+// p50RatioVerdict judges big's p50 against small's: at most goal times it.
+// A row that is missing or unusable, or a big row measured on fewer
+// drawings than the target names (Partial), makes the verdict n/a.
+func p50RatioVerdict(target string, goal float64, big, small *Row) Verdict {
+	v := Verdict{Target: target, Goal: fmt.Sprintf("≤ %.1f", goal)}
+	okB, whyB := usable(big)
+	okS, whyS := usable(small)
+	switch {
+	case !okB:
+		v.Measured, v.Verdict = whyB, verdictNA
+	case !okS:
+		v.Measured, v.Verdict = whyS, verdictNA
+	default:
+		ratio := float64(big.Res.P50()) / float64(small.Res.P50())
+		v.Measured = fmt.Sprintf("%.2f (%s / %s)", ratio, fmtDur(big.Res.P50()), fmtDur(small.Res.P50()))
+		v.Verdict = judge(ratio <= goal, big, small)
+		if big.Partial != "" {
+			v.Measured += "; " + big.Partial
+			v.Verdict = verdictNA
+		}
+	}
+	return v
 }

@@ -94,8 +94,21 @@ const failBody = (reason, message) => ({ code: -1, msg: 'fail', error: { reason,
 // The answer a test uses to establish a session locally before the request under contract.
 const ESTABLISHED = { statusCode: 200, data: { wxUserInfo: USER_INFO } };
 
+// The mock server records a request as matched a moment after it has
+// answered it: a test whose last request came back just now can be told it
+// was "expected but not received" (seen in about one run in five). So every
+// test's body is followed by a short pause before the mock server is asked.
+const MATCH_SETTLE_MS = 50;
+
 function newPact() {
-  return new PactV3({ consumer: CONSUMER, provider: PROVIDER, dir: PACT_DIR, logLevel: 'warn' });
+  const pact = new PactV3({ consumer: CONSUMER, provider: PROVIDER, dir: PACT_DIR, logLevel: 'warn' });
+  const executeTest = pact.executeTest.bind(pact);
+  pact.executeTest = (fn) => executeTest(async (mockServer) => {
+    const result = await fn(mockServer);
+    await new Promise((resolve) => setTimeout(resolve, MATCH_SETTLE_MS));
+    return result;
+  });
+  return pact;
 }
 
 function libraryFor(mockServer, wx) {
@@ -396,7 +409,7 @@ const aliceHasProfile = {
 
 const bearer = (token) => ({ Authorization: `Bearer ${token}` });
 const stored = (token, sessionId) => ({
-  [v2.STORAGE_KEY]: { token, sessionId, openId: OPENID, expiresAt: '2026-12-31T00:00:00Z', idleTimeout: 604800 },
+  [v2.STORAGE_KEY]: { token, sessionId, openId: OPENID, expiresAt: '2099-12-31T00:00:00Z', idleTimeout: 604800 },
 });
 
 function loginInteraction(code, token, description) {

@@ -13,7 +13,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/redis/go-redis/v9"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -68,20 +67,11 @@ func TestE2E_RedisClusterMasterFailedOverUnderLoad(t *testing.T) {
 
 	// The master to fail over holds the first user's legacy code key; the
 	// users spread over the three masters, so it holds some of the others'.
-	client, _, err := redisstore.ParseURL(cluster.URL(), 0)
-	require.NoError(t, err)
-	defer client.Close()
-	cc := client.(*redis.ClusterClient)
-	master, err := cc.MasterForKey(ctx, redisstore.DefaultPrefix+users[0].legacy.Code)
-	require.NoError(t, err)
-	onIt := 0
-	for _, u := range users {
-		m, err := cc.MasterForKey(ctx, redisstore.DefaultPrefix+u.legacy.Code)
-		require.NoError(t, err)
-		if m.Options().Addr == master.Options().Addr {
-			onIt++
-		}
+	codeKeys := make([]string, len(users))
+	for i, u := range users {
+		codeKeys[i] = redisstore.DefaultPrefix + u.legacy.Code
 	}
+	master, onIt := cluster.MasterFor(t, codeKeys...)
 	replica := testenv.ReplicaOf(t, master)
 
 	// The load: keep-alive clients reading sessions of both protocols, with

@@ -122,3 +122,24 @@ func Role(ctx context.Context, node *redis.Client) string {
 	s, _ := role[0].(string)
 	return s
 }
+
+// MasterFor returns the master that holds keys[0], and how many of keys
+// it holds: the node a failover test fails over, and how many of its users
+// that touches. Its client lives until the test ends.
+func (c *Cluster) MasterFor(t testing.TB, keys ...string) (master *redis.Client, holding int) {
+	t.Helper()
+	require.NotEmpty(t, keys)
+	ctx := context.Background()
+	cc := redis.NewClusterClient(&redis.ClusterOptions{Addrs: c.Addrs})
+	t.Cleanup(func() { cc.Close() })
+	master, err := cc.MasterForKey(ctx, keys[0])
+	require.NoError(t, err)
+	for _, k := range keys {
+		m, err := cc.MasterForKey(ctx, k)
+		require.NoError(t, err)
+		if m.Options().Addr == master.Options().Addr {
+			holding++
+		}
+	}
+	return master, holding
+}
